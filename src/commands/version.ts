@@ -1,0 +1,8 @@
+// Placeholder until the command lands; it fails loudly rather than pretending to work.
+import { CliError } from '../errors.js';
+import type { Ctx } from '../context.js';
+
+export async function run(_opts: unknown, _ctx: Ctx): Promise<number> {
+  throw new CliError('osfleet version is not implemented yet');
+}
+

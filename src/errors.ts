@@ -1,0 +1,120 @@
+/**
+ * Typed errors carrying their exit code. Every failure a user can see is one of these; the single
+ * top-level handler in cli.ts prints it (one line, no stack unless --debug) and returns its code.
+ */
+
+export const ExitCode = {
+  ok: 0,
+  error: 1,
+  changes: 2,
+  partial: 3,
+  auth: 4,
+  usage: 64,
+  interrupted: 130,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
+  [0, 'success'],
+  [1, 'error (network, server, bad input)'],
+  [2, 'apply --dry-run --detailed-exitcode found changes'],
+  [3, 'partial: a query ended with hosts that did not answer or answered with an error'],
+  [4, 'authentication required or rejected'],
+  [64, 'usage error (bad flags or arguments)'],
+  [130, 'interrupted (SIGINT/SIGTERM); what was received is flushed and valid'],
+];
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  /** What the user can do about it, printed on its own line after the message. */
+  readonly hint: string | undefined;
+  constructor(message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.exitCode = opts.exitCode ?? ExitCode.error;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad flags, arguments or their combination. */
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.usage, ...(hint ? { hint } : {}) });
+  }
+}
+
+/** Bad input in a file or stream: names where (file:line:col or host/query). */
+export class InputError extends CliError {}
+
+/** Configuration missing, malformed or unsafe. */
+export class ConfigError extends CliError {}
+
+/** Authentication required or rejected (HTTP 401, no token). */
+export class AuthError extends CliError {
+  constructor(message: string, hint = 'run `osfleet login` (or set FLEET_API_TOKEN)') {
+    super(message, { exitCode: ExitCode.auth, hint });
+  }
+}
+
+/** The server answered with an error status. */
+export class ApiError extends CliError {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  /** The server's `message`, and `errors[].reason` joined. */
+  readonly serverMessage: string;
+  readonly reasons: string[];
+  constructor(args: {
+    status: number;
+    method: string;
+    path: string;
+    serverMessage: string;
+    reasons?: string[];
+    hint?: string;
+    exitCode?: number;
+  }) {
+    const reasons = args.reasons ?? [];
+    const text = reasons.length > 0 ? `${args.serverMessage}: ${reasons.join('; ')}` : args.serverMessage;
+    super(`${args.method} ${args.path}: ${args.status} ${text}`, {
+      exitCode: args.exitCode ?? ExitCode.error,
+      ...(args.hint ? { hint: args.hint } : {}),
+    });
+    this.status = args.status;
+    this.method = args.method;
+    this.path = args.path;
+    this.serverMessage = args.serverMessage;
+    this.reasons = reasons;
+  }
+}
+
+export class NotFoundError extends ApiError {}
+
+/** The server could not be reached or the connection failed (refused, DNS, timeout, TLS, reset). */
+export class NetworkError extends CliError {
+  readonly code: string | undefined;
+  constructor(message: string, opts: { code?: string; hint?: string; cause?: unknown } = {}) {
+    super(message, opts);
+    this.code = opts.code;
+  }
+}
+
+/** The user interrupted (SIGINT/SIGTERM). */
+export class InterruptedError extends CliError {
+  constructor(message = 'interrupted') {
+    super(message, { exitCode: ExitCode.interrupted });
+  }
+}
+
+/** A command that ended with partial results (exit 3); its output was already written. */
+export class PartialError extends CliError {
+  constructor(message: string) {
+    super(message, { exitCode: ExitCode.partial });
+  }
+}
+
+/** Exit with a code and no message (for example --detailed-exitcode with changes). */
+export class SilentExit extends CliError {
+  constructor(exitCode: number) {
+    super('', { exitCode });
+  }
+}
