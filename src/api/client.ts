@@ -1,9 +1,474 @@
-// Placeholder: replaced by the real client.
+/**
+ * The Fleet API client: one undici Agent per process (custom CA, optional skip-verify, keep-alive,
+ * CLI-sized timeouts), the bearer token, retries with capped backoff for requests that are safe to
+ * repeat, `Retry-After`, typed errors, redacted --debug traces and abort on Ctrl-C. It never prints:
+ * warnings go to the `warn` callback, traces to `debug`.
+ */
+import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { readFile } from 'node:fs/promises';
+import { ApiError, ConfigError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
+import {
+  backoffDelay,
+  errorForStatus,
+  isRetryableNetworkCode,
+  isRetryableStatus,
+  networkError,
+  parseRetryAfter,
+} from './errors.js';
 import type { Ctx } from '../context.js';
-export interface FleetClient {
-  readonly dialect: 'kolide' | 'fleet';
-  close(): Promise<void>;
+import type { ResolvedContext } from '../config/store.js';
+
+export type Dialect = 'kolide' | 'fleet';
+
+export const APP_PREFIX: Record<Dialect, string> = {
+  kolide: '/api/v1/kolide',
+  fleet: '/api/v1/fleet',
+};
+
+export interface ClientOptions {
+  /** Origin plus optional path; the path is replaced by urlPrefix + API path, as fleetctl does. */
+  address: string;
+  urlPrefix?: string;
+  token?: string | undefined;
+  tlsSkipVerify?: boolean;
+  /** PEM text of the CA bundle to trust (in addition to nothing else: a custom CA replaces the defaults). */
+  ca?: string | undefined;
+  dialect?: Dialect | undefined;
+  serverVersion?: string | undefined;
+  signal?: AbortSignal;
+  debug?: (line: string) => void;
+  /** Attempts for retryable requests, including the first. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  retryCapMs?: number;
+  /** The longest Retry-After honoured; a longer one ends the retries. */
+  maxRetryAfterMs?: number;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  random?: () => number;
+  /** Injected dispatcher (tests: MockAgent). */
+  dispatcher?: Dispatcher;
 }
-export async function createClientFromContext(_ctx: Ctx): Promise<FleetClient> {
-  throw new Error('not yet');
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Safe to send twice. Defaults to true for GET/HEAD/PUT/DELETE, false for POST/PATCH. */
+  idempotent?: boolean;
+  /** Send the bearer token (default true). */
+  auth?: boolean;
+  /** Path is absolute from the server root (e.g. /version, /api/v1/setup) rather than under the app prefix. */
+  root?: boolean;
+  headersTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface Response<T> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const DEFAULTS = {
+  maxAttempts: 4,
+  retryBaseMs: 250,
+  retryCapMs: 4_000,
+  maxRetryAfterMs: 30_000,
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 60_000,
+  bodyTimeoutMs: 60_000,
+};
+
+export class FleetClient {
+  readonly origin: string;
+  readonly urlPrefix: string;
+  private token: string | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly opts: ClientOptions & typeof DEFAULTS;
+  private detected: { dialect: Dialect; version: string | undefined } | undefined;
+  /** How many HTTP requests went out (tests and benchmarks count them). */
+  requestCount = 0;
+
+  constructor(opts: ClientOptions) {
+    this.opts = { ...DEFAULTS, ...opts };
+    this.origin = originOf(opts.address);
+    this.urlPrefix = normalisePrefix(opts.urlPrefix ?? '');
+    this.token = opts.token;
+    if (opts.dialect) this.detected = { dialect: opts.dialect, version: opts.serverVersion };
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = new Agent({
+        connect: {
+          timeout: this.opts.connectTimeoutMs,
+          rejectUnauthorized: !opts.tlsSkipVerify,
+          ...(opts.ca ? { ca: opts.ca } : {}),
+        },
+        headersTimeout: this.opts.headersTimeoutMs,
+        bodyTimeout: this.opts.bodyTimeoutMs,
+        keepAliveTimeout: 10_000,
+        connections: 16,
+      });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  get hasToken(): boolean {
+    return this.token !== undefined && this.token !== '';
+  }
+
+  setToken(token: string | undefined): void {
+    this.token = token;
+  }
+
+  /** For the websocket: same CA, same verification, same auth. */
+  tlsOptions(): { ca?: string; rejectUnauthorized: boolean } {
+    return { ...(this.opts.ca ? { ca: this.opts.ca } : {}), rejectUnauthorized: !this.opts.tlsSkipVerify };
+  }
+
+  /** The token, for the websocket `auth` message only. */
+  bearerToken(): string | undefined {
+    return this.token;
+  }
+
+  get dialect(): Dialect {
+    if (!this.detected) throw new Error('dialect not detected yet: call detect() first');
+    return this.detected.dialect;
+  }
+
+  get serverVersion(): string | undefined {
+    return this.detected?.version;
+  }
+
+  get isDetected(): boolean {
+    return this.detected !== undefined;
+  }
+
+  /** The app API prefix for the detected dialect (with url-prefix). */
+  appPath(path: string): string {
+    return `${APP_PREFIX[this.dialect]}${path}`;
+  }
+
+  /** ws(s):// URL of an app path. */
+  websocketUrl(path: string): string {
+    const url = new URL(this.origin);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.pathname = this.urlPrefix + this.appPath(path);
+    return url.toString();
+  }
+
+  /**
+   * Finds the API generation: `GET /version` (unauthenticated on both), major < 4 → Kolide, else
+   * FleetDM; an unparseable version falls back to probing the login paths (fleet-api.md §8).
+   */
+  async detect(opts: { force?: boolean } = {}): Promise<{ dialect: Dialect; version: string | undefined }> {
+    if (this.detected && !opts.force) return this.detected;
+    let version: string | undefined;
+    try {
+      const res = await this.send<{ version?: unknown }>('GET', '/version', { root: true, auth: false });
+      if (res.body && typeof res.body.version === 'string') version = res.body.version;
+    } catch (err) {
+      // Some servers guard /version; the login probe below still tells the generations apart.
+      if (!(err instanceof ApiError) && !(err instanceof AuthError)) throw err;
+    }
+    const major = version ? Number(/^v?(\d+)\./.exec(version)?.[1]) : NaN;
+    let dialect: Dialect;
+    if (Number.isFinite(major)) {
+      dialect = major < 4 ? 'kolide' : 'fleet';
+    } else {
+      dialect = await this.probe();
+    }
+    this.detected = { dialect, version };
+    this.opts.debug?.(`server ${version ?? '(unknown version)'}, API ${APP_PREFIX[dialect]}`);
+    return this.detected;
+  }
+
+  private async probe(): Promise<Dialect> {
+    for (const dialect of ['fleet', 'kolide'] as const) {
+      try {
+        await this.send('POST', `${APP_PREFIX[dialect]}/login`, { root: true, auth: false, body: { email: '', username: '', password: '' } });
+        return dialect;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) continue;
+        if (err instanceof AuthError || err instanceof ApiError) return dialect;
+        throw err;
+      }
+    }
+    throw new CliError(`${this.origin} answers 404 on every API path: the Fleet server is not set up yet`, {
+      hint: 'run `osfleet setup` to create the first admin',
+    });
+  }
+
+  /** An app API request (under the dialect's prefix) returning the parsed JSON body. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    if (!opts.root && !this.detected) await this.detect();
+    if (opts.auth !== false && !this.hasToken) {
+      throw new AuthError('not logged in: this context has no API token');
+    }
+    const res = await this.send<T>(method, opts.root ? path : this.appPath(path), opts);
+    return res.body;
+  }
+
+  /** Sends one request with retries; `fullPath` is from the server root, before the url-prefix. */
+  async send<T>(method: string, fullPath: string, opts: RequestOptions = {}): Promise<Response<T>> {
+    const idempotent = opts.idempotent ?? ['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS'].includes(method);
+    const signal = anySignal(this.opts.signal, opts.signal);
+    const random = this.opts.random ?? Math.random;
+    for (let attempt = 0; ; attempt++) {
+      const last = attempt + 1 >= this.opts.maxAttempts;
+      try {
+        const res = await this.once<T>(method, fullPath, opts, signal);
+        return res;
+      } catch (err) {
+        if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+        const retry = this.retryDecision(err, idempotent);
+        if (!retry || last) throw unwrap(err);
+        const fallback = backoffDelay(attempt, { baseMs: this.opts.retryBaseMs, capMs: this.opts.retryCapMs, random });
+        const wait = retry.retryAfterMs ?? fallback;
+        if (wait > this.opts.maxRetryAfterMs) throw unwrap(err);
+        this.opts.debug?.(`retrying ${method} ${this.redactPath(fullPath)} in ${wait} ms (${retry.reason}, attempt ${attempt + 2}/${this.opts.maxAttempts})`);
+        await delay(wait, signal);
+      }
+    }
+  }
+
+  private retryDecision(err: unknown, idempotent: boolean): { reason: string; retryAfterMs?: number } | undefined {
+    if (err instanceof StatusFailure) {
+      const status = err.status;
+      // 429 means the server did not process the request, so even a POST may be repeated.
+      if (status === 429) return { reason: '429', ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+      if (idempotent && isRetryableStatus(status)) return { reason: String(status), ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}) };
+      return undefined;
+    }
+    if (err instanceof MalformedBody) return idempotent ? { reason: 'malformed body' } : undefined;
+    if (err instanceof NetworkError) {
+      if (err.code === 'ECONNREFUSED') return { reason: err.code };
+      if (idempotent && isRetryableNetworkCode(err.code)) return { reason: err.code ?? 'network' };
+    }
+    return undefined;
+  }
+
+  private async once<T>(method: string, fullPath: string, opts: RequestOptions, signal: AbortSignal | undefined): Promise<Response<T>> {
+    let path = this.urlPrefix + fullPath;
+    const query = opts.query ? encodeQuery(opts.query) : '';
+    if (query) path += `?${query}`;
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'osfleet' };
+    if (opts.auth !== false && this.token) headers['authorization'] = `Bearer ${this.token}`;
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+    this.requestCount++;
+    const started = performance.now();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await undiciRequest(this.origin + path, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        dispatcher: this.dispatcher,
+        ...(signal ? { signal } : {}),
+        ...(opts.headersTimeoutMs ? { headersTimeout: opts.headersTimeoutMs } : {}),
+      });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      this.opts.debug?.(`${method} ${this.redactPath(path)} → ${(err as NodeJS.ErrnoException).code ?? 'error'} (${ms(started)})`);
+      throw networkError(err, this.origin);
+    }
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      this.opts.debug?.(`${method} ${this.redactPath(path)} → ${res.statusCode}, body cut (${ms(started)})`);
+      throw networkError(err, this.origin);
+    }
+    this.opts.debug?.(`${method} ${this.redactPath(path)} → ${res.statusCode} (${ms(started)}, ${text.length} bytes)`);
+    const contentType = headerValue(res.headers['content-type']);
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      throw this.redirectError(method, path, res.statusCode, headerValue(res.headers['location']));
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw new StatusFailure(
+        res.statusCode,
+        errorForStatus({ status: res.statusCode, method, path: fullPath, contentType, text }),
+        parseRetryAfter(res.headers['retry-after'], Date.now()),
+      );
+    }
+    if (text.trim() === '') return { status: res.statusCode, body: {} as T, headers: res.headers };
+    try {
+      return { status: res.statusCode, body: JSON.parse(text) as T, headers: res.headers };
+    } catch {
+      const looksHtml = /^\s*</.test(text);
+      throw new MalformedBody(
+        new ApiError({
+          status: res.statusCode,
+          method,
+          path: fullPath,
+          serverMessage: looksHtml ? 'an HTML page instead of JSON (a proxy or captive portal in the way?)' : `malformed JSON in the response (${text.length} bytes)`,
+        }),
+      );
+    }
+  }
+
+  /**
+   * Redirects are never followed: the token must not travel to another origin, and Fleet's API does
+   * not redirect in normal operation (only `//` paths get a 301).
+   */
+  private redirectError(method: string, path: string, status: number, location: string | undefined): CliError {
+    let target = location ?? '(no Location header)';
+    let otherOrigin = false;
+    try {
+      const url = new URL(location ?? '', this.origin + path);
+      otherOrigin = url.origin !== this.origin;
+      target = otherOrigin ? url.origin + url.pathname : url.pathname;
+    } catch {
+      // keep the raw header
+    }
+    return new ApiError({
+      status,
+      method,
+      path,
+      serverMessage: `redirected to ${target}; osfleet does not follow redirects${otherOrigin ? ' (the token is never sent to another origin)' : ''}`,
+      ...(otherOrigin ? { hint: `if the server moved, set its address: osfleet config set --address ${target.replace(/\/api\/.*$/, '')}` } : {}),
+    });
+  }
+
+  private redactPath(path: string): string {
+    // Query strings never carry tokens in osfleet, but be safe with anything that looks like one.
+    return path.replace(/(token|password|secret)=[^&]*/gi, '$1=REDACTED');
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+  }
+}
+
+/** Wraps a status failure so the retry loop can see the status and Retry-After. */
+class StatusFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: CliError,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(error.message);
+  }
+}
+
+class MalformedBody extends Error {
+  constructor(readonly error: CliError) {
+    super(error.message);
+  }
+}
+
+function unwrap(err: unknown): unknown {
+  if (err instanceof StatusFailure || err instanceof MalformedBody) return err.error;
+  return err;
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  if (a && b) return AbortSignal.any([a, b]);
+  return a ?? b;
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason instanceof CliError ? signal.reason : new InterruptedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason instanceof CliError ? signal.reason : new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function ms(started: number): string {
+  return `${Math.round(performance.now() - started)} ms`;
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function encodeQuery(query: Record<string, string | number | boolean | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  return params.toString();
+}
+
+function normalisePrefix(prefix: string): string {
+  if (prefix === '' || prefix === '/') return '';
+  return ('/' + prefix.replace(/^\/+|\/+$/g, '')).replace(/\/+/g, '/');
+}
+
+export function originOf(address: string): string {
+  return new URL(address).origin;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/** Checks an address the way users need: a URL, http(s), http only on loopback unless allowed. */
+export function checkAddress(address: string, opts: { allowInsecureHttp: boolean }): URL {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new ConfigError(`"${address}" is not a valid URL`, { hint: 'use the form https://fleet.example.com:8080' });
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(`address ${address} must start with https:// (or http:// on loopback)`);
+  }
+  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.') && !opts.allowInsecureHttp) {
+    throw new ConfigError(`refusing plain http:// to ${url.host}: the token would travel unencrypted`, {
+      hint: 'use https://, or if you really mean it: osfleet config set --allow-insecure-http',
+    });
+  }
+  return url;
+}
+
+/** Builds the client for the context: address checked, CA read, token attached, warnings given. */
+export async function createClientFromContext(ctx: Ctx): Promise<FleetClient> {
+  const conn = await ctx.connection();
+  return createClient(conn, ctx);
+}
+
+export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 'signal' | 'debug' | 'globals'>): Promise<FleetClient> {
+  if (!conn.address) {
+    throw new ConfigError(`no server address in context "${conn.name}"`, {
+      hint: 'set it with: osfleet config set --address https://fleet.example.com:8080 (or FLEET_URL), or try `osfleet preview`',
+    });
+  }
+  checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  let ca: string | undefined;
+  if (conn.rootca) {
+    try {
+      ca = await readFile(conn.rootca, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read the rootca file ${conn.rootca}: ${(err as Error).message}`);
+    }
+  }
+  if (conn.tlsSkipVerify) {
+    ctx.io.err(
+      ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
+    );
+  }
+  return new FleetClient({
+    address: conn.address,
+    urlPrefix: conn.urlPrefix,
+    token: conn.token,
+    tlsSkipVerify: conn.tlsSkipVerify,
+    ca,
+    dialect: conn.dialect,
+    serverVersion: conn.serverVersion,
+    signal: ctx.signal,
+    debug: ctx.globals.debug ? (line) => ctx.debug(line) : undefined,
+  } as ClientOptions);
 }

@@ -1,11 +1,136 @@
-// Placeholder until the command lands; it fails loudly rather than pretending to work.
-import { CliError } from '../errors.js';
+/** `osfleet config set|get|use-context|list`: the contexts file, tokens always redacted on output. */
 import type { Ctx } from '../context.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { CONTEXT_KEYS, type StoredContext } from '../config/store.js';
+import { checkAddress } from '../api/client.js';
+import { readAllStdin } from '../prompt.js';
 
-export async function run(_opts: unknown, _ctx: Ctx): Promise<number> {
-  throw new CliError('osfleet config is not implemented yet');
+export interface SetOptions {
+  address?: string;
+  email?: string;
+  token?: string;
+  tokenStdin?: boolean;
+  rootca?: string;
+  tlsSkipVerify?: boolean;
+  urlPrefix?: string;
+  allowInsecureHttp?: boolean;
 }
-export const runSet = run;
-export const runGet = run;
-export const runUseContext = run;
-export const runList = run;
+
+export function redact(token: string | undefined): string {
+  if (!token) return '';
+  return token.length <= 8 ? '********' : `${'*'.repeat(8)}${token.slice(-4)}`;
+}
+
+export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
+  const store = await ctx.config();
+  const name = store.contextName;
+  const fields: Partial<StoredContext> = {};
+  if (opts.token !== undefined && opts.tokenStdin) throw new UsageError('--token and --token-stdin must not be given together');
+  if (opts.address !== undefined) {
+    const existing = store.get(name);
+    checkAddress(opts.address, { allowInsecureHttp: opts.allowInsecureHttp ?? existing?.['allow-insecure-http'] ?? false });
+    fields.address = opts.address.replace(/\/+$/, '');
+  }
+  if (opts.email !== undefined) fields.email = opts.email;
+  if (opts.token !== undefined) {
+    ctx.io.err(
+      ctx.io.errColor.yellow('Warning: --token puts the token in your shell history and the process list; prefer --token-stdin.\n'),
+    );
+    fields.token = opts.token;
+  }
+  if (opts.tokenStdin) {
+    const token = (await readAllStdin(ctx.io)).trim();
+    if (!token) throw new UsageError('--token-stdin: stdin was empty');
+    fields.token = token;
+  }
+  if (opts.rootca !== undefined) fields.rootca = opts.rootca;
+  if (opts.tlsSkipVerify !== undefined) fields['tls-skip-verify'] = opts.tlsSkipVerify;
+  if (opts.urlPrefix !== undefined) fields['url-prefix'] = opts.urlPrefix;
+  if (opts.allowInsecureHttp !== undefined) fields['allow-insecure-http'] = opts.allowInsecureHttp;
+  if (Object.keys(fields).length === 0) {
+    throw new UsageError('nothing to set', 'pass at least one of --address, --email, --token-stdin, --rootca, --tls-skip-verify, --url-prefix');
+  }
+  const created = store.get(name) === undefined;
+  // A new address may be another server: forget the cached API generation.
+  const remove: Array<keyof StoredContext> = fields.address !== undefined ? ['dialect', 'server-version'] : [];
+  await store.update(name, fields, { remove });
+  if (created) ctx.io.err(`[+] Context "${name}" created in ${store.path}\n`);
+  for (const [key, value] of Object.entries(fields)) {
+    const shown = key === 'token' ? redact(String(value)) : String(value);
+    ctx.io.err(`[+] Set ${key} to "${shown}" in the "${name}" context\n`);
+  }
+  if (fields['tls-skip-verify']) {
+    ctx.io.err(ctx.io.errColor.yellow('Warning: TLS verification is now OFF for this context; every run will remind you.\n'));
+  }
+  return 0;
+}
+
+export async function runGet(opts: { key?: string }, ctx: Ctx): Promise<number> {
+  const store = await ctx.config();
+  const name = store.contextName;
+  const stored = store.get(name);
+  if (!stored) throw new ConfigError(`context "${name}" does not exist in ${store.path}`, { hint: 'create it with osfleet config set --address URL' });
+  const show = (key: keyof StoredContext) => {
+    const v = stored[key];
+    if (v === undefined) return '';
+    return key === 'token' ? redact(String(v)) : String(v);
+  };
+  if (opts.key) {
+    if (!(CONTEXT_KEYS as readonly string[]).includes(opts.key)) {
+      throw new UsageError(`"${opts.key}" is not a config key`, `keys: ${CONTEXT_KEYS.join(', ')}`);
+    }
+    ctx.io.out(`${show(opts.key as keyof StoredContext)}\n`);
+    return 0;
+  }
+  for (const key of CONTEXT_KEYS) {
+    if (stored[key] !== undefined) ctx.io.out(`${key}: ${show(key)}\n`);
+  }
+  return 0;
+}
+
+export async function runUseContext(opts: { name: string }, ctx: Ctx): Promise<number> {
+  const store = await ctx.config();
+  if (!store.contexts()[opts.name]) {
+    const known = Object.keys(store.contexts());
+    throw new ConfigError(`context "${opts.name}" does not exist`, {
+      hint: known.length ? `known contexts: ${known.join(', ')}` : 'create it with osfleet --context NAME config set --address URL',
+    });
+  }
+  await store.setCurrent(opts.name);
+  ctx.io.err(`[+] Now using context "${opts.name}"\n`);
+  return 0;
+}
+
+export async function runList(opts: { json?: boolean }, ctx: Ctx): Promise<number> {
+  const store = await ctx.config();
+  const contexts = store.contexts();
+  const names = Object.keys(contexts).sort();
+  if (opts.json) {
+    for (const name of names) {
+      const c = contexts[name] ?? {};
+      ctx.io.out(
+        JSON.stringify({
+          name,
+          current: name === store.contextName,
+          address: c.address ?? null,
+          email: c.email ?? null,
+          logged_in: Boolean(c.token),
+          dialect: c.dialect ?? null,
+        }) + '\n',
+      );
+    }
+    return 0;
+  }
+  if (names.length === 0) {
+    ctx.io.err(`no contexts in ${store.path}; create one with osfleet config set --address URL, or run osfleet preview\n`);
+    return 0;
+  }
+  for (const name of names) {
+    const c = contexts[name] ?? {};
+    const mark = name === store.contextName ? '*' : ' ';
+    ctx.io.out(`${mark} ${name}\t${c.address ?? '(no address)'}\t${c.token ? 'logged in' : 'not logged in'}${c.email ? ` as ${c.email}` : ''}\n`);
+  }
+  return 0;
+}
+
+export const run = runGet;

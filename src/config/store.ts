@@ -1,4 +1,12 @@
-// Interface of the configuration store; the implementation lands with the foundation.
+/**
+ * The contexts file: YAML like fleetctl's (`contexts.<name>.{address, email, token, ...}`), plus
+ * `current-context`. Created 0600 in a 0700 folder and refused when group or others can read it,
+ * because it holds API tokens. When osfleet has no file yet, fleetctl's `~/.fleet/config` is read
+ * (never written). `$FLEET_URL` / `$FLEET_API_TOKEN` override the file for CI.
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
 import type { Env } from '../context.js';
 
 /** A context as stored in the file (fleetctl's keys). */
@@ -15,6 +23,18 @@ export interface StoredContext {
   'server-version'?: string;
 }
 
+export const CONTEXT_KEYS = [
+  'address',
+  'email',
+  'token',
+  'tls-skip-verify',
+  'rootca',
+  'url-prefix',
+  'allow-insecure-http',
+  'dialect',
+  'server-version',
+] as const satisfies ReadonlyArray<keyof StoredContext>;
+
 /** The effective connection settings: file + environment overrides. */
 export interface ResolvedContext {
   name: string;
@@ -27,11 +47,15 @@ export interface ResolvedContext {
   allowInsecureHttp: boolean;
   dialect: 'kolide' | 'fleet' | undefined;
   serverVersion: string | undefined;
+  /** Where the token came from, for messages ("FLEET_API_TOKEN", "context default"). */
+  tokenSource: string | undefined;
 }
 
 export interface ConfigStore {
-  /** The file read (or to be written). */
+  /** The file osfleet reads and writes. */
   readonly path: string;
+  /** The file the contexts were read from (fleetctl's when osfleet has none yet). */
+  readonly readFrom: string | undefined;
   /** The context in use: --context, $OSFLEET_CONTEXT, the file's current-context, or "default". */
   readonly contextName: string;
   readonly currentContext: string | undefined;
@@ -43,6 +67,221 @@ export interface ConfigStore {
   resolve(): ResolvedContext;
 }
 
-export async function loadConfig(_o: { env: Env; configPath?: string | undefined; contextName?: string | undefined }): Promise<ConfigStore> {
-  throw new Error('configuration store not implemented yet');
+interface FileShape {
+  'current-context'?: string;
+  contexts?: Record<string, StoredContext>;
+}
+
+export interface LoadOptions {
+  env: Env;
+  configPath?: string | undefined;
+  contextName?: string | undefined;
+}
+
+export function defaultConfigPath(env: Env): string {
+  const home = env['HOME'] ?? env['USERPROFILE'] ?? '.';
+  const base = env['XDG_CONFIG_HOME'] || path.join(home, '.config');
+  return path.join(base, 'osfleet', 'config.yml');
+}
+
+export function fleetctlConfigPath(env: Env): string {
+  return path.join(env['HOME'] ?? env['USERPROFILE'] ?? '.', '.fleet', 'config');
+}
+
+export async function loadConfig(opts: LoadOptions): Promise<ConfigStore> {
+  const { env } = opts;
+  const explicit = opts.configPath ?? env['OSFLEET_CONFIG'];
+  const ownPath = path.resolve(explicit ?? defaultConfigPath(env));
+  let readFrom: string | undefined;
+  let data: FileShape = {};
+  const own = await readConfigFile(ownPath);
+  if (own) {
+    readFrom = ownPath;
+    data = own;
+  } else if (!explicit) {
+    const fleetctl = fleetctlConfigPath(env);
+    const imported = await readConfigFile(fleetctl);
+    if (imported) {
+      readFrom = fleetctl;
+      data = imported;
+    }
+  }
+  return new FileConfigStore(ownPath, readFrom, data, opts);
+}
+
+async function readConfigFile(file: string): Promise<FileShape | undefined> {
+  let text: string;
+  try {
+    const st = await fs.stat(file);
+    if (!st.isFile()) throw new ConfigError(`config path ${file} is not a file`);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+      throw new ConfigError(`config file ${file} is readable by group or others (mode ${mode}); it holds API tokens`, {
+        hint: `chmod 600 '${file}'`,
+      });
+    }
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  return parseConfigText(text, file);
+}
+
+/** Parses the contexts file; errors name the file, line and column. */
+export async function parseConfigText(text: string, file: string): Promise<FileShape> {
+  const { parseDocument, LineCounter } = await import('yaml');
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = lc.linePos(first.pos[0]);
+    throw new ConfigError(`${file}:${pos.line}:${pos.col}: malformed YAML: ${first.message.split('\n')[0]}`);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(`${file}:1:1: expected a mapping with "contexts"`);
+  }
+  const shape = value as Record<string, unknown>;
+  const contexts = shape['contexts'];
+  if (contexts !== undefined && contexts !== null && (typeof contexts !== 'object' || Array.isArray(contexts))) {
+    throw new ConfigError(`${file}: "contexts" must be a mapping of context names to settings`);
+  }
+  const out: FileShape = {};
+  if (typeof shape['current-context'] === 'string') out['current-context'] = shape['current-context'];
+  out.contexts = {};
+  for (const [name, raw] of Object.entries((contexts ?? {}) as Record<string, unknown>)) {
+    if (raw === null || raw === undefined) {
+      out.contexts[name] = {};
+      continue;
+    }
+    if (typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ConfigError(`${file}: context "${name}" must be a mapping`);
+    }
+    out.contexts[name] = checkContext(raw as Record<string, unknown>, file, name);
+  }
+  return out;
+}
+
+function checkContext(raw: Record<string, unknown>, file: string, name: string): StoredContext {
+  const ctx: StoredContext = {};
+  const str = (key: keyof StoredContext) => {
+    const v = raw[key];
+    if (v === undefined || v === null || v === '') return undefined;
+    if (typeof v !== 'string') throw new ConfigError(`${file}: contexts.${name}.${key} must be a string`);
+    return v;
+  };
+  const bool = (key: keyof StoredContext) => {
+    const v = raw[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') throw new ConfigError(`${file}: contexts.${name}.${key} must be true or false`);
+    return v;
+  };
+  const set = <K extends keyof StoredContext>(k: K, v: StoredContext[K] | undefined) => {
+    if (v !== undefined) ctx[k] = v;
+  };
+  set('address', str('address'));
+  set('email', str('email'));
+  set('token', str('token'));
+  set('rootca', str('rootca'));
+  set('url-prefix', str('url-prefix'));
+  set('server-version', str('server-version'));
+  set('tls-skip-verify', bool('tls-skip-verify'));
+  set('allow-insecure-http', bool('allow-insecure-http'));
+  const dialect = str('dialect');
+  if (dialect === 'kolide' || dialect === 'fleet') ctx.dialect = dialect;
+  return ctx;
+}
+
+class FileConfigStore implements ConfigStore {
+  readonly contextName: string;
+  readonly currentContext: string | undefined;
+  constructor(
+    readonly path: string,
+    readonly readFrom: string | undefined,
+    private data: FileShape,
+    private readonly opts: LoadOptions,
+  ) {
+    this.currentContext = data['current-context'];
+    this.contextName = opts.contextName ?? opts.env['OSFLEET_CONTEXT'] ?? data['current-context'] ?? 'default';
+  }
+
+  contexts(): Record<string, StoredContext> {
+    return this.data.contexts ?? {};
+  }
+
+  get(name = this.contextName): StoredContext | undefined {
+    return this.data.contexts?.[name];
+  }
+
+  async update(name: string, fields: Partial<StoredContext>, opts: { remove?: Array<keyof StoredContext> } = {}): Promise<void> {
+    const contexts = { ...(this.data.contexts ?? {}) };
+    const next: StoredContext = { ...(contexts[name] ?? {}), ...fields };
+    for (const key of opts.remove ?? []) delete next[key];
+    for (const key of Object.keys(next) as Array<keyof StoredContext>) if (next[key] === undefined) delete next[key];
+    contexts[name] = next;
+    this.data = { ...this.data, contexts };
+    await this.write();
+  }
+
+  async setCurrent(name: string): Promise<void> {
+    this.data = { ...this.data, 'current-context': name };
+    await this.write();
+  }
+
+  resolve(): ResolvedContext {
+    const env = this.opts.env;
+    const stored = this.get() ?? {};
+    const envUrl = env['FLEET_URL'] || undefined;
+    const envToken = env['FLEET_API_TOKEN'] || undefined;
+    const token = envToken ?? stored.token;
+    // A cached dialect belongs to the stored address; an overriding FLEET_URL must be detected afresh.
+    const sameServer = !envUrl || envUrl === stored.address;
+    return {
+      name: this.contextName,
+      address: envUrl ?? stored.address,
+      token,
+      email: stored.email,
+      tlsSkipVerify: stored['tls-skip-verify'] ?? false,
+      rootca: stored.rootca,
+      urlPrefix: stored['url-prefix'] ?? '',
+      allowInsecureHttp: stored['allow-insecure-http'] ?? false,
+      dialect: sameServer ? stored.dialect : undefined,
+      serverVersion: sameServer ? stored['server-version'] : undefined,
+      tokenSource: envToken ? 'FLEET_API_TOKEN' : stored.token ? `context "${this.contextName}"` : undefined,
+    };
+  }
+
+  private async write(): Promise<void> {
+    const { stringify } = await import('yaml');
+    const dir = path.dirname(this.path);
+    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    const body: FileShape = {};
+    if (this.data['current-context']) body['current-context'] = this.data['current-context'];
+    body.contexts = this.data.contexts ?? {};
+    const text = stringify(body, { lineWidth: 0 });
+    await writeFileAtomic(this.path, text, 0o600);
+  }
+}
+
+/** Writes a file through a temporary sibling and a rename, so readers never see half a file. */
+export async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, mode);
+  try {
+    await handle.writeFile(data, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.chmod(tmp, mode);
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
 }
