@@ -1,0 +1,135 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { runCli, scratchHome, repoRoot } from './helpers/cli.js';
+import { json, startStub, type StubServer } from './helpers/stub-server.js';
+
+let scratch: ReturnType<typeof scratchHome>;
+beforeAll(() => {
+  scratch = scratchHome();
+});
+afterAll(() => scratch.cleanup());
+
+describe('startup stays light', () => {
+  it.each([['--version'], ['--help'], ['help', 'exit-codes']])('osfleet %s loads neither undici, yaml nor ora, and reads no config', async (...args) => {
+    const trace = path.join(scratch.home, `trace-${args.join('-')}.txt`);
+    const r = await runCli(args, {
+      env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace, OSFLEET_CONFIG: '/nonexistent/should-not-be-read.yml' },
+      nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
+    });
+    expect(r.code).toBe(0);
+    const loaded = readFileSync(trace, 'utf8');
+    expect(loaded).toContain('/dist/cli.js'); // the trace works
+    expect(loaded).toContain('node_modules/commander/');
+    for (const heavy of ['node_modules/undici/', 'node_modules/yaml/', 'node_modules/ora/', 'node_modules/ws/', 'better-sqlite3', '/dist/api/', '/dist/config/']) {
+      expect(loaded, heavy).not.toContain(heavy);
+    }
+    rmSync(trace);
+  });
+
+  it('--version prints the package version', async () => {
+    const r = await runCli(['--version']);
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('help exit-codes prints the documented table', async () => {
+    const r = await runCli(['help', 'exit-codes']);
+    for (const code of ['0', '1', '2', '3', '4', '64', '130']) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+  });
+});
+
+describe('bad input gets one clear line and the documented exit code', () => {
+  it('unknown command → 64', async () => {
+    const r = await runCli(['frobnicate'], { env: scratch.env });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("unknown command 'frobnicate'");
+  });
+  it('unknown flag → 64', async () => {
+    const r = await runCli(['whoami', '--frob'], { env: scratch.env });
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain("unknown option '--frob'");
+  });
+  it('missing address → 1 with what to do, no stack', async () => {
+    const r = await runCli(['whoami'], { env: scratch.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Error: no server address in context "default"');
+    expect(r.stderr).toContain('osfleet config set --address');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+  it('malformed URL in FLEET_URL → 1', async () => {
+    const r = await runCli(['whoami'], { env: { ...scratch.env, FLEET_URL: 'not a url' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"not a url" is not a valid URL');
+  });
+  it('unreachable server → 1, one line naming it', async () => {
+    const s = await startStub((req, res) => json(res, 200, {}));
+    const url = s.url;
+    await s.close();
+    const r = await runCli(['whoami'], { env: { ...scratch.env, FLEET_URL: url, FLEET_API_TOKEN: 't' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot connect to ${url}: connection refused`);
+    expect(r.stderr.trim().split('\n')).toHaveLength(2); // the error and its hint
+  });
+  it('a rejected token → 4 with "osfleet login"; --debug traces without the token', async () => {
+    const s = await startStub((req, res) => {
+      if (req.path === '/version') return json(res, 200, { version: '4.50.0' });
+      json(res, 401, { message: 'Authentication required', errors: [{ name: 'base', reason: 'invalid session' }] });
+    });
+    try {
+      const r = await runCli(['whoami', '--debug'], { env: { ...scratch.env, FLEET_URL: s.url, FLEET_API_TOKEN: 'leaky-token-123' } });
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('osfleet login');
+      expect(r.stderr).toMatch(/\[debug\] GET \/api\/v1\/fleet\/me → 401/);
+      expect(r.stderr + r.stdout).not.toContain('leaky-token-123');
+    } finally {
+      await s.close();
+    }
+  });
+  it('a 5xx that does not go away → 1 with the server message', async () => {
+    const s = await startStub((req, res) => {
+      if (req.path === '/version') return json(res, 200, { version: '3.2.0' });
+      json(res, 500, { message: 'Unknown Error', errors: [{ name: 'base', reason: 'database is gone' }] });
+    });
+    try {
+      const r = await runCli(['whoami'], { env: { ...scratch.env, FLEET_URL: s.url, FLEET_API_TOKEN: 't' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('500 Unknown Error: database is gone');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('config file safety from the CLI', () => {
+  let s: StubServer;
+  afterEach(async () => s?.close());
+  it('config set writes 0600 and login stores the token; whoami uses it', async () => {
+    s = await startStub((req, res) => {
+      if (req.path === '/version') return json(res, 200, { version: '4.50.0' });
+      if (req.path === '/api/v1/fleet/login') return json(res, 200, { user: { id: 1, email: 'admin@example.com', name: 'Admin', global_role: 'admin' }, token: 'session-abc' });
+      if (req.path === '/api/v1/fleet/me') {
+        if (req.headers.authorization !== 'Bearer session-abc') return json(res, 401, { message: 'Authentication required' });
+        return json(res, 200, { user: { id: 1, email: 'admin@example.com', name: 'Admin', global_role: 'admin' } });
+      }
+      json(res, 404, { message: 'Resource Not Found' });
+    });
+    const home = scratchHome();
+    try {
+      expect((await runCli(['config', 'set', '--address', s.url], { env: home.env })).code).toBe(0);
+      const login = await runCli(['login', '--email', 'admin@example.com', '--password-stdin'], { env: home.env, stdin: 'hunter2\n' });
+      expect(login.stderr).toContain('Logged in');
+      expect(login.code).toBe(0);
+      expect(JSON.parse(s.seen.find((r) => r.path === '/api/v1/fleet/login')!.body)).toMatchObject({ password: 'hunter2' });
+      const who = await runCli(['whoami'], { env: home.env });
+      expect(who.code).toBe(0);
+      expect(who.stdout).toContain('admin@example.com (Admin), admin');
+      expect(who.stdout).toContain('API /api/v1/fleet (FleetDM)');
+      const cfg = readFileSync(home.configPath, 'utf8');
+      expect(cfg).toContain('dialect: fleet');
+      expect(cfg).not.toContain('hunter2');
+    } finally {
+      home.cleanup();
+    }
+  });
+});

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { colorLevel, isCI } from '../src/io.js';
+import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
+import { checkAddress, encodeQuery } from '../src/api/client.js';
+import { redact } from '../src/commands/config.js';
+import { ApiError, AuthError, ConfigError, NotFoundError } from '../src/errors.js';
+
+describe('colour level', () => {
+  it.each([
+    { tty: true, env: {}, choice: {}, level: 1 },
+    { tty: false, env: {}, choice: {}, level: 0 },
+    { tty: true, env: { NO_COLOR: '1' }, choice: {}, level: 0 },
+    { tty: true, env: { NO_COLOR: '' }, choice: {}, level: 1 },
+    { tty: false, env: { FORCE_COLOR: '3' }, choice: {}, level: 3 },
+    { tty: true, env: { FORCE_COLOR: '0' }, choice: {}, level: 0 },
+    { tty: true, env: { TERM: 'dumb' }, choice: {}, level: 0 },
+    { tty: true, env: {}, choice: { noColor: true }, level: 0 },
+    { tty: true, env: { NO_COLOR: '1', FORCE_COLOR: '1' }, choice: {}, level: 0 },
+  ])('tty=$tty env=$env → $level', ({ tty, env, choice, level }) => {
+    expect(colorLevel(tty, env, choice)).toBe(level);
+  });
+  it('knows CI', () => {
+    expect(isCI({ CI: 'true' })).toBe(true);
+    expect(isCI({ CI: 'false' })).toBe(false);
+    expect(isCI({})).toBe(false);
+  });
+});
+
+describe('error bodies of both generations', () => {
+  it('Kolide 500 Unknown Error carries the real reason', () => {
+    const text = JSON.stringify({ message: 'Unknown Error', errors: [{ name: 'base', reason: "cannot schedule unknown query 'x'" }] });
+    expect(describeErrorBody(500, 'application/json', text)).toEqual({ message: 'Unknown Error', reasons: ["cannot schedule unknown query 'x'"] });
+  });
+  it('FleetDM 422 with several fields and a uuid', () => {
+    const text = JSON.stringify({
+      message: 'Validation Failed',
+      errors: [
+        { name: 'name', reason: 'cannot be empty' },
+        { name: 'query', reason: 'cannot be empty' },
+      ],
+      uuid: 'abc',
+    });
+    const err = errorForStatus({ status: 422, method: 'POST', path: '/api/v1/fleet/spec/queries', contentType: 'application/json', text });
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.message).toBe('POST /api/v1/fleet/spec/queries: 422 Validation Failed: cannot be empty; cannot be empty');
+  });
+  it('FleetDM permission error without errors[]', () => {
+    expect(describeErrorBody(403, 'application/json', '{"message":"Permission Denied"}')).toEqual({ message: 'Permission Denied', reasons: [] });
+  });
+  it('Kolide text/plain decode errors', () => {
+    expect(describeErrorBody(500, 'text/plain; charset=utf-8', 'json: cannot unmarshal string\n')).toEqual({ message: 'json: cannot unmarshal string', reasons: [] });
+  });
+  it('a proxy HTML page is named as such', () => {
+    const r = describeErrorBody(502, 'text/html', '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>');
+    expect(r.message).toContain('HTML page ("502 Bad Gateway")');
+  });
+  it('401 → AuthError (exit 4) with the login hint; 404 → NotFoundError', () => {
+    const auth = errorForStatus({ status: 401, method: 'GET', path: '/x', contentType: 'application/json', text: '{"message":"Authentication required"}' });
+    expect(auth).toBeInstanceOf(AuthError);
+    expect(auth.exitCode).toBe(4);
+    expect(auth.hint).toContain('osfleet login');
+    expect(errorForStatus({ status: 404, method: 'GET', path: '/x', contentType: undefined, text: '' })).toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('network errors', () => {
+  it.each([
+    ['ECONNREFUSED', 'connection refused'],
+    ['ENOTFOUND', 'DNS lookup failed'],
+    ['UND_ERR_CONNECT_TIMEOUT', 'timed out connecting'],
+    ['UND_ERR_HEADERS_TIMEOUT', 'stopped answering'],
+    ['ECONNRESET', 'was cut'],
+  ])('%s', (code, text) => {
+    const err = Object.assign(new Error('boom'), { code });
+    expect(networkError(err, 'https://fleet.example.com').message).toContain(text);
+  });
+  it('TLS failures hint at rootca', () => {
+    const err = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const e = networkError(err, 'https://fleet.example.com');
+    expect(e.message).toContain('TLS verification');
+    expect(e.hint).toContain('--rootca');
+  });
+  it('reads the code from the cause, as undici wraps it', () => {
+    const err = Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) });
+    expect(networkError(err, 'http://127.0.0.1:1').code).toBe('ECONNREFUSED');
+  });
+});
+
+describe('Retry-After and backoff', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it.each([
+    ['3', 3000],
+    [' 0 ', 0],
+    ['Thu, 01 Jan 2026 00:00:05 GMT', 5000],
+    ['soon', undefined],
+    [undefined, undefined],
+  ])('%s → %s ms', (v, ms) => {
+    expect(parseRetryAfter(v, now)).toBe(ms);
+  });
+  it('is capped and grows', () => {
+    const mid = () => 0.5;
+    const delays = [0, 1, 2, 3, 4, 5, 10].map((a) => backoffDelay(a, { baseMs: 250, capMs: 4000, random: mid }));
+    expect(delays).toEqual([188, 375, 750, 1500, 3000, 3000, 3000]);
+  });
+});
+
+describe('addresses', () => {
+  it.each([
+    ['https://fleet.example.com:8080', true],
+    ['http://127.0.0.1:8412', true],
+    ['http://localhost:8412', true],
+    ['http://[::1]:8412', true],
+    ['http://fleet.example.com', false],
+    ['ftp://fleet.example.com', false],
+    ['fleet.example.com', false],
+  ])('%s ok=%s', (address, ok) => {
+    if (ok) expect(() => checkAddress(address, { allowInsecureHttp: false })).not.toThrow();
+    else expect(() => checkAddress(address, { allowInsecureHttp: false })).toThrow(ConfigError);
+  });
+  it('http to a remote host with --allow-insecure-http', () => {
+    expect(() => checkAddress('http://fleet.example.com', { allowInsecureHttp: true })).not.toThrow();
+  });
+  it('encodes query strings', () => {
+    expect(encodeQuery({ query: 'a b&c', page: 0, skip: undefined })).toBe('query=a+b%26c&page=0');
+  });
+});
+
+describe('token redaction', () => {
+  it('shows only the last four characters', () => {
+    expect(redact('abcdefghijklmnop')).toBe('********mnop');
+    expect(redact('short')).toBe('********');
+    expect(redact(undefined)).toBe('');
+  });
+});

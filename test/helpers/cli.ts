@@ -1,0 +1,85 @@
+/** Runs the built CLI (`bin/osfleet.js`) as a child process with an isolated HOME and config. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const binPath = path.join(repoRoot, 'bin', 'osfleet.js');
+export const sharedDir = path.resolve(repoRoot, '../shared');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliRunOptions {
+  env?: Record<string, string | undefined>;
+  stdin?: string;
+  cwd?: string;
+  nodeArgs?: string[];
+  timeoutMs?: number;
+}
+
+/** A scratch HOME with its own config path; `cleanup()` removes it. */
+export function scratchHome(): { home: string; configPath: string; env: Record<string, string>; cleanup(): void } {
+  const home = mkdtempSync(path.join(tmpdir(), 'osfleet-test-'));
+  const configPath = path.join(home, '.config', 'osfleet', 'config.yml');
+  return {
+    home,
+    configPath,
+    env: { HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') },
+    cleanup: () => rmSync(home, { recursive: true, force: true }),
+  };
+}
+
+/** The environment a CLI child gets: the parent's PATH and nothing that could leak config in. */
+export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    LANG: 'C.UTF-8',
+    TZ: 'UTC',
+    CI: 'true',
+  };
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function startCli(args: string[], opts: CliRunOptions = {}): ChildProcess {
+  return spawn(process.execPath, [...(opts.nodeArgs ?? []), binPath, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: childEnv(opts.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+export function runCli(args: string[], opts: CliRunOptions = {}): Promise<CliResult> {
+  const child = startCli(args, opts);
+  return collect(child, opts);
+}
+
+export function collect(child: ChildProcess, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
+  else child.stdin?.end();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`CLI did not finish within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
