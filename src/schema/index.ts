@@ -1,0 +1,250 @@
+/**
+ * osfleet's osquery schema: the one place lint, query preflight and the results pipeline learn which
+ * tables exist where, and which columns are points in time (and in which unit) or user/group ids.
+ * Pure and cheap to import: the table data is a plain object literal.
+ */
+import { TABLES } from './tables.generated.js';
+import { describeOutputWith, tablesInSql, tableNamesInSql } from './sql.js';
+import type { OutputDescription } from './sql.js';
+import type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
+
+export type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
+export { PLATFORMS } from './types.js';
+export type { OutputColumn, OutputDescription, TableRef, SchemaLookup } from './sql.js';
+export { tablesInSql, tableNamesInSql } from './sql.js';
+
+/** The table, case-insensitively; undefined when osfleet does not know it. */
+export function getTable(name: string): TableSchema | undefined {
+  if (typeof name !== 'string') return undefined;
+  const key = name.trim().toLowerCase();
+  return Object.hasOwn(TABLES, key) ? TABLES[key] : undefined;
+}
+
+let sorted: TableSchema[] | undefined;
+/** Every known table, sorted by name. */
+export function allTables(): TableSchema[] {
+  sorted ??= Object.keys(TABLES)
+    .sort()
+    .map((k) => TABLES[k]!);
+  return sorted.slice();
+}
+
+/** Platforms the table exists on; undefined for an unknown table. */
+export function tablePlatforms(name: string): Platform[] | undefined {
+  return getTable(name)?.platforms.slice();
+}
+
+const columnMaps = new WeakMap<TableSchema, Map<string, ColumnSchema>>();
+function columnsOf(t: TableSchema): Map<string, ColumnSchema> {
+  let m = columnMaps.get(t);
+  if (!m) {
+    m = new Map(t.columns.map((c) => [c.name.toLowerCase(), c]));
+    columnMaps.set(t, m);
+  }
+  return m;
+}
+
+/** The column of a known table, both names case-insensitive (as in SQLite). */
+export function columnOf(table: string, column: string): ColumnSchema | undefined {
+  const t = getTable(table);
+  if (!t || typeof column !== 'string') return undefined;
+  return columnsOf(t).get(column.toLowerCase());
+}
+
+/** Platforms a column exists on: its own list, else its table's. */
+export function columnPlatforms(table: string, column: string): Platform[] | undefined {
+  const t = getTable(table);
+  const c = columnOf(table, column);
+  if (!t || !c) return undefined;
+  return (c.platforms ?? t.platforms).slice();
+}
+
+/**
+ * How the column encodes a point in time, from the schema; undefined for durations, uptimes,
+ * calendar parts, text dates, non-time columns and unknown tables or columns (for those, see
+ * isLikelyTimeColumnName).
+ */
+export function timeKind(table: string, column: string): TimeKind | undefined {
+  return columnOf(table, column)?.time;
+}
+
+/** 'uid' or 'gid' when the schema says the column is a user or group id. */
+export function idKind(table: string, column: string): IdKind | undefined {
+  return columnOf(table, column)?.id;
+}
+
+/** True when the schema says the column holds a user or group id (host-local, joined per host). */
+export function isIdColumn(table: string, column: string): boolean {
+  return idKind(table, column) !== undefined;
+}
+
+/** True when the schema says the column holds a user id (joins to users.uid). */
+export function isUidColumn(table: string, column: string): boolean {
+  return idKind(table, column) === 'uid';
+}
+
+/**
+ * The name rule for tables osfleet does not know: `time`, `*_time`, `atime`/`mtime`/`ctime`/`btime`.
+ * A name is only a hint: the caller must also check that the value is a plausible epoch.
+ */
+export function isLikelyTimeColumnName(name: string): boolean {
+  if (typeof name !== 'string') return false;
+  const n = name.toLowerCase();
+  return n === 'time' || (n.endsWith('_time') && n.length > 5) || ['atime', 'mtime', 'ctime', 'btime'].includes(n);
+}
+
+const UID_NAMES = new Set(['uid', 'auid', 'euid', 'suid', 'fsuid', 'ouid', 'uid_signed', 'owner_uid', 'creator_uid']);
+const GID_NAMES = new Set(['gid', 'egid', 'sgid', 'fsgid', 'gid_signed', 'owner_gid']);
+
+/** osquery.md §4.3's names of user-id columns (the rule the schema's own id marks follow). */
+export function isLikelyUidColumnName(name: string): boolean {
+  return typeof name === 'string' && UID_NAMES.has(name.toLowerCase());
+}
+
+/** osquery.md §4.3's names of group-id columns. */
+export function isLikelyGidColumnName(name: string): boolean {
+  return typeof name === 'string' && GID_NAMES.has(name.toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time conversion
+
+/** Seconds from 1601-01-01 (Windows FILETIME and WebKit epoch) to 1970-01-01. */
+const EPOCH_1601 = 11_644_473_600;
+/** Seconds from 1970-01-01 to 2001-01-01 (Cocoa / CFAbsoluteTime epoch). */
+const EPOCH_2001 = 978_307_200;
+const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * UNIX seconds (possibly fractional) for a raw osquery value of the given kind; undefined for an
+ * empty or non-numeric value and for 0 and -1, which osquery tables use for "unknown".
+ */
+export function toUnixSeconds(kind: TimeKind, raw: string): number | undefined {
+  if (typeof raw !== 'string' && typeof raw !== 'number') return undefined;
+  const s = String(raw).trim();
+  if (!NUMERIC.test(s)) return undefined;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n === 0 || n === -1) return undefined;
+  let secs: number;
+  switch (kind) {
+    case 'unix_seconds':
+      secs = n;
+      break;
+    case 'unix_milliseconds':
+      secs = n / 1e3;
+      break;
+    case 'unix_microseconds':
+      secs = n / 1e6;
+      break;
+    case 'unix_days':
+      secs = n * 86_400;
+      break;
+    case 'windows_filetime':
+      secs = n / 1e7 - EPOCH_1601;
+      break;
+    case 'webkit_microseconds':
+      secs = n / 1e6 - EPOCH_1601;
+      break;
+    case 'cocoa_seconds':
+      secs = n + EPOCH_2001;
+      break;
+    default:
+      return undefined;
+  }
+  return Number.isFinite(secs) ? secs : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Platforms
+
+const ALL: Platform[] = ['darwin', 'linux', 'windows'];
+/** Linux distribution names Fleet reports as a host's platform. */
+const FLEET_LINUX = [
+  'linux', 'ubuntu', 'centos', 'rhel', 'debian', 'fedora', 'amzn', 'arch', 'manjaro', 'opensuse', 'suse', 'sles',
+  'gentoo', 'kali', 'pop', 'mint', 'rocky', 'alma', 'oracle', 'ol', 'nixos', 'raspbian',
+];
+
+/**
+ * The platforms a Fleet or osquery platform string covers. 'osquery' mode is the agent's own
+ * substring rule (osquery.md §2.2): `any`/`all` → every platform; `linux`/`ubuntu`/`centos` →
+ * linux; `posix` → linux and darwin; `darwin`; `windows`; comma lists work because of the
+ * substring rule; anything else matches nothing. 'fleet' mode (the default) also knows the Linux
+ * distribution names Fleet gives hosts (`rhel`, `debian`, `amzn`, …), token by token.
+ * An empty or missing string means "no restriction": every platform.
+ */
+export function platformsOf(platform: string | undefined | null, mode: 'fleet' | 'osquery' = 'fleet'): Platform[] {
+  if (platform === undefined || platform === null) return ALL.slice();
+  const s = String(platform).toLowerCase().trim();
+  if (s === '') return ALL.slice();
+  if (s.includes('any') || s.includes('all')) return ALL.slice();
+  const set = new Set<Platform>();
+  if (s.includes('posix')) {
+    set.add('darwin');
+    set.add('linux');
+  }
+  if (s.includes('linux') || s.includes('ubuntu') || s.includes('centos')) set.add('linux');
+  if (s.includes('darwin')) set.add('darwin');
+  if (s.includes('windows')) set.add('windows');
+  if (s.includes('freebsd')) set.add('freebsd');
+  if (mode === 'fleet') {
+    for (const token of s.split(/[\s,]+/)) {
+      if (FLEET_LINUX.includes(token)) set.add('linux');
+      if (token === 'macos' || token === 'mac') set.add('darwin');
+      if (token === 'chrome' || token === 'chromeos') set.add('chrome');
+    }
+  }
+  return ['darwin', 'linux', 'windows', 'freebsd', 'chrome'].filter((p) => set.has(p as Platform)) as Platform[];
+}
+
+/** For each known table the SQL reads, the targeted platforms it does not exist on (tables missing nowhere are left out). */
+export function tablesMissingOnEach(sql: string, platforms: readonly Platform[]): Array<{ table: string; missing: Platform[] }> {
+  const out: Array<{ table: string; missing: Platform[] }> = [];
+  for (const name of tableNamesInSql(sql)) {
+    const t = getTable(name);
+    if (!t) continue;
+    const missing = platforms.filter((p) => !t.platforms.includes(p));
+    if (missing.length > 0) out.push({ table: t.name, missing });
+  }
+  return out;
+}
+
+/**
+ * Known tables in the SQL that do not exist on (some of) the platforms a platform string covers,
+ * e.g. `tablesMissingOn('SELECT * FROM cups_jobs', 'linux')` → ['cups_jobs']. Tables osfleet does
+ * not know are not reported here (lint reports those).
+ */
+export function tablesMissingOn(sql: string, platform: Platform | string): string[] {
+  return tablesMissingOnEach(sql, platformsOf(platform)).map((m) => m.table);
+}
+
+/** Tables in the SQL that osfleet's schema does not know (CTE names excluded). */
+export function unknownTablesIn(sql: string): string[] {
+  return tableNamesInSql(sql).filter((n) => !getTable(n));
+}
+
+/**
+ * The output columns of the query (outermost SELECT) with their source table and column, resolved
+ * against osfleet's schema. See sql.ts.
+ */
+export function describeOutput(sql: string): OutputDescription {
+  return describeOutputWith(sql, getTable);
+}
+
+/**
+ * The time kind of a column named `column` in a result whose source table is not known (the
+ * `SELECT *` case): the kind the FROM tables having such a column agree on, else undefined.
+ */
+export function timeKindInTables(tables: ReadonlyArray<{ name: string }>, column: string): TimeKind | undefined {
+  return agreed(tables, column, (c) => c.time);
+}
+
+/** Like timeKindInTables, for uid/gid columns. */
+export function idKindInTables(tables: ReadonlyArray<{ name: string }>, column: string): IdKind | undefined {
+  return agreed(tables, column, (c) => c.id);
+}
+
+function agreed<T>(tables: ReadonlyArray<{ name: string }>, column: string, pick: (c: ColumnSchema) => T | undefined): T | undefined {
+  const kinds = tables.map((t) => columnOf(t.name, column)).filter((c): c is ColumnSchema => c !== undefined).map(pick);
+  const first = kinds[0];
+  return first !== undefined && kinds.every((k) => k === first) ? first : undefined;
+}
