@@ -1,0 +1,167 @@
+/**
+ * The enrichment stage: dates for time columns (optionally keeping the raw value in `<col>_epoch`)
+ * and a username beside each uid column, per host. Decisions are made once per column name and
+ * cached; per row there is one object built, and none when a row has nothing to enrich.
+ */
+import type { ColumnPlan, TimeColumn } from './plan.js';
+import { createDateFormatter, convertTimeValue, type DateFormatter, type TimeFormat } from './time.js';
+import { isLikelyTimeColumnName, isLikelyUidColumnName } from './schema-port.js';
+import { UNSET_UID, type UserDirectory, type UsernameWarnings } from './usernames.js';
+import type { HostResult, Row } from './types.js';
+
+export interface TimeOptions {
+  format: TimeFormat;
+  zone: string;
+  keepEpoch: boolean;
+}
+
+export interface EnrichOptions {
+  /** null: dates are left alone */
+  times: TimeOptions | null;
+  /** null: no usernames */
+  users: UserDirectory | null;
+}
+
+interface Action {
+  time: TimeColumn | undefined;
+  epochColumn: string | undefined;
+  userColumn: string | undefined;
+}
+
+/** The output columns (without the leading `host`), known up front or derived from the rows. */
+export interface ColumnLayout {
+  /** Every output column in order, when the SQL names them; null when only the rows tell. */
+  fixed: string[] | null;
+  /** Puts generated columns right after their source column. */
+  expand(base: readonly string[]): string[];
+  isGenerated(name: string): boolean;
+}
+
+export const identityLayout = (fixed: string[] | null): ColumnLayout => ({
+  fixed,
+  expand: (base) => [...base],
+  isGenerated: () => false,
+});
+
+export class Enricher {
+  private readonly actions = new Map<string, Action | null>();
+  private readonly generated = new Set<string>();
+  private readonly fmt: DateFormatter | undefined;
+  private readonly unknownByHost = new Map<string, number>();
+  private readonly failedHosts = new Map<string, string>();
+  /** Source columns seen in rows, to check --time-columns names against the result. */
+  readonly seen = new Set<string>();
+
+  constructor(
+    private readonly plan: ColumnPlan,
+    private readonly opts: EnrichOptions,
+  ) {
+    this.fmt = opts.times && opts.times.format !== 'epoch' ? createDateFormatter(opts.times.format, opts.times.zone) : undefined;
+    for (const name of plan.select ?? []) this.action(name);
+  }
+
+  private action(name: string): Action | null {
+    let a = this.actions.get(name);
+    if (a !== undefined) return a;
+    let time: TimeColumn | undefined;
+    let userColumn: string | undefined;
+    if (this.opts.times) {
+      time = this.plan.times.get(name);
+      if (!time && this.plan.guess && !this.plan.plain.has(name) && !this.plan.uids.has(name) && isLikelyTimeColumnName(name)) {
+        time = { kind: 'unix_seconds', guessed: true };
+      }
+    }
+    if (this.opts.users && !time) {
+      userColumn = this.plan.uids.get(name);
+      if (!userColumn && this.plan.guess && !this.plan.plain.has(name) && !this.plan.times.has(name) && isLikelyUidColumnName(name)) {
+        userColumn = name === 'uid' ? 'username' : `${name}_username`;
+      }
+    }
+    const epochColumn = time && this.opts.times?.keepEpoch ? `${name}_epoch` : undefined;
+    a = time || userColumn ? { time, epochColumn, userColumn } : null;
+    if (epochColumn) this.generated.add(epochColumn);
+    if (userColumn) this.generated.add(userColumn);
+    this.actions.set(name, a);
+    return a;
+  }
+
+  enrich(r: HostResult): HostResult {
+    if (r.rows.length === 0) return r;
+    const names = this.opts.users?.names(r.host);
+    let rows: Row[] | undefined;
+    for (let i = 0; i < r.rows.length; i++) {
+      const row = r.rows[i]!;
+      let out: Row | undefined;
+      for (const k in row) {
+        const a = this.action(k);
+        if (a === null) continue;
+        out ??= {};
+        break;
+      }
+      if (out === undefined) {
+        for (const k in row) this.seen.add(k);
+        if (rows) rows.push(row);
+        continue;
+      }
+      for (const k in row) {
+        this.seen.add(k);
+        const v = row[k]!;
+        const a = this.action(k);
+        if (a === null) {
+          out[k] = v;
+          continue;
+        }
+        if (a.time) {
+          out[k] = convertTimeValue(v, a.time.kind, this.fmt, a.time.guessed);
+          if (a.epochColumn) out[a.epochColumn] = v;
+        } else out[k] = v;
+        if (a.userColumn) out[a.userColumn] = this.username(r.host, names, v);
+      }
+      rows ??= r.rows.slice(0, i);
+      rows.push(out);
+    }
+    return rows ? { ...r, rows } : r;
+  }
+
+  private username(host: string, names: ReadonlyMap<string, string> | undefined, uid: string): string {
+    if (uid === '') return '';
+    if (uid === UNSET_UID) return 'unset';
+    if (!names) {
+      if (!this.failedHosts.has(host)) this.failedHosts.set(host, this.opts.users?.failure(host) ?? 'no answer to the users query');
+      return '';
+    }
+    const n = names.get(uid);
+    if (n !== undefined) return n;
+    this.unknownByHost.set(host, (this.unknownByHost.get(host) ?? 0) + 1);
+    return '';
+  }
+
+  warnings(): UsernameWarnings {
+    let unknown = 0;
+    const byHost: Record<string, number> = {};
+    for (const [h, n] of [...this.unknownByHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      byHost[h] = n;
+      unknown += n;
+    }
+    const failed = [...this.failedHosts].map(([host, error]) => ({ host, error })).sort((a, b) => (a.host < b.host ? -1 : 1));
+    return { unknownUids: unknown, unknownByHost: byHost, failedHosts: failed };
+  }
+
+  layout(): ColumnLayout {
+    const expand = (base: readonly string[]) => {
+      const out: string[] = [];
+      for (const c of base) {
+        out.push(c);
+        const a = this.action(c);
+        if (a?.epochColumn) out.push(a.epochColumn);
+        if (a?.userColumn) out.push(a.userColumn);
+      }
+      return out;
+    };
+    return {
+      fixed: this.plan.select ? expand(this.plan.select) : null,
+      expand,
+      isGenerated: (name) => this.generated.has(name),
+    };
+  }
+}

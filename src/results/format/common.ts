@@ -1,0 +1,69 @@
+import type { Writable } from 'node:stream';
+import type { ColumnLayout } from '../enrich.js';
+import type { HostResult, HostStatus, Row } from '../types.js';
+
+export type ResultFormat = 'table' | 'ndjson' | 'json' | 'yaml' | 'csv';
+export const RESULT_FORMATS: readonly ResultFormat[] = ['table', 'ndjson', 'json', 'yaml', 'csv'];
+
+export interface WriterOptions {
+  layout: ColumnLayout;
+  csv?: { neutralise: boolean; bom: boolean } | undefined;
+  /** table: a terminal is watching (cli-table3, cut to width) */
+  tty?: boolean | undefined;
+  /** table: terminal width */
+  width?: number | undefined;
+  /** csv: where to spool rows when the header is not known up front (default: the OS temp folder) */
+  tmpDir?: string | undefined;
+  /** csv: rows kept in memory before spooling to disk */
+  memoryRows?: number | undefined;
+}
+
+/** A streaming writer of one result set: results in, bytes out, statuses at the end. */
+export interface ResultWriter {
+  write(r: HostResult): Promise<void>;
+  /** Finishes the document (closing brackets, the CSV body of a spool, the table). Does not end the sink. */
+  end(statuses: readonly HostStatus[]): Promise<void>;
+  /** Releases temporary files after a failure. */
+  abort(): Promise<void>;
+}
+
+/** Columns that Fleet adds to every row; `host` already says it in tables and CSV. */
+export const FLEET_HOST_COLUMNS: ReadonlySet<string> = new Set(['host_hostname', 'host_display_name']);
+
+/** Writes with backpressure: resolves at once when the sink has room, else on 'drain' (or fails with the sink). */
+export function put(sink: Writable, chunk: string | Buffer): Promise<void> | undefined {
+  if (sink.destroyed) return Promise.reject(new Error('output closed'));
+  if (sink.write(chunk)) return undefined;
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      sink.off('drain', onDrain);
+      sink.off('error', onError);
+      sink.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (e: Error) => done(e);
+    const onClose = () => done(new Error('output closed'));
+    sink.on('drain', onDrain);
+    sink.on('error', onError);
+    sink.on('close', onClose);
+  });
+}
+
+/** Union of the row columns in display order: sorted, generated columns beside their source, Fleet's host columns dropped. */
+export function unionColumns(seen: Iterable<string>, layout: ColumnLayout): string[] {
+  const base: string[] = [];
+  for (const c of seen) if (!layout.isGenerated(c) && !FLEET_HOST_COLUMNS.has(c)) base.push(c);
+  base.sort(byCodePoint);
+  return layout.expand(base);
+}
+
+export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function cellsOf(host: string, row: Row, columns: readonly string[]): string[] {
+  const out = new Array<string>(columns.length + 1);
+  out[0] = host;
+  for (let i = 0; i < columns.length; i++) out[i + 1] = row[columns[i]!] ?? '';
+  return out;
+}

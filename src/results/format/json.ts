@@ -1,0 +1,36 @@
+/**
+ * One JSON document, streamed: `{"results": [<one fleetctl-shaped object per host>], "hosts":
+ * [<HostStatus per host>]}`. Each result sits on its own line so the file stays greppable; an
+ * interrupted run still ends with the closing brackets.
+ */
+import type { Writable } from 'node:stream';
+import type { HostStatus } from '../types.js';
+import { ndjsonLine } from './ndjson.js';
+import { put, type ResultWriter } from './common.js';
+
+export function statusJson(s: HostStatus): string {
+  return JSON.stringify({
+    host: s.host,
+    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
+    status: s.status,
+    rows: s.rows,
+    ...(s.error ? { error: s.error } : {}),
+  });
+}
+
+export function jsonWriter(sink: Writable): ResultWriter {
+  let count = 0;
+  const cache = { keys: [] as string[], sorted: [] as string[] };
+  return {
+    async write(r) {
+      await put(sink, `${count === 0 ? '{\n  "results": [\n    ' : ',\n    '}${ndjsonLine(r, cache)}`);
+      count++;
+    },
+    async end(statuses) {
+      const head = count === 0 ? '{\n  "results": [],\n' : '\n  ],\n';
+      const hosts = statuses.length === 0 ? '[]' : `[\n    ${statuses.map(statusJson).join(',\n    ')}\n  ]`;
+      await put(sink, `${head}  "hosts": ${hosts}\n}\n`);
+    },
+    async abort() {},
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * YAML with the same shape as the JSON document: `results:` (one item per host: host, rows, error)
+ * then `hosts:` (statuses). Items are written as they come, so memory stays flat.
+ */
+import type { Writable } from 'node:stream';
+import { stringify } from 'yaml';
+import type { HostResult, HostStatus } from '../types.js';
+import { put, type ResultWriter } from './common.js';
+
+const YAML_OPTS = { lineWidth: 0 } as const;
+
+function item(r: HostResult): Record<string, unknown> {
+  return { host: r.host, rows: r.rows, ...(r.error ? { error: r.error } : {}) };
+}
+
+function statusItem(s: HostStatus): Record<string, unknown> {
+  return {
+    host: s.host,
+    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
+    status: s.status,
+    rows: s.rows,
+    ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+export function yamlWriter(sink: Writable): ResultWriter {
+  let count = 0;
+  return {
+    async write(r) {
+      await put(sink, `${count === 0 ? 'results:\n' : ''}${stringify([item(r)], YAML_OPTS)}`);
+      count++;
+    },
+    async end(statuses: readonly HostStatus[]) {
+      const head = count === 0 ? 'results: []\n' : '';
+      const hosts = statuses.length === 0 ? 'hosts: []\n' : `hosts:\n${stringify(statuses.map(statusItem), YAML_OPTS)}`;
+      await put(sink, head + hosts);
+    },
+    async abort() {},
+  };
+}

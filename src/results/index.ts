@@ -1,0 +1,21 @@
+/** The result pipeline: HostResult stream -> dates -> usernames -> formatter -> (atomic) file, manifest. */
+export type { HostResult, HostState, HostStatus, Row } from './types.js';
+export { ResultPipeline, statusOf, usernameWarningLines, type PipelineInit, type PipelineSummary } from './pipeline.js';
+export { resolveResultOptions, formatFromPath, enrichesByDefault, type ResultFlags, type ResultOptions } from './options.js';
+export { planColumns, usernameColumnFor, type ColumnPlan, type TimeColumn } from './plan.js';
+export { Enricher, type ColumnLayout, type EnrichOptions, type TimeOptions } from './enrich.js';
+export { UserDirectory, UsernameJoin, UNSET_UID, type UsernameWarnings } from './usernames.js';
+export {
+  canonicalTimeZone,
+  convertTimeValue,
+  createDateFormatter,
+  isPlausibleDate,
+  systemTimeZone,
+  TIME_FORMATS,
+  type DateFormatter,
+  type TimeFormat,
+} from './time.js';
+export { createResultWriter, neutraliseCell, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
+export { atomicFile, sha256File, type AtomicFile } from './atomic.js';
+export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
+export { readHostResults, parseResultLine, lines, type BadLine, type ReadOptions } from './read.js';

@@ -1,0 +1,101 @@
+/**
+ * The evidence manifest written beside an output file: what was asked of which hosts, when, how
+ * dates were written, and the SHA-256 of the output, so a finding can be handed over and checked.
+ * It never carries a token or any other secret: only the fields below.
+ */
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../errors.js';
+import { atomicFile } from './atomic.js';
+import type { HostStatus } from './types.js';
+
+export const MANIFEST_VERSION = 1;
+
+export interface Manifest {
+  manifest_version: number;
+  osfleet_version: string;
+  /** The command that produced the output: query, export, get. */
+  command: string;
+  server: { version?: string | undefined; dialect?: string | undefined; address?: string | undefined } | null;
+  sql: string | null;
+  tables: string[];
+  targets: { hosts?: string[]; labels?: string[]; all?: boolean; label_expr?: string } | null;
+  started_at: string;
+  ended_at: string;
+  /** How the run ended: complete, timeout, interrupted. */
+  ended_by: string;
+  time_zone: string;
+  time_format: string;
+  enriched: boolean;
+  hosts: Array<{ host: string; host_id?: number; status: string; rows: number; error?: string }>;
+  rows: number;
+  output: { path: string | null; format: string; sha256: string | null; bytes: number | null };
+  warnings: string[];
+  /** export: the input files (`-` for stdin) */
+  inputs?: string[];
+}
+
+export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hosts'] {
+  return [...statuses]
+    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
+    .map((s) => ({
+      host: s.host,
+      ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
+      status: s.status,
+      rows: s.rows,
+      ...(s.error ? { error: s.error } : {}),
+    }));
+}
+
+/** Strips credentials from an address (user:password@, query strings) before it goes in a manifest. */
+export function safeAddress(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  try {
+    const u = new URL(address);
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
+  const f = await atomicFile(path);
+  try {
+    f.stream.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    await f.commit();
+  } catch (err) {
+    await f.abort();
+    throw err;
+  }
+}
+
+/** Reads the parts of a manifest `export --from-manifest` uses. */
+export async function readManifest(path: string): Promise<Pick<Manifest, 'sql' | 'tables' | 'targets' | 'hosts'> & Partial<Manifest>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read manifest ${path}: ${(err as Error).message}`);
+  }
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: not a JSON manifest: ${(err as Error).message}`);
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new InputError(`${path}: not an osfleet manifest`);
+  const o = m as Record<string, unknown>;
+  const sql = typeof o['sql'] === 'string' ? o['sql'] : null;
+  const tables = Array.isArray(o['tables']) ? o['tables'].filter((t): t is string => typeof t === 'string') : [];
+  if (sql === null && tables.length === 0) throw new InputError(`${path}: the manifest names neither SQL nor tables`);
+  return {
+    ...(o as Partial<Manifest>),
+    sql,
+    tables,
+    targets: (o['targets'] as Manifest['targets']) ?? null,
+    hosts: Array.isArray(o['hosts']) ? (o['hosts'] as Manifest['hosts']) : [],
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The whole result path for one query: HostResults in (main query and, optionally, the companion
+ * users query), enrichment, a streaming formatter out. Commands own the sink and the file; this
+ * owns the order of things and the warnings, which come back as data.
+ */
+import type { Writable } from 'node:stream';
+import { InputError, UsageError } from '../errors.js';
+import { Enricher, identityLayout, type ColumnLayout } from './enrich.js';
+import { createResultWriter, type ResultWriter } from './format/index.js';
+import type { ResultOptions } from './options.js';
+import { planColumns, type ColumnPlan } from './plan.js';
+import type { HostResult, HostStatus } from './types.js';
+import { UserDirectory, UsernameJoin, type UsernameWarnings } from './usernames.js';
+
+export interface PipelineInit {
+  options: ResultOptions;
+  /** The SQL the rows answer (finds time and uid columns by schema). */
+  sql?: string | undefined;
+  /** Tables the rows came from when there is no SQL. */
+  tables?: string[] | undefined;
+  sink: Writable;
+  /** table format: a terminal is watching, and its width */
+  tty?: boolean | undefined;
+  width?: number | undefined;
+  /** Names known up front (export --users): rows are not held. */
+  users?: UserDirectory | undefined;
+  /** A users campaign runs beside the main one (query): each host's rows wait for its names. */
+  usersCampaign?: boolean | undefined;
+  tmpDir?: string | undefined;
+  memoryRows?: number | undefined;
+}
+
+export interface PipelineSummary {
+  /** Rows written. */
+  rows: number;
+  /** Host results written. */
+  results: number;
+  usernames: UsernameWarnings | null;
+  /** One line each, for stderr. */
+  warnings: string[];
+}
+
+/** The status a host's answer gives it. */
+export function statusOf(r: HostResult): HostStatus {
+  return {
+    host: r.host,
+    ...(r.hostId !== undefined ? { hostId: r.hostId } : {}),
+    status: r.error ? 'error' : r.rows.length === 0 ? 'empty' : 'answered',
+    rows: r.rows.length,
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+export class ResultPipeline {
+  readonly plan: ColumnPlan;
+  readonly layout: ColumnLayout;
+  private readonly enricher: Enricher | null;
+  private readonly join: UsernameJoin | null;
+  private readonly writer: ResultWriter;
+  private rows = 0;
+  private results = 0;
+
+  constructor(private readonly init: PipelineInit) {
+    const o = init.options;
+    this.plan = planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
+    if (this.plan.select) {
+      const missing = o.timeColumns.filter((c) => !this.plan.select!.includes(c));
+      if (missing.length > 0) throw new UsageError(`--time-columns: ${missing.join(', ')} not in the result`, `the query returns: ${this.plan.select.join(', ')}`);
+    }
+    const directory = o.usernames ? (init.users ?? new UserDirectory()) : null;
+    this.enricher = o.enrich ? new Enricher(this.plan, { times: o.times, users: directory }) : null;
+    this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
+    this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    this.writer = createResultWriter(o.format, init.sink, {
+      layout: this.layout,
+      csv: o.csv,
+      tty: init.tty,
+      width: init.width,
+      tmpDir: init.tmpDir,
+      memoryRows: init.memoryRows,
+    });
+  }
+
+  /** Whether usernames are wanted and the result may have uid columns: then run the users campaign. */
+  get wantsUsers(): boolean {
+    return this.init.options.usernames && (this.plan.uids.size > 0 || this.plan.guess);
+  }
+
+  async write(r: HostResult): Promise<void> {
+    await this.emit(this.join ? this.join.main(r) : [r]);
+  }
+
+  /** One host's answer to the users query. */
+  async writeUsers(r: HostResult): Promise<void> {
+    if (this.join) await this.emit(this.join.users(r));
+    else this.init.users?.add(r);
+  }
+
+  async usersFailed(host: string, error: string): Promise<void> {
+    if (this.join) await this.emit(this.join.usersFailed(host, error));
+  }
+
+  /** The users campaign ended (or failed as a whole, with that reason). */
+  async endUsers(reason?: string): Promise<void> {
+    if (this.join) await this.emit(this.join.end(reason));
+  }
+
+  private async emit(list: HostResult[]): Promise<void> {
+    for (const r of list) {
+      const out = this.enricher ? this.enricher.enrich(r) : r;
+      this.rows += out.rows.length;
+      this.results++;
+      await this.writer.write(out);
+    }
+  }
+
+  /**
+   * Releases held rows, closes the document and reports. Throws InputError when a --time-columns
+   * name never appeared (the caller aborts the output file then).
+   */
+  async finish(statuses: readonly HostStatus[]): Promise<PipelineSummary> {
+    if (this.join) await this.emit(this.join.end());
+    if (this.enricher && !this.plan.select && this.results > 0) {
+      const missing = this.init.options.timeColumns.filter((c) => !this.enricher!.seen.has(c));
+      if (missing.length > 0) throw new InputError(`--time-columns: ${missing.join(', ')} not in the result`);
+    }
+    await this.writer.end(statuses);
+    const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
+    return { rows: this.rows, results: this.results, usernames, warnings: usernameWarningLines(usernames) };
+  }
+
+  async abort(): Promise<void> {
+    await this.writer.abort();
+  }
+}
+
+export function usernameWarningLines(w: UsernameWarnings | null): string[] {
+  if (!w) return [];
+  const out: string[] = [];
+  if (w.unknownUids > 0) {
+    const per = Object.entries(w.unknownByHost)
+      .map(([h, n]) => `${h}: ${n}`)
+      .join(', ');
+    out.push(`${w.unknownUids} uid value${w.unknownUids === 1 ? '' : 's'} matched no user on their host, left empty (${per})`);
+  }
+  for (const f of w.failedHosts) out.push(`no usernames for ${f.host}: ${f.error}`);
+  return out;
+}
