@@ -1,0 +1,519 @@
+/**
+ * Live queries (fleet-api.md §5): create the campaign, read its raw results websocket, count answers
+ * per host so the run ends as soon as the last expected host answered (not on the server's 5-second
+ * status tick), drop duplicate answers, survive a lost socket by asking the hosts still missing in a
+ * new campaign, and fall back to FleetDM's REST live queries where websockets are blocked.
+ */
+import WebSocket from 'ws';
+import type { FleetClient } from './client.js';
+import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
+
+export interface Selection {
+  hosts: string[];
+  labels: string[];
+}
+
+export interface QueryRef {
+  sql?: string | undefined;
+  /** FleetDM saved query id (run with the saved query's permissions). */
+  queryId?: number | undefined;
+}
+
+export interface CampaignInfo {
+  id: number;
+  metrics: { TotalHosts?: number; OnlineHosts?: number; OfflineHosts?: number; MissingInActionHosts?: number; NewHosts?: number } | undefined;
+}
+
+export interface Totals {
+  count: number;
+  online: number;
+  offline: number;
+  missing_in_action: number;
+}
+
+export interface CampaignStatus {
+  expected_results: number;
+  actual_results: number;
+  status: string;
+}
+
+/** One host's answer; the same shape as the result pipeline's HostResult. */
+export interface HostAnswer {
+  host: string;
+  hostId: number | undefined;
+  rows: Array<Record<string, string>>;
+  error?: string | undefined;
+}
+
+/** A host the query targets, as resolved before dispatch. */
+export interface TargetHost {
+  id: number;
+  hostname: string;
+  displayName?: string | undefined;
+  uuid?: string | undefined;
+  online: boolean;
+}
+
+export async function createCampaign(client: FleetClient, query: QueryRef, selection: Selection): Promise<CampaignInfo> {
+  await client.detect();
+  const body = {
+    ...(query.queryId !== undefined ? { query_id: query.queryId } : { query: query.sql }),
+    selected: { hosts: selection.hosts, labels: selection.labels },
+  };
+  const run = (path: string) => client.request<{ campaign: CampaignInfo & { Metrics?: CampaignInfo['metrics'] } }>('POST', path, { body });
+  let res;
+  if (client.dialect === 'kolide') {
+    res = await run('/queries/run_by_names');
+  } else {
+    try {
+      res = await run('/queries/run_by_identifiers');
+    } catch (err) {
+      // Older 4.x servers only know run_by_names.
+      if (!(err instanceof NotFoundError)) throw err;
+      res = await run('/queries/run_by_names');
+    }
+  }
+  return { id: res.campaign.id, metrics: res.campaign.Metrics ?? res.campaign.metrics };
+}
+
+export type StreamEvent =
+  | { type: 'result'; answer: HostAnswer }
+  | { type: 'totals'; totals: Totals }
+  | { type: 'status'; status: CampaignStatus };
+
+export type StreamEnd =
+  | { kind: 'closed' } // we closed it
+  | { kind: 'lost'; reason: string } // the socket went away without a server error
+  | { kind: 'blocked'; reason: string } // the upgrade was refused (a proxy?)
+  | { kind: 'server-error'; message: string };
+
+/**
+ * The raw results websocket of one campaign as an event queue. Messages are parsed as they come;
+ * garbage frames are skipped (counted) rather than crashing the run.
+ */
+export class ResultStream {
+  private readonly ws: WebSocket;
+  private queue: StreamEvent[] = [];
+  private waiter: (() => void) | undefined;
+  private opened = false;
+  private serverError: string | undefined;
+  ended: StreamEnd | undefined;
+  garbageFrames = 0;
+  messages = 0;
+
+  constructor(client: FleetClient, campaignId: number, opts: { debug?: ((line: string) => void) | undefined } = {}) {
+    const url = client.websocketUrl('/results/websocket');
+    const token = client.bearerToken();
+    const debug = opts.debug;
+    this.ws = new WebSocket(url, {
+      ...client.tlsOptions(),
+      handshakeTimeout: 45_000,
+      headers: { 'user-agent': 'osfleet' },
+      maxPayload: 512 * 1024 * 1024,
+    });
+    debug?.(`WS ${new URL(url).pathname} connecting`);
+    this.ws.on('open', () => {
+      this.opened = true;
+      debug?.('WS open; sending auth (token redacted) and select_campaign ' + campaignId);
+      this.ws.send(JSON.stringify({ type: 'auth', data: { token } }));
+      this.ws.send(JSON.stringify({ type: 'select_campaign', data: { campaign_id: campaignId } }));
+    });
+    this.ws.on('message', (data: WebSocket.RawData) => {
+      this.messages++;
+      let msg: { type?: unknown; data?: unknown };
+      try {
+        msg = JSON.parse(data.toString()) as { type?: unknown; data?: unknown };
+      } catch {
+        this.garbageFrames++;
+        debug?.('WS frame that is not JSON skipped');
+        return;
+      }
+      switch (msg.type) {
+        case 'result': {
+          const answer = toAnswer(msg.data);
+          if (answer) this.push({ type: 'result', answer });
+          else this.garbageFrames++;
+          return;
+        }
+        case 'totals':
+          this.push({ type: 'totals', totals: msg.data as Totals });
+          return;
+        case 'status':
+          this.push({ type: 'status', status: msg.data as CampaignStatus });
+          return;
+        case 'error':
+          this.serverError = typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data);
+          debug?.(`WS server error: ${this.serverError}`);
+          return;
+        default:
+          this.garbageFrames++;
+      }
+    });
+    this.ws.on('unexpected-response', (_req, res) => {
+      this.finish({ kind: 'blocked', reason: `the websocket upgrade was answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim() });
+      res.resume();
+      this.ws.terminate();
+    });
+    this.ws.on('error', (err: Error) => {
+      debug?.(`WS error: ${err.message}`);
+      if (!this.opened && !this.serverError) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) this.finish({ kind: 'lost', reason: `TLS verification failed: ${err.message}` });
+        else this.finish({ kind: 'lost', reason: err.message });
+      }
+    });
+    this.ws.on('close', (code: number) => {
+      debug?.(`WS closed (${code})`);
+      // Fleet closes with code 0 after an error message, which ws reports as 1006: the error is what counts.
+      if (this.serverError !== undefined) this.finish({ kind: 'server-error', message: this.serverError });
+      else this.finish({ kind: 'lost', reason: code === 1000 ? 'the server closed the results stream' : `the results stream was cut (${code})` });
+    });
+  }
+
+  private push(ev: StreamEvent): void {
+    this.queue.push(ev);
+    this.wake();
+  }
+
+  private finish(end: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = end;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+
+  /** The next event, or undefined when the stream ended (see `ended`). */
+  async next(signal?: AbortSignal): Promise<StreamEvent | undefined> {
+    for (;;) {
+      const ev = this.queue.shift();
+      if (ev) return ev;
+      if (this.ended) return undefined;
+      if (signal?.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+
+  close(): void {
+    this.finish({ kind: 'closed' });
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    else this.ws.close(1000);
+  }
+}
+
+function toAnswer(data: unknown): HostAnswer | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  const d = data as { host?: { id?: number; hostname?: string; display_name?: string }; rows?: unknown; error?: unknown };
+  const host = d.host;
+  if (!host || typeof host !== 'object') return undefined;
+  const name = host.display_name || host.hostname;
+  if (!name) return undefined;
+  const rows = Array.isArray(d.rows) ? (d.rows as Array<Record<string, string>>) : [];
+  const error = typeof d.error === 'string' && d.error !== '' ? d.error : undefined;
+  return { host: name, hostId: typeof host.id === 'number' ? host.id : undefined, rows, ...(error !== undefined ? { error } : {}) };
+}
+
+export interface LiveQueryProgress {
+  targeted: number;
+  online: number;
+  responded: number;
+  errors: number;
+  elapsedMs: number;
+  transport: 'ws' | 'rest';
+}
+
+export interface LiveQueryOptions {
+  query: QueryRef;
+  /** What the first campaign asks for (the user's hosts and labels). */
+  selection: Selection;
+  /** Every host the selection resolves to, from the preflight. */
+  targets: TargetHost[];
+  /** Wait for offline hosts too, until the timeout. */
+  waitAll: boolean;
+  /** 0 or undefined: no timeout. */
+  timeoutMs: number | undefined;
+  transport: 'auto' | 'ws' | 'rest';
+  signal: AbortSignal;
+  onProgress?: (p: LiveQueryProgress) => void;
+  /** A note for the user (fallbacks, reconnects); never printed here. */
+  onNotice?: (message: string) => void;
+  debug?: ((line: string) => void) | undefined;
+  maxReconnects?: number;
+  restConcurrency?: number;
+  now?: () => number;
+}
+
+export type EndReason = 'complete' | 'timeout' | 'interrupted' | 'failed';
+
+/**
+ * Runs one live query to its end. Iterate it for the answers (each host at most once); afterwards
+ * `endReason`, `problem` and `answered` say how it ended.
+ */
+export class LiveQuery implements AsyncIterable<HostAnswer> {
+  endReason: EndReason = 'complete';
+  /** Why it could not complete (server error, lost socket beyond retries). */
+  problem: CliError | undefined;
+  readonly answered = new Map<string, HostAnswer>();
+  campaignIds: number[] = [];
+  transportUsed: 'ws' | 'rest' = 'ws';
+  private totals: Totals | undefined;
+  private readonly started: number;
+  private readonly now: () => number;
+  private readonly deadline: number | undefined;
+
+  constructor(
+    private readonly client: FleetClient,
+    private readonly opts: LiveQueryOptions,
+  ) {
+    this.now = opts.now ?? (() => Date.now());
+    this.started = this.now();
+    this.deadline = opts.timeoutMs ? this.started + opts.timeoutMs : undefined;
+  }
+
+  /** Hosts the run waits for: online targets, or all targets with --wait-all. */
+  private expected(): TargetHost[] {
+    return this.opts.targets.filter((t) => this.opts.waitAll || t.online);
+  }
+
+  private keyOf(a: { hostId: number | undefined; host: string }): string {
+    return a.hostId !== undefined ? `id:${a.hostId}` : `name:${a.host}`;
+  }
+
+  private targetKey(t: TargetHost): string {
+    return `id:${t.id}`;
+  }
+
+  private isAnswered(t: TargetHost): boolean {
+    return this.answered.has(this.targetKey(t)) || this.answered.has(`name:${t.displayName ?? t.hostname}`) || this.answered.has(`name:${t.hostname}`);
+  }
+
+  private missing(): TargetHost[] {
+    return this.expected().filter((t) => !this.isAnswered(t));
+  }
+
+  private progress(): void {
+    const errors = [...this.answered.values()].filter((a) => a.error !== undefined).length;
+    this.opts.onProgress?.({
+      targeted: this.totals?.count ?? this.opts.targets.length,
+      online: this.totals?.online ?? this.opts.targets.filter((t) => t.online).length,
+      responded: this.answered.size,
+      errors,
+      elapsedMs: this.now() - this.started,
+      transport: this.transportUsed,
+    });
+  }
+
+  /** Records an answer unless the host already answered; returns it when new. */
+  private accept(a: HostAnswer): HostAnswer | undefined {
+    const key = this.keyOf(a);
+    if (this.answered.has(key)) return undefined;
+    this.answered.set(key, a);
+    return a;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<HostAnswer> {
+    const { signal } = this.opts;
+    if (this.expected().length === 0 && !this.opts.waitAll) {
+      // Nobody online: nothing will answer; do not create a campaign that only waits.
+      this.endReason = 'complete';
+      return;
+    }
+    const timeout = this.deadline !== undefined ? AbortSignal.timeout(Math.max(0, this.deadline - this.now())) : undefined;
+    const stop = timeout ? AbortSignal.any([signal, timeout]) : signal;
+    try {
+      if (this.opts.transport === 'rest') {
+        yield* this.viaRest(stop);
+      } else {
+        yield* this.viaWebsocket(stop);
+      }
+    } finally {
+      if (signal.aborted) this.endReason = 'interrupted';
+      else if (timeout?.aborted && this.missing().length > 0) this.endReason = 'timeout';
+    }
+  }
+
+  private async *viaWebsocket(stop: AbortSignal): AsyncGenerator<HostAnswer> {
+    const maxReconnects = this.opts.maxReconnects ?? 5;
+    let selection = this.opts.selection;
+    for (let attempt = 0; ; attempt++) {
+      if (stop.aborted) return;
+      const campaign = await createCampaign(this.client, this.opts.query, selection);
+      this.campaignIds.push(campaign.id);
+      this.opts.debug?.(`campaign ${campaign.id} created`);
+      const stream = new ResultStream(this.client, campaign.id, { debug: this.opts.debug });
+      let end: StreamEnd | undefined;
+      try {
+        for (;;) {
+          const ev = await stream.next(stop);
+          if (!ev) {
+            end = stream.ended;
+            break;
+          }
+          if (ev.type === 'result') {
+            const fresh = this.accept(ev.answer);
+            if (fresh) {
+              yield fresh;
+              this.progress();
+            }
+          } else if (ev.type === 'totals') {
+            if (attempt === 0) this.totals = ev.totals;
+            this.progress();
+          } else if (ev.type === 'status') {
+            this.opts.debug?.(`status ${ev.status.actual_results}/${ev.status.expected_results} ${ev.status.status}`);
+          }
+          if (this.missing().length === 0) {
+            this.endReason = 'complete';
+            return;
+          }
+        }
+      } finally {
+        stream.close();
+      }
+      if (stop.aborted || !end || end.kind === 'closed') return;
+      if (end.kind === 'server-error') {
+        this.endReason = 'failed';
+        this.problem =
+          end.message === 'unauthorized'
+            ? new AuthError('the server refused the token on the results websocket (unauthorized)')
+            : new CliError(`the server reported an error on the results websocket: ${end.message}`);
+        return;
+      }
+      if (end.kind === 'blocked' || (attempt === 0 && stream.messages === 0 && /TLS/.test(end.reason))) {
+        if (this.opts.transport === 'auto' && this.client.dialect === 'fleet' && end.kind === 'blocked') {
+          this.opts.onNotice?.(`${end.reason}; falling back to REST live queries (polling)`);
+          yield* this.viaRest(stop);
+          return;
+        }
+        this.endReason = 'failed';
+        this.problem = new CliError(`cannot open the results websocket: ${end.reason}`, {
+          hint:
+            this.client.dialect === 'kolide'
+              ? 'Kolide Fleet has no REST live queries; allow websocket upgrades to /api/v1/kolide/results/websocket on the proxy'
+              : 'allow websocket upgrades on the proxy, or use --transport rest',
+        });
+        return;
+      }
+      // Lost: answers sent while we were away are gone, so ask the hosts still missing again.
+      const missing = this.missing();
+      if (missing.length === 0) return;
+      if (attempt >= maxReconnects) {
+        this.endReason = 'failed';
+        this.problem = new CliError(`lost the results websocket ${attempt + 1} times (${end.reason}); giving up`);
+        return;
+      }
+      const wait = Math.min(4000, 200 * 2 ** attempt);
+      this.opts.onNotice?.(`${end.reason}; asking the ${missing.length} host(s) still missing again in ${wait} ms`);
+      await sleep(wait, stop);
+      selection = { hosts: missing.map((t) => this.identifierOf(t)), labels: [] };
+    }
+  }
+
+  /** What a new campaign names a host by: Kolide matches hostnames; FleetDM's identifiers take the uuid. */
+  private identifierOf(t: TargetHost): string {
+    return this.client.dialect === 'fleet' && t.uuid ? t.uuid : t.hostname;
+  }
+
+  /** FleetDM's synchronous REST live query, one host per request with bounded concurrency. */
+  private async *viaRest(stop: AbortSignal): AsyncGenerator<HostAnswer> {
+    this.transportUsed = 'rest';
+    if (this.client.dialect === 'kolide') {
+      this.endReason = 'failed';
+      this.problem = new CliError('Kolide Fleet has no REST live queries; use the websocket transport');
+      return;
+    }
+    if (this.opts.query.sql === undefined) {
+      this.endReason = 'failed';
+      this.problem = new CliError('REST live queries need the SQL; --query-name works only over the websocket here');
+      return;
+    }
+    const sql = this.opts.query.sql;
+    const ready: HostAnswer[] = [];
+    let wake: (() => void) | undefined;
+    const concurrency = this.opts.restConcurrency ?? 8;
+    const queue = [...this.missing()];
+    let active = 0;
+    let fatal: CliError | undefined;
+    const worker = async () => {
+      for (;;) {
+        const t = queue.shift();
+        if (!t || stop.aborted || fatal) return;
+        active++;
+        try {
+          const res = await this.client.request<{ host_id: number; status?: string; error?: string | null; rows?: Array<Record<string, string>> | null }>(
+            'POST',
+            `/hosts/${t.id}/query`,
+            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop },
+          );
+          if (res.status === 'offline' || res.error === 'timeout waiting for results') {
+            // Not answered yet: try again while time remains, without hammering the server.
+            if (this.opts.waitAll || res.status !== 'offline') {
+              await sleep(1000, stop);
+              queue.push(t);
+            }
+          } else {
+            const answer: HostAnswer = { host: t.displayName ?? t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
+            ready.push(answer);
+          }
+        } catch (err) {
+          if (stop.aborted) return;
+          if (err instanceof NotFoundError && err.path.endsWith('/query')) {
+            fatal = new CliError('this Fleet server has no REST live queries (POST /hosts/{id}/query is missing); use the websocket transport');
+          } else if (err instanceof ApiError || err instanceof CliError) {
+            fatal = err;
+          } else throw err;
+        } finally {
+          active--;
+          const w = wake;
+          wake = undefined;
+          w?.();
+        }
+        if (queue.length > 0) await sleep(0, stop);
+      }
+    };
+    const workers = Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, () => worker());
+    const all = Promise.all(workers);
+    for (;;) {
+      while (ready.length > 0) {
+        const fresh = this.accept(ready.shift()!);
+        if (fresh) {
+          yield fresh;
+          this.progress();
+        }
+      }
+      if (fatal) {
+        this.endReason = 'failed';
+        this.problem = fatal;
+        break;
+      }
+      if ((queue.length === 0 && active === 0) || stop.aborted) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        stop.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+    await all.catch(() => undefined);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
+

@@ -1,0 +1,100 @@
+/** Hosts and labels (fleet-api.md §4): paged listing as an async iterator, lookups, label members. */
+import type { FleetClient } from './client.js';
+import { NotFoundError } from '../errors.js';
+
+/** The fields osfleet reads; servers send many more (kept in `raw` order by the caller if needed). */
+export interface Host {
+  id: number;
+  hostname: string;
+  display_name?: string;
+  uuid: string;
+  platform: string;
+  os_version?: string;
+  osquery_version?: string;
+  status?: string;
+  seen_time?: string;
+  hardware_serial?: string;
+  primary_ip?: string;
+  [key: string]: unknown;
+}
+
+export interface Label {
+  id: number;
+  name: string;
+  description?: string;
+  query?: string;
+  platform?: string;
+  label_type?: string | number;
+  label_membership_type?: string | number;
+  count?: number;
+  host_count?: number;
+  [key: string]: unknown;
+}
+
+export interface HostFilter {
+  status?: string | undefined;
+  /** Search text: FleetDM filters on the server; Kolide has no search, so it is applied here. */
+  search?: string | undefined;
+  labelId?: number | undefined;
+  perPage?: number;
+}
+
+/** Pages through the hosts; memory holds one page at a time. */
+export async function* listHosts(client: FleetClient, filter: HostFilter = {}): AsyncGenerator<Host[]> {
+  await client.detect();
+  const perPage = filter.perPage ?? 500;
+  const path = filter.labelId !== undefined ? `/labels/${filter.labelId}/hosts` : '/hosts';
+  const serverSearch = client.dialect === 'fleet' ? filter.search : undefined;
+  const needle = client.dialect === 'kolide' && filter.search ? filter.search.toLowerCase() : undefined;
+  for (let page = 0; ; page++) {
+    const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
+      query: {
+        page,
+        per_page: perPage,
+        order_key: 'id',
+        order_direction: 'asc',
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(serverSearch ? { query: serverSearch } : {}),
+      },
+    });
+    const hosts = body.hosts ?? [];
+    const shown = needle ? hosts.filter((h) => matchesSearch(h, needle)) : hosts;
+    if (shown.length > 0) yield shown;
+    if (hosts.length < perPage) return;
+  }
+}
+
+function matchesSearch(h: Host, needle: string): boolean {
+  return [h.hostname, h.uuid, h.hardware_serial, h.primary_ip, h.display_name].some((v) => typeof v === 'string' && v.toLowerCase().includes(needle));
+}
+
+export async function getHost(client: FleetClient, id: number): Promise<Host | undefined> {
+  try {
+    return (await client.request<{ host: Host }>('GET', `/hosts/${id}`)).host;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Hostname, uuid, osquery identifier, node key or (newer FleetDM) serial. */
+export async function getHostByIdentifier(client: FleetClient, identifier: string): Promise<Host | undefined> {
+  try {
+    return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`)).host;
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+export async function listLabels(client: FleetClient): Promise<Label[]> {
+  const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 } });
+  return body.labels ?? [];
+}
+
+/** Every member of a label, all pages. */
+export async function labelMembers(client: FleetClient, labelId: number): Promise<Host[]> {
+  const all: Host[] = [];
+  for await (const page of listHosts(client, { labelId })) all.push(...page);
+  return all;
+}
