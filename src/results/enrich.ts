@@ -5,7 +5,7 @@
  */
 import type { ColumnPlan, TimeColumn } from './plan.js';
 import { createDateFormatter, convertTimeValue, type DateFormatter, type TimeFormat } from './time.js';
-import { isLikelyTimeColumnName, isLikelyUidColumnName } from './schema-port.js';
+import { isLikelyTimeColumnName, isLikelyUidColumnName } from '../schema/index.js';
 import { UNSET_UID, type UserDirectory, type UsernameWarnings } from './usernames.js';
 import type { HostResult, Row } from './types.js';
 
@@ -20,6 +20,8 @@ export interface EnrichOptions {
   times: TimeOptions | null;
   /** null: no usernames */
   users: UserDirectory | null;
+  /** Why a host without users rows has no names (default: no answer to the users query). */
+  missingUsersReason?: string | undefined;
 }
 
 interface Action {
@@ -127,7 +129,7 @@ export class Enricher {
     if (uid === '') return '';
     if (uid === UNSET_UID) return 'unset';
     if (!names) {
-      if (!this.failedHosts.has(host)) this.failedHosts.set(host, this.opts.users?.failure(host) ?? 'no answer to the users query');
+      if (!this.failedHosts.has(host)) this.failedHosts.set(host, this.opts.users?.failure(host) ?? this.opts.missingUsersReason ?? 'no answer to the users query');
       return '';
     }
     const n = names.get(uid);

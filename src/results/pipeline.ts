@@ -26,6 +26,8 @@ export interface PipelineInit {
   users?: UserDirectory | undefined;
   /** A users campaign runs beside the main one (query): each host's rows wait for its names. */
   usersCampaign?: boolean | undefined;
+  /** Why a host without users rows has no names, in warnings. */
+  missingUsersReason?: string | undefined;
   tmpDir?: string | undefined;
   memoryRows?: number | undefined;
 }
@@ -68,7 +70,7 @@ export class ResultPipeline {
       if (missing.length > 0) throw new UsageError(`--time-columns: ${missing.join(', ')} not in the result`, `the query returns: ${this.plan.select.join(', ')}`);
     }
     const directory = o.usernames ? (init.users ?? new UserDirectory()) : null;
-    this.enricher = o.enrich ? new Enricher(this.plan, { times: o.times, users: directory }) : null;
+    this.enricher = o.enrich ? new Enricher(this.plan, { times: o.times, users: directory, missingUsersReason: init.missingUsersReason }) : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
     this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
     this.writer = createResultWriter(o.format, init.sink, {

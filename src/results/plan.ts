@@ -6,11 +6,11 @@ import type { TimeKind } from '../schema/types.js';
 import {
   describeOutput,
   getTable,
-  isIdColumn,
+  isUidColumn,
   isLikelyTimeColumnName,
   isLikelyUidColumnName,
   timeKind,
-} from './schema-port.js';
+} from '../schema/index.js';
 
 export interface TimeColumn {
   kind: TimeKind;
@@ -61,7 +61,7 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
     if (schema && column !== undefined) {
       const kind = timeKind(schema.name, column);
       if (kind) times.set(name, { kind, guessed: false });
-      else if (isIdColumn(schema.name, column) === 'uid') {
+      else if (isUidColumn(schema.name, column)) {
         if (!SELF_NAMED.has(schema.name)) uidCols.push(name);
       } else plain.add(name);
       return;

@@ -4,7 +4,7 @@
  * days with a transition) and the fields from integer arithmetic, not one Intl call per value.
  */
 import type { TimeKind } from '../schema/types.js';
-import { toUnixSeconds } from './schema-port.js';
+import { toUnixSeconds } from '../schema/index.js';
 
 export type TimeFormat = 'iso' | 'long' | 'utc' | 'epoch';
 export const TIME_FORMATS: readonly TimeFormat[] = ['iso', 'long', 'utc', 'epoch'];
@@ -169,7 +169,10 @@ export function convertTimeValue(raw: string, kind: TimeKind, fmt: DateFormatter
   if (fmt === undefined) return raw;
   if (raw === '0' || raw === '-1' || raw === '') return '';
   const seconds = toUnixSeconds(kind, raw);
-  if (seconds === undefined) return raw;
+  if (seconds === undefined) {
+    const n = Number(raw);
+    return raw.trim() !== '' && (n === 0 || n === -1) ? '' : raw;
+  }
   if (guessed && !isPlausibleDate(seconds)) return raw;
   return fmt(seconds) ?? raw;
 }
