@@ -1,8 +1,316 @@
-// Placeholder until the command lands; it fails loudly rather than pretending to work.
-import { CliError } from '../errors.js';
+/**
+ * `osfleet query`: resolve the targets and check them (preflight), dispatch the live query, follow it
+ * until every expected host answered (or the timeout, or Ctrl-C), stream each answer through the
+ * result pipeline, and report every host's status. Exit 0 when all answered without error, 3 when
+ * some did not, 1 when the campaign could not run, 130 when interrupted (output still valid).
+ */
+import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
+import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
+import { parseDuration } from '../duration.js';
+import { LiveQuery, type HostAnswer, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
+import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
+import { findQueryByName } from '../api/queries.js';
+import type { FleetClient } from '../api/client.js';
+import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
+import {
+  ResultPipeline,
+  atomicFile,
+  hostsForManifest,
+  resolveResultOptions,
+  safeAddress,
+  sha256File,
+  statusOf,
+  writeManifest,
+  type AtomicFile,
+  type HostStatus,
+  type ResultFlags,
+} from '../results/index.js';
+import { clientVersion } from '../cli.js';
 
-export async function run(_opts: unknown, _ctx: Ctx): Promise<number> {
-  throw new CliError('osfleet query is not implemented yet');
+export interface QueryOptions extends ResultFlags {
+  hosts?: string;
+  labels?: string;
+  labelExpr?: string;
+  all?: boolean;
+  query?: string;
+  queryName?: string;
+  timeout?: string;
+  exit?: boolean;
+  waitAll?: boolean;
+  ignoreUnknown?: boolean;
+  transport?: 'auto' | 'ws' | 'rest';
+  quiet?: boolean;
 }
 
+const USERS_SQL = 'SELECT uid, username FROM users';
+
+const splitList = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
+  // --- flags ----------------------------------------------------------------------------------
+  const hostList = splitList(opts.hosts);
+  const labelList = splitList(opts.labels);
+  if (hostList.length === 0 && labelList.length === 0 && !opts.all && !opts.labelExpr) {
+    throw new UsageError('no hosts or labels targeted', 'pass --hosts, --labels, --label-expr or --all');
+  }
+  if (opts.query !== undefined && opts.queryName !== undefined) throw new UsageError('--query and --query-name must not be given together');
+  if (opts.query === undefined && opts.queryName === undefined) throw new UsageError('no query', 'pass --query SQL or --query-name NAME');
+  if (opts.query !== undefined && opts.query.trim() === '') throw new UsageError('--query is empty');
+  const timeoutMs = parseDuration(opts.timeout ?? '5m');
+  const defaultFormat = ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'ndjson';
+  const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
+  const quiet = Boolean(opts.quiet);
+  const say = (line: string) => {
+    if (!quiet) ctx.io.err(`${line}\n`);
+  };
+
+  const client = await ctx.api();
+  await client.detect();
+
+  // --- the query ----------------------------------------------------------------------------------
+  let ref: QueryRef;
+  let sql: string;
+  if (opts.queryName !== undefined) {
+    const saved = await findQueryByName(client, opts.queryName);
+    if (!saved) throw new InputError(`query "${opts.queryName}" not found on the server`, { hint: 'list them with: osfleet get queries' });
+    if (!saved.query || saved.query.trim() === '') throw new InputError(`saved query "${opts.queryName}" has no SQL`);
+    sql = saved.query;
+    ref = client.dialect === 'fleet' && saved.id !== undefined ? { queryId: saved.id, sql } : { sql };
+  } else {
+    sql = opts.query!;
+    ref = { sql };
+  }
+
+  // --- preflight ----------------------------------------------------------------------------------
+  const resolved = await resolveTargets(client, { hosts: hostList, labels: labelList, labelExpr: opts.labelExpr, all: Boolean(opts.all) });
+  reportUnknown(resolved, Boolean(opts.ignoreUnknown), say);
+  const targets = resolved.targets;
+  if (targets.length === 0) throw new CliError('no hosts targeted: the hosts and labels given match no host');
+  const online = targets.filter((t) => t.online).length;
+  say(`Targeting ${targets.length} host${targets.length === 1 ? '' : 's'}: ${online} online, ${targets.length - online} offline${opts.waitAll ? ' (waiting for offline hosts until the timeout)' : ''}`);
+  for (const line of platformWarnings(sql, resolved)) say(`Warning: ${line}`);
+
+  // --- output ---------------------------------------------------------------------------------------
+  let file: AtomicFile | undefined;
+  let sink: Writable = ctx.io.stdout;
+  if (results.output) {
+    file = await atomicFile(results.output);
+    sink = file.stream;
+  }
+  const pipeline = new ResultPipeline({
+    options: results,
+    sql,
+    sink,
+    tty: !file && ctx.io.stdoutIsTTY,
+    width: file ? undefined : ctx.io.columns,
+    usersCampaign: true,
+  });
+  const serial = serialQueue();
+
+  // --- progress ---------------------------------------------------------------------------------------
+  const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…');
+  spinner?.start();
+  const startedAt = ctx.now();
+  const onProgress = (p: LiveQueryProgress) => {
+    if (!spinner) return;
+    const pct = p.targeted ? Math.round((100 * p.responded) / p.targeted) : 0;
+    spinner.text = `${pct}% responded | ${p.responded}/${p.targeted} hosts (${p.online} online) | ${p.errors} error${p.errors === 1 ? '' : 's'} | ${(p.elapsedMs / 1000).toFixed(1)}s${p.transport === 'rest' ? ' (REST)' : ''}`;
+  };
+
+  const live = new LiveQuery(client, {
+    query: ref,
+    selection: resolved.selection,
+    targets,
+    waitAll: Boolean(opts.waitAll),
+    timeoutMs: timeoutMs || undefined,
+    transport: opts.transport ?? 'auto',
+    signal: ctx.signal,
+    onProgress,
+    onNotice: (m) => (spinner ? (spinner.text = m) : say(m)),
+    debug: ctx.globals.debug ? (l) => ctx.debug(l) : undefined,
+  });
+
+  // The companion users campaign runs beside the main one; the pipeline joins per host.
+  const usersRun = pipeline.wantsUsers ? runUsersCampaign(client, ctx, resolved, targets, opts, timeoutMs, pipeline, serial) : Promise.resolve();
+
+  let failure: unknown;
+  try {
+    for await (const answer of live) await serial(() => pipeline.write(answer));
+  } catch (err) {
+    failure = err;
+  }
+  await usersRun;
+  spinner?.stop();
+
+  const statuses = hostStatuses(targets, live.answered);
+  const interrupted = live.endReason === 'interrupted' || ctx.signal.aborted;
+  const problem = failure ?? live.problem;
+  const nothing = live.answered.size === 0;
+
+  // --- finish the output -------------------------------------------------------------------------------
+  if (problem && nothing && !interrupted) {
+    await pipeline.abort();
+    await file?.abort();
+    throw problem;
+  }
+  let summary;
+  try {
+    summary = await serial(() => pipeline.finish(statuses));
+    await file?.commit();
+  } catch (err) {
+    await file?.abort();
+    throw err;
+  }
+  const endedAt = ctx.now();
+  if (file) {
+    const manifestPath = results.manifest ?? `${results.output}.manifest.json`;
+    const conn = await ctx.connection();
+    await writeManifest(manifestPath, {
+      manifest_version: 1,
+      osfleet_version: clientVersion(),
+      command: 'query',
+      server: { version: client.serverVersion, dialect: client.dialect, address: safeAddress(conn.address) },
+      sql,
+      tables: pipeline.plan.tables,
+      targets: {
+        ...(hostList.length ? { hosts: hostList } : {}),
+        ...(labelList.length ? { labels: labelList } : {}),
+        ...(opts.all ? { all: true } : {}),
+        ...(opts.labelExpr ? { label_expr: opts.labelExpr } : {}),
+      },
+      started_at: startedAt.toISOString(),
+      ended_at: endedAt.toISOString(),
+      ended_by: interrupted ? 'interrupted' : live.endReason,
+      time_zone: results.timeZone,
+      time_format: results.timeFormat,
+      enriched: results.enrich,
+      hosts: hostsForManifest(statuses),
+      rows: summary.rows,
+      output: { path: file.path, format: results.format, sha256: await sha256File(file.path), bytes: null },
+      warnings: summary.warnings,
+    });
+  } else if (results.manifest) {
+    throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
+  }
+
+  for (const w of summary.warnings) say(`Warning: ${w}`);
+  reportStatuses(statuses, live, say);
+  if (interrupted) {
+    say('Interrupted: the output holds every answer received.');
+    return ExitCode.interrupted;
+  }
+  if (problem) {
+    const p = problem instanceof CliError ? problem : new CliError(String(problem));
+    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
+    return ExitCode.partial;
+  }
+  const complete = statuses.every((s) => s.status === 'answered' || s.status === 'empty');
+  return complete ? ExitCode.ok : ExitCode.partial;
+}
+
+function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
+  const parts: string[] = [];
+  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${resolved.unknownHosts.join(', ')}`);
+  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${resolved.unknownLabels.join(', ')}`);
+  if (parts.length === 0) return;
+  if (!ignore) {
+    throw new InputError(parts.join('; '), { hint: 'check the names (osfleet get hosts, osfleet get labels), or pass --ignore-unknown to skip them' });
+  }
+  say(`Warning: skipping ${parts.join('; ')}`);
+}
+
+/** "cups_jobs does not exist on linux, windows: 2 of 4 targeted hosts will answer with an error". */
+export function platformWarnings(sql: string, resolved: ResolvedTargets): string[] {
+  const byPlatform = new Map<Platform, number>();
+  for (const t of resolved.targets) {
+    const h = resolved.hosts.get(t.id);
+    const p = platformsOf(typeof h?.platform === 'string' ? h.platform : undefined, 'osquery')[0];
+    if (p) byPlatform.set(p, (byPlatform.get(p) ?? 0) + 1);
+  }
+  const platforms = [...byPlatform.keys()];
+  const out: string[] = [];
+  for (const { table, missing } of tablesMissingOnEach(sql, platforms)) {
+    const affected = missing.reduce((n, p) => n + (byPlatform.get(p) ?? 0), 0);
+    if (affected === 0) continue;
+    out.push(`${table} does not exist on ${missing.join(', ')}: ${affected} of ${resolved.targets.length} targeted hosts will answer with an error`);
+  }
+  return out;
+}
+
+/** Every target's status, plus answers from hosts outside the targets (they still count). */
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, HostAnswer>): HostStatus[] {
+  const out: HostStatus[] = [];
+  const used = new Set<string>();
+  for (const t of targets) {
+    const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.displayName ?? t.hostname}`) ? `name:${t.displayName ?? t.hostname}` : undefined;
+    const a = key ? answered.get(key) : undefined;
+    if (a && key) {
+      used.add(key);
+      out.push(statusOf(a));
+    } else {
+      out.push({ host: t.displayName ?? t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
+    }
+  }
+  for (const [key, a] of answered) if (!used.has(key)) out.push(statusOf(a));
+  return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+}
+
+function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void): void {
+  const count = (s: HostStatus['status']) => statuses.filter((x) => x.status === s).length;
+  const rows = statuses.reduce((n, s) => n + s.rows, 0);
+  const ended = live.endReason === 'timeout' ? ' (stopped by the timeout)' : '';
+  say(
+    `${statuses.length} host${statuses.length === 1 ? '' : 's'}: ${count('answered')} answered (${rows} row${rows === 1 ? '' : 's'}), ${count('empty')} empty, ${count('error')} error, ${count('no-response')} no response, ${count('offline')} offline${ended}`,
+  );
+  const width = Math.max(0, ...statuses.map((s) => s.host.length));
+  for (const s of statuses) {
+    if (s.status === 'answered' || s.status === 'empty') continue;
+    say(`  ${s.host.padEnd(width)}  ${s.status}${s.error ? `: ${s.error}` : ''}`);
+  }
+}
+
+async function runUsersCampaign(
+  client: FleetClient,
+  ctx: Ctx,
+  resolved: ResolvedTargets,
+  targets: TargetHost[],
+  opts: QueryOptions,
+  timeoutMs: number,
+  pipeline: ResultPipeline,
+  serial: <T>(fn: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const users = new LiveQuery(client, {
+    query: { sql: USERS_SQL },
+    selection: resolved.selection,
+    targets,
+    waitAll: Boolean(opts.waitAll),
+    timeoutMs: timeoutMs || undefined,
+    transport: opts.transport ?? 'auto',
+    signal: ctx.signal,
+    debug: ctx.globals.debug ? (l) => ctx.debug(`[users] ${l}`) : undefined,
+  });
+  try {
+    for await (const a of users) {
+      if (a.error) await serial(() => pipeline.usersFailed(a.host, a.error!));
+      else await serial(() => pipeline.writeUsers(a));
+    }
+    await serial(() => pipeline.endUsers(users.problem?.message));
+  } catch (err) {
+    await serial(() => pipeline.endUsers(err instanceof Error ? err.message : String(err)));
+  }
+}
+
+/** Runs async steps one after another: two campaigns feed one writer. */
+function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const next = tail.then(fn, fn);
+    tail = next.catch(() => undefined);
+    return next;
+  };
+}
