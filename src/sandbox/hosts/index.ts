@@ -1,0 +1,1 @@
+export { answerAs } from './answer.js';
