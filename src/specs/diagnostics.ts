@@ -1,0 +1,77 @@
+import type { Diagnostic, Pos, Severity } from './types.js';
+
+export function diag(source: string, pos: Pos, severity: Severity, code: string, message: string): Diagnostic {
+  return { source, line: pos.line, col: pos.col, severity, code, message };
+}
+
+/** `file:line:col: error: message`, the shape compilers print and editors jump to. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.source}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
+  let errors = 0;
+  let warnings = 0;
+  for (const d of diagnostics) {
+    if (d.severity === 'error') errors++;
+    else warnings++;
+  }
+  return { errors, warnings };
+}
+
+/**
+ * Sorted for reading: sources in the order they were given (not alphabetically: the user chose it),
+ * then line and column; the sort is stable, so diagnostics at one position keep their check order.
+ */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const order = new Map<string, number>();
+  for (const d of diagnostics) if (!order.has(d.source)) order.set(d.source, order.size);
+  return [...diagnostics].sort(
+    (a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0) || a.line - b.line || a.col - b.col,
+  );
+}
+
+/** Drops exact repeats (the same check firing twice at one place, e.g. a query shared by two packs). */
+export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const key = `${d.source}\0${d.line}\0${d.col}\0${d.severity}\0${d.code}\0${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+/** Edit distance, for "did you mean" hints on misspelt field names. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagPrev = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diagPrev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagPrev = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(1, Math.floor(word.length / 4)) ? best : undefined;
+}

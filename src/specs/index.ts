@@ -1,0 +1,9 @@
+/** The spec side of osfleet: parse, validate, lint, plan and convert. Pure except `loadInputs` (injected IO). */
+export * from './types.js';
+export { diag, formatDiagnostic, hasErrors, countBySeverity, sortDiagnostics, dedupeDiagnostics } from './diagnostics.js';
+export { parseDocuments, makeSourceFile, FLEET_QUERY_PLATFORMS, MAX_INTERVAL } from './parse.js';
+export { validate, toSpecSet, BUILTIN_LABELS, isBuiltinLabel, type ValidateOptions } from './validate.js';
+export { loadInputs, nodeLoadIO, decodeUtf8, STDIN_SOURCE, type LoadIO, type LoadResult } from './load.js';
+export { convertPack, preprocessPack, findJsonError, mapOsqueryPlatform, renderDoc, type ConvertResult } from './convert.js';
+export { lint, lintSources, osqueryPlatforms, hasFilePaths, sqlPos, MIN_INTERVAL, type LintEnv, type LintReport } from './lint.js';
+export { createSqlChecker, OSQUERY_FUNCTIONS, type SchemaPort, type SqlChecker, type SqlCheckResult, type SqlIssue } from './sql-check.js';

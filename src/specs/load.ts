@@ -1,0 +1,174 @@
+/**
+ * The file-system side of reading specs: files, folders (recursive, `.yml`/`.yaml`, sorted) and `-`
+ * for stdin. The file system is injected, so tests run it on a table of fake paths; commands pass
+ * `nodeLoadIO(ctx)`.
+ */
+import path from 'node:path';
+import { diag } from './diagnostics.js';
+import type { Diagnostic, Pos, SourceText } from './types.js';
+
+export interface StatLike {
+  isDirectory(): boolean;
+  isFile(): boolean;
+}
+
+export interface LoadIO {
+  readFile(p: string): Promise<Uint8Array>;
+  readdir(p: string): Promise<string[]>;
+  stat(p: string): Promise<StatLike>;
+  readStdin(): Promise<Uint8Array>;
+}
+
+export interface LoadResult {
+  inputs: SourceText[];
+  diagnostics: Diagnostic[];
+}
+
+export const STDIN_SOURCE = '<stdin>';
+const SPEC_EXT = /\.ya?ml$/i;
+/** Folders nested deeper than this are a symlink loop, not a spec repository. */
+const MAX_DEPTH = 32;
+
+const START: Pos = { line: 1, col: 1 };
+
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file or folder';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a folder';
+    case 'ENOTDIR':
+      return 'not a folder';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return e?.message ?? String(err);
+  }
+}
+
+/**
+ * Decodes UTF-8 strictly. Returns the text, or the position of the first byte that is not UTF-8 —
+ * lenient decoding would turn a binary file into replacement characters and a confusing YAML error.
+ */
+export function decodeUtf8(bytes: Uint8Array): { text: string } | { badOffset: number; pos: Pos; byte: number } {
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const prefix = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
+    const lines = prefix.split('\n');
+    return { badOffset: bad, pos: { line: lines.length, col: (lines[lines.length - 1]?.length ?? 0) + 1 }, byte: bytes[bad] ?? 0 };
+  }
+}
+
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n = 0;
+    if (c < 0x80) n = 0;
+    else if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) n = 2;
+    else if (c >= 0xf0 && c <= 0xf4) n = 3;
+    else return i;
+    if (n > 0 && i + n >= b.length) return i; // truncated sequence at the end
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    // Overlongs and surrogates are invalid too.
+    if (c === 0xe0 && b[i + 1]! < 0xa0) return i;
+    if (c === 0xed && b[i + 1]! > 0x9f) return i;
+    if (c === 0xf0 && b[i + 1]! < 0x90) return i;
+    if (c === 0xf4 && b[i + 1]! > 0x8f) return i;
+    i += n + 1;
+  }
+  return b.length;
+}
+
+export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<LoadResult> {
+  const inputs: SourceText[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const seen = new Set<string>();
+
+  const addFile = async (p: string, source: string) => {
+    if (seen.has(source)) return;
+    seen.add(source);
+    let bytes: Uint8Array;
+    try {
+      bytes = p === '-' ? await io.readStdin() : await io.readFile(p);
+    } catch (err) {
+      diagnostics.push(diag(source, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
+      return;
+    }
+    const decoded = decodeUtf8(bytes);
+    if ('text' in decoded) {
+      inputs.push({ source, text: decoded.text });
+    } else {
+      const hex = decoded.byte.toString(16).padStart(2, '0');
+      diagnostics.push(diag(source, decoded.pos, 'error', 'binary-input', `binary or non-UTF-8 input (byte 0x${hex}): expected YAML text`));
+    }
+  };
+
+  const walk = async (dir: string, depth: number): Promise<string[]> => {
+    if (depth > MAX_DEPTH) throw Object.assign(new Error('loop'), { code: 'ELOOP' });
+    const names = [...(await io.readdir(dir))].sort();
+    const files: string[] = [];
+    for (const name of names) {
+      // Hidden entries (.git, editor swap folders) are never specs.
+      if (name.startsWith('.')) continue;
+      const full = path.join(dir, name);
+      const st = await io.stat(full);
+      if (st.isDirectory()) files.push(...(await walk(full, depth + 1)));
+      else if (st.isFile() && SPEC_EXT.test(name)) files.push(full);
+    }
+    return files;
+  };
+
+  for (const p of paths) {
+    if (p === '-') {
+      await addFile('-', STDIN_SOURCE);
+      continue;
+    }
+    let st: StatLike;
+    try {
+      st = await io.stat(p);
+    } catch (err) {
+      diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
+      continue;
+    }
+    if (!st.isDirectory()) {
+      await addFile(p, p);
+      continue;
+    }
+    let files: string[];
+    try {
+      files = await walk(p, 0);
+    } catch (err) {
+      diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read folder: ${reason(err)}`));
+      continue;
+    }
+    if (files.length === 0) {
+      diagnostics.push(diag(p, START, 'error', 'empty-folder', 'folder has no .yml or .yaml files'));
+      continue;
+    }
+    for (const f of files) await addFile(f, f);
+  }
+  return { inputs, diagnostics };
+}
+
+/** The real file system, relative paths taken from `cwd` (the reported source stays as typed). */
+export function nodeLoadIO(cwd: string, stdin: NodeJS.ReadableStream, fsp: typeof import('node:fs/promises')): LoadIO {
+  const abs = (p: string) => path.resolve(cwd, p);
+  return {
+    readFile: (p) => fsp.readFile(abs(p)),
+    readdir: (p) => fsp.readdir(abs(p)),
+    stat: (p) => fsp.stat(abs(p)),
+    async readStdin() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+      return Buffer.concat(chunks);
+    },
+  };
+}

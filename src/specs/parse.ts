@@ -1,0 +1,681 @@
+/**
+ * Multi-document YAML → typed spec documents, with the position of every field kept for later
+ * diagnostics. Pure: text in, documents and diagnostics out.
+ *
+ * The rules follow fleetctl (fleet-api.md §3): `kind` is case-insensitive, a document without
+ * `spec` is an error, unknown kinds are errors, YAML keys are the API's JSON names. osfleet is
+ * stricter where fleetctl silently does the wrong thing: it checks types and required fields before
+ * anything is sent, and warns about fields the server would ignore.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { diag, suggest } from './diagnostics.js';
+import {
+  SPEC_KINDS,
+  type Diagnostic,
+  type EnrollSecret,
+  type EnrollSecretSpec,
+  type FieldLoc,
+  type LabelSpec,
+  type OptionsSpec,
+  type PackQuery,
+  type PackSpec,
+  type Pos,
+  type QuerySpec,
+  type SourceFile,
+  type SpecDoc,
+  type SpecKind,
+} from './types.js';
+
+/** Platforms FleetDM accepts in a query's `platform` (fleetdm/fleet server/fleet/queries.go, verifyQueryPlatforms). */
+export const FLEET_QUERY_PLATFORMS = ['darwin', 'linux', 'windows', 'chrome'] as const;
+
+/** osquery refuses to schedule intervals above a week (osquery.md §2.2). */
+export const MAX_INTERVAL = 604_800;
+
+const LOGGING = ['snapshot', 'differential', 'differential_ignore_removals'] as const;
+
+/** A hard cap on converted nodes, so aliases cannot blow a small file up into a huge value. */
+const MAX_NODES = 200_000;
+
+export interface ParseResult {
+  docs: SpecDoc[];
+  diagnostics: Diagnostic[];
+}
+
+export function makeSourceFile(source: string, text: string): SourceFile {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return {
+    source,
+    text,
+    posAt(offset: number): Pos {
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      return { line: lo + 1, col: offset - starts[lo]! + 1 };
+    },
+  };
+}
+
+/** The first NUL, or undefined: NUL never occurs in YAML text, so it marks binary input. */
+export function findBinary(text: string): number | undefined {
+  const i = text.indexOf('\u0000');
+  return i < 0 ? undefined : i;
+}
+
+export function parseDocuments(text: string, source: string): ParseResult {
+  const file = makeSourceFile(source, text);
+  const diagnostics: Diagnostic[] = [];
+  const docs: SpecDoc[] = [];
+
+  const nul = findBinary(text);
+  if (nul !== undefined) {
+    diagnostics.push(diag(source, file.posAt(nul), 'error', 'binary-input', 'binary input (NUL byte): expected YAML text'));
+    return { docs, diagnostics };
+  }
+
+  const lineCounter = new LineCounter();
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const offset = text.length - body.length;
+  const parsed = parseAllDocuments(body, { lineCounter, uniqueKeys: true, strict: true });
+  const yamlDocs = Array.isArray(parsed) ? parsed : [];
+  // `posAt` works on the original text; the BOM, when present, shifts every offset by one.
+  const at = (n: number) => file.posAt(n + offset);
+
+  let index = -1;
+  let sawAny = false;
+  for (const ydoc of yamlDocs) {
+    index++;
+    if (ydoc.errors.length > 0) {
+      for (const e of ydoc.errors) {
+        diagnostics.push(diag(source, at(e.pos[0]), 'error', 'yaml-syntax', yamlMessage(e.message)));
+      }
+      sawAny = true;
+      continue;
+    }
+    for (const w of ydoc.warnings) {
+      diagnostics.push(diag(source, at(w.pos[0]), 'warning', 'yaml-warning', yamlMessage(w.message)));
+    }
+    const contents = ydoc.contents;
+    if (contents === null || (isScalar(contents) && (contents.value === null || contents.value === ''))) continue;
+    sawAny = true;
+    const conv = new Converter(ydoc, at);
+    const docPos = at(contents.range?.[0] ?? 0);
+    if (!isMap(contents)) {
+      diagnostics.push(
+        diag(source, docPos, 'error', 'not-a-mapping', 'a spec document must be a mapping with apiVersion, kind and spec'),
+      );
+      continue;
+    }
+    const top = conv.convert(contents, '');
+    if (conv.failure) {
+      diagnostics.push(diag(source, conv.failure.pos, 'error', 'yaml-syntax', conv.failure.message));
+      continue;
+    }
+    const doc = buildDoc(top as Record<string, unknown>, conv.locs, docPos, file, index, diagnostics);
+    if (doc) docs.push(doc);
+  }
+  if (!sawAny && diagnostics.length === 0) {
+    diagnostics.push(diag(source, { line: 1, col: 1 }, 'warning', 'no-documents', 'no spec documents in this input'));
+  }
+  return { docs, diagnostics };
+}
+
+/** yaml's messages end with " at line L, column C:" and a code excerpt; the position is printed separately. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  return first.replace(/ at line \d+, column \d+:?$/, '').replace(/\.$/, '');
+}
+
+class Converter {
+  readonly locs = new Map<string, FieldLoc>();
+  failure: { pos: Pos; message: string } | undefined;
+  private nodes = 0;
+
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly at: (offset: number) => Pos,
+  ) {}
+
+  convert(node: unknown, path: string, key?: Pos): unknown {
+    if (this.failure) return undefined;
+    if (++this.nodes > MAX_NODES) {
+      this.failure = { pos: key ?? { line: 1, col: 1 }, message: `document too large (more than ${MAX_NODES} nodes after aliases)` };
+      return undefined;
+    }
+    if (node === null || node === undefined) {
+      if (key) this.locs.set(path, { key, value: key, range: [0, 0] });
+      return null;
+    }
+    let n = node as Node;
+    if (isAlias(n)) {
+      const target = n.resolve(this.doc);
+      if (!target) return null;
+      n = target as Node;
+    }
+    const range = n.range ?? [0, 0, 0];
+    const loc: FieldLoc = { value: this.at(range[0]), range: [range[0], range[1]] };
+    if (key) loc.key = key;
+    if (isScalar(n)) loc.scalarType = String(n.type ?? 'PLAIN');
+    this.locs.set(path, loc);
+
+    if (isScalar(n)) return n.value;
+    if (isSeq(n)) return n.items.map((item, i) => this.convert(item, join(path, String(i))));
+    if (isMap(n)) {
+      const out: Record<string, unknown> = {};
+      for (const pair of n.items) {
+        if (!isPair(pair)) continue;
+        const k = pair.key as Node | null;
+        if (k !== null && !isScalar(k) && !isAlias(k)) {
+          this.failure = { pos: this.at(k.range?.[0] ?? 0), message: 'a mapping key must be a plain value, not a list or mapping' };
+          return undefined;
+        }
+        const keyValue = k === null ? '' : isScalar(k) ? k.value : (k.resolve(this.doc) as { value?: unknown } | undefined)?.value;
+        const name = String(keyValue ?? '');
+        const keyPos = this.at(k?.range?.[0] ?? range[0]);
+        // defineProperty: a key named __proto__ must stay data, not change the object's prototype.
+        Object.defineProperty(out, name, {
+          value: this.convert(pair.value, join(path, name), keyPos),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+      return out;
+    }
+    return null;
+  }
+}
+
+const join = (path: string, part: string) => (path === '' ? part : `${path}.${part}`);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v)}`;
+  if (typeof v === 'number') return Number.isInteger(v) ? `number ${v}` : `number ${v}`;
+  if (typeof v === 'boolean') return `boolean ${v}`;
+  return typeof v;
+}
+
+const TOP_KEYS = ['apiVersion', 'kind', 'spec'];
+
+function buildDoc(
+  top: Record<string, unknown>,
+  allLocs: Map<string, FieldLoc>,
+  docPos: Pos,
+  file: SourceFile,
+  index: number,
+  out: Diagnostic[],
+): SpecDoc | undefined {
+  const source = file.source;
+  const locOf = (path: string) => allLocs.get(path);
+  const kindRaw = top['kind'];
+  if (kindRaw === undefined || kindRaw === null || kindRaw === '') {
+    out.push(diag(source, docPos, 'error', 'missing-kind', `document has no kind (expected one of: ${SPEC_KINDS.join(', ')})`));
+    return undefined;
+  }
+  if (typeof kindRaw !== 'string') {
+    out.push(diag(source, locOf('kind')!.value, 'error', 'wrong-type', `kind must be a string, got ${describe(kindRaw)}`));
+    return undefined;
+  }
+  const kind = kindRaw.toLowerCase();
+  if (!(SPEC_KINDS as readonly string[]).includes(kind)) {
+    const hint = suggest(kind, SPEC_KINDS);
+    out.push(
+      diag(
+        source,
+        locOf('kind')!.value,
+        'error',
+        'unknown-kind',
+        `unknown kind "${kindRaw}"` + (hint ? ` (did you mean "${hint}"?)` : ` (expected one of: ${SPEC_KINDS.join(', ')})`),
+      ),
+    );
+    return undefined;
+  }
+  const api = top['apiVersion'];
+  if (api !== undefined && api !== 'v1') {
+    out.push(diag(source, locOf('apiVersion')!.value, 'warning', 'api-version', `apiVersion ${describe(api)} is not "v1"`));
+  }
+  for (const k of Object.keys(top)) {
+    if (!TOP_KEYS.includes(k)) {
+      const hint = suggest(k, TOP_KEYS);
+      out.push(
+        diag(source, locOf(k)!.key ?? docPos, 'warning', 'unknown-field', `unknown top-level field "${k}"` + (hint ? ` (did you mean "${hint}"?)` : '')),
+      );
+    }
+  }
+  const specLoc = locOf('spec');
+  const spec = top['spec'];
+  if (spec === undefined || spec === null) {
+    out.push(diag(source, specLoc?.key ?? docPos, 'error', 'missing-spec', `no spec field on "${kind}" document`));
+    return undefined;
+  }
+  if (!isRecord(spec)) {
+    out.push(diag(source, specLoc!.value, 'error', 'wrong-type', `spec of "${kind}" document must be a mapping, got ${describe(spec)}`));
+    return undefined;
+  }
+  // Field positions relative to spec, for the checks that come later.
+  const fields = new Map<string, FieldLoc>();
+  for (const [path, loc] of allLocs) {
+    if (path === 'spec') fields.set('', loc);
+    else if (path.startsWith('spec.')) fields.set(path.slice(5), loc);
+  }
+  const specPos = specLoc!.key ?? docPos;
+  const r = new FieldReader(kind as SpecKind, spec, fields, specPos, source, out);
+  const before = out.filter((d) => d.severity === 'error').length;
+  let typed: unknown;
+  switch (kind as SpecKind) {
+    case 'query':
+      typed = readQuery(r);
+      break;
+    case 'pack':
+      typed = readPack(r);
+      break;
+    case 'label':
+      typed = readLabel(r);
+      break;
+    case 'options':
+      typed = readOptions(r);
+      break;
+    case 'enroll_secret':
+      typed = readEnrollSecret(r);
+      break;
+  }
+  const ok = out.filter((d) => d.severity === 'error').length === before;
+  const doc = { kind, spec: typed, file, index, pos: docPos, fields, ok } as SpecDoc;
+  if (kind === 'pack') doc.entryPaths = r.entryPaths;
+  return doc;
+}
+
+/** Reads typed fields from a spec mapping, reporting wrong types and missing fields with positions. */
+class FieldReader {
+  name: string | undefined;
+  readonly entryPaths: string[] = [];
+
+  constructor(
+    readonly kind: SpecKind,
+    readonly spec: Record<string, unknown>,
+    readonly fields: Map<string, FieldLoc>,
+    readonly specPos: Pos,
+    readonly source: string,
+    readonly out: Diagnostic[],
+  ) {}
+
+  get prefix(): string {
+    const label = this.kind === 'enroll_secret' ? 'enroll_secret' : this.kind;
+    return this.name !== undefined ? `${label} "${this.name}"` : label;
+  }
+
+  pos(path: string, which: 'key' | 'value' = 'value'): Pos {
+    const loc = this.fields.get(path);
+    if (!loc) {
+      // A missing field is reported where its parent is.
+      const parent = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+      return parent === '' ? this.specPos : this.pos(parent, 'key');
+    }
+    return which === 'key' ? (loc.key ?? loc.value) : loc.value;
+  }
+
+  error(path: string, code: string, message: string, which: 'key' | 'value' = 'value'): void {
+    this.out.push(diag(this.source, this.pos(path, which), 'error', code, `${this.prefix}: ${message}`));
+  }
+
+  warn(path: string, code: string, message: string, which: 'key' | 'value' = 'value'): void {
+    this.out.push(diag(this.source, this.pos(path, which), 'warning', code, `${this.prefix}: ${message}`));
+  }
+
+  get(obj: Record<string, unknown>, path: string): unknown {
+    const key = path.includes('.') ? path.slice(path.lastIndexOf('.') + 1) : path;
+    return obj[key];
+  }
+
+  missing(path: string): void {
+    this.error(path, 'missing-field', `missing required field "${path}"`);
+  }
+
+  wrongType(path: string, want: string, got: unknown, hint = ''): void {
+    this.error(path, 'wrong-type', `field "${path}" must be ${want}, got ${describe(got)}${hint}`);
+  }
+
+  str(obj: Record<string, unknown>, path: string, opts: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.missing(path);
+      return undefined;
+    }
+    if (typeof v !== 'string') {
+      // YAML turns `name: 2021` into a number; the server wants a string. Say so rather than coerce.
+      this.wrongType(path, 'a string', v);
+      return undefined;
+    }
+    if (opts.nonEmpty && v.trim() === '') {
+      this.error(path, 'empty-field', `field "${path}" must not be empty`);
+      return undefined;
+    }
+    return v;
+  }
+
+  bool(obj: Record<string, unknown>, path: string): boolean | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'boolean') {
+      this.wrongType(path, 'true or false', v);
+      return undefined;
+    }
+    return v;
+  }
+
+  uint(obj: Record<string, unknown>, path: string, opts: { required?: boolean; min?: number; max?: number; what?: string } = {}): number | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.missing(path);
+      return undefined;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v)) {
+      const quoted = typeof v === 'string' && /^\s*\d+\s*$/.test(v);
+      this.wrongType(path, 'an integer', v, quoted ? ' (write it without quotes)' : '');
+      return undefined;
+    }
+    const min = opts.min ?? 0;
+    if (v < min || (opts.max !== undefined && v > opts.max)) {
+      const range = opts.max !== undefined ? `between ${min} and ${opts.max}` : `at least ${min}`;
+      this.error(path, 'out-of-range', `field "${path}" must be ${range}${opts.what ? ` ${opts.what}` : ''}, got ${v}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  strList(obj: Record<string, unknown>, path: string, opts: { required?: boolean } = {}): string[] | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.missing(path);
+      return undefined;
+    }
+    if (!Array.isArray(v)) {
+      this.wrongType(path, 'a list of strings', v);
+      return undefined;
+    }
+    const out: string[] = [];
+    v.forEach((item, i) => {
+      if (typeof item !== 'string') this.wrongType(`${path}.${i}`, 'a string', item);
+      else out.push(item);
+    });
+    return out;
+  }
+
+  map(obj: Record<string, unknown>, path: string, opts: { required?: boolean } = {}): Record<string, unknown> | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.missing(path);
+      return undefined;
+    }
+    if (!isRecord(v)) {
+      this.wrongType(path, 'a mapping', v);
+      return undefined;
+    }
+    return v;
+  }
+
+  list(obj: Record<string, unknown>, path: string, opts: { required?: boolean } = {}): unknown[] | undefined {
+    const v = this.get(obj, path);
+    if (v === undefined || v === null) {
+      if (opts.required) this.missing(path);
+      return undefined;
+    }
+    if (!Array.isArray(v)) {
+      this.wrongType(path, 'a list', v);
+      return undefined;
+    }
+    return v;
+  }
+
+  /** Fields the server does not know are dropped by its JSON decoder: warn, since it is often a typo. */
+  unknownKeys(obj: Record<string, unknown>, base: string, allowed: readonly string[]): void {
+    for (const k of Object.keys(obj)) {
+      if (allowed.includes(k)) continue;
+      const path = base === '' ? k : `${base}.${k}`;
+      const hint = suggest(k, allowed) ?? (k.endsWith('s') && allowed.includes(k.slice(0, -1)) ? k.slice(0, -1) : undefined);
+      this.warn(path, 'unknown-field', `unknown field "${k}" is ignored` + (hint ? ` (did you mean "${hint}"?)` : ''), 'key');
+    }
+  }
+}
+
+/** Output-only or server-managed fields that `get --yaml` may print; accepted silently on input. */
+const OUTPUT_ONLY = ['id', 'ID', 'team', 'team_id', 'created_at', 'updated_at', 'label_type', 'author_id', 'author_name', 'author_email', 'saved', 'stats', 'packs'];
+
+function checkFleetPlatforms(r: FieldReader, path: string, value: string): void {
+  if (value.trim() === '') return;
+  for (const p of value.split(',')) {
+    const name = p.trim();
+    if (!(FLEET_QUERY_PLATFORMS as readonly string[]).includes(name)) {
+      r.error(
+        path,
+        'invalid-platform',
+        `platform "${name}" is not one of ${FLEET_QUERY_PLATFORMS.join(', ')} (a comma-separated list, or empty for all)`,
+      );
+      return;
+    }
+  }
+}
+
+function readName(r: FieldReader): string | undefined {
+  const name = r.str(r.spec, 'name', { required: true, nonEmpty: true });
+  if (name !== undefined) r.name = name;
+  return name;
+}
+
+function readQuery(r: FieldReader): QuerySpec {
+  const s = r.spec;
+  const name = readName(r);
+  const spec: QuerySpec = { name: name ?? '', query: '' };
+  const description = r.str(s, 'description');
+  if (description !== undefined) spec.description = description;
+  const query = r.str(s, 'query', { required: true, nonEmpty: true });
+  if (query !== undefined) spec.query = query;
+  const interval = r.uint(s, 'interval', { max: MAX_INTERVAL, what: 'seconds (0 = not scheduled)' });
+  if (interval !== undefined) spec.interval = interval;
+  const platform = r.str(s, 'platform');
+  if (platform !== undefined) {
+    checkFleetPlatforms(r, 'platform', platform);
+    spec.platform = platform;
+  }
+  const logging = r.str(s, 'logging');
+  if (logging !== undefined) {
+    if ((LOGGING as readonly string[]).includes(logging)) spec.logging = logging as QuerySpec['logging'];
+    else r.error('logging', 'invalid-value', `logging "${logging}" is not one of ${LOGGING.join(', ')}`);
+  }
+  const ocr = r.bool(s, 'observer_can_run');
+  if (ocr !== undefined) spec.observer_can_run = ocr;
+  const mov = r.str(s, 'min_osquery_version');
+  if (mov !== undefined) spec.min_osquery_version = mov;
+  const ae = r.bool(s, 'automations_enabled');
+  if (ae !== undefined) spec.automations_enabled = ae;
+  r.unknownKeys(s, '', [
+    'name',
+    'description',
+    'query',
+    'interval',
+    'platform',
+    'logging',
+    'min_osquery_version',
+    'automations_enabled',
+    'discard_data',
+    ...OUTPUT_ONLY,
+  ]);
+  return spec;
+}
+
+function readPack(r: FieldReader): PackSpec {
+  const s = r.spec;
+  const name = readName(r);
+  const spec: PackSpec = { name: name ?? '', queries: [] };
+  const description = r.str(s, 'description');
+  if (description !== undefined) spec.description = description;
+  const platform = r.str(s, 'platform');
+  if (platform !== undefined) spec.platform = platform;
+  const disabled = r.bool(s, 'disabled');
+  if (disabled !== undefined) spec.disabled = disabled;
+  const targets = r.map(s, 'targets');
+  if (targets) {
+    const labels = r.strList(targets, 'targets.labels');
+    spec.targets = { labels: labels ?? [] };
+    r.unknownKeys(targets, 'targets', ['labels', 'teams']);
+  }
+  const queries = r.list(s, 'queries');
+  if (queries) {
+    const seen = new Map<string, number>();
+    queries.forEach((entry, i) => {
+      const path = `queries.${i}`;
+      if (!isRecord(entry)) {
+        r.wrongType(path, 'a mapping (query, interval, ...)', entry);
+        return;
+      }
+      const pq = readPackQuery(r, entry, path);
+      if (!pq) return;
+      const key = pq.name.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) {
+        const p = r.pos(`queries.${first}`);
+        r.error(
+          `${path}.${entry['name'] === undefined ? 'query' : 'name'}`,
+          'duplicate-name',
+          `scheduled query name "${pq.name}" is used twice in this pack (first at line ${p.line}); osquery drops the second`,
+        );
+        return;
+      }
+      seen.set(key, i);
+      spec.queries.push(pq);
+      r.entryPaths.push(path);
+    });
+  }
+  if (!queries || queries.length === 0) r.warn('', 'empty-pack', 'the pack schedules no queries', 'key');
+  r.unknownKeys(s, '', ['name', 'description', 'platform', 'disabled', 'targets', 'queries', ...OUTPUT_ONLY]);
+  return spec;
+}
+
+function readPackQuery(r: FieldReader, e: Record<string, unknown>, base: string): PackQuery | undefined {
+  const query = r.str(e, `${base}.query`, { required: true, nonEmpty: true });
+  const name = r.str(e, `${base}.name`, { nonEmpty: true });
+  const interval = r.uint(e, `${base}.interval`, { required: true, min: 1, max: MAX_INTERVAL, what: 'seconds' });
+  const pq: PackQuery = { query: query ?? '', name: name ?? query ?? '', interval: interval ?? 0 };
+  const description = r.str(e, `${base}.description`);
+  if (description !== undefined) pq.description = description;
+  for (const flag of ['snapshot', 'removed', 'denylist'] as const) {
+    const v = r.bool(e, `${base}.${flag}`);
+    if (v !== undefined) pq[flag] = v;
+  }
+  const shard = r.uint(e, `${base}.shard`, { max: 100, what: '(percent of hosts)' });
+  if (shard !== undefined) pq.shard = shard;
+  const platform = r.str(e, `${base}.platform`);
+  if (platform !== undefined) pq.platform = platform;
+  const version = r.str(e, `${base}.version`);
+  if (version !== undefined) pq.version = version;
+  r.unknownKeys(e, base, ['query', 'name', 'description', 'interval', 'snapshot', 'removed', 'shard', 'platform', 'version', 'denylist', 'id', 'pack_id', 'query_id']);
+  return query === undefined ? undefined : pq;
+}
+
+function readLabel(r: FieldReader): LabelSpec {
+  const s = r.spec;
+  const name = readName(r);
+  const spec: LabelSpec = { name: name ?? '' };
+  const description = r.str(s, 'description');
+  if (description !== undefined) spec.description = description;
+  const platform = r.str(s, 'platform');
+  if (platform !== undefined) spec.platform = platform;
+  const typeRaw = r.str(s, 'label_membership_type');
+  let type: 'dynamic' | 'manual' = 'dynamic';
+  if (typeRaw !== undefined) {
+    if (typeRaw === 'dynamic' || typeRaw === 'manual') {
+      type = typeRaw;
+      spec.label_membership_type = typeRaw;
+    } else {
+      r.error('label_membership_type', 'invalid-value', `label_membership_type "${typeRaw}" is not "dynamic" or "manual"`);
+    }
+  }
+  const query = r.str(s, 'query');
+  const hosts = r.strList(s, 'hosts');
+  if (type === 'dynamic') {
+    if (query === undefined && s['query'] === undefined) r.missing('query');
+    else if (query !== undefined && query.trim() === '') r.error('query', 'empty-field', 'field "query" must not be empty');
+    if (s['hosts'] !== undefined && s['hosts'] !== null) {
+      r.error('hosts', 'manual-only', 'a dynamic label cannot list hosts (set label_membership_type: manual)', 'key');
+    }
+  } else {
+    if (s['hosts'] === undefined) r.error('', 'missing-field', 'a manual label needs a hosts list (it may be empty)', 'key');
+    if (query !== undefined && query.trim() !== '') r.warn('query', 'ignored-field', 'the query of a manual label is ignored', 'key');
+  }
+  if (query !== undefined) spec.query = query;
+  if (hosts !== undefined) spec.hosts = hosts;
+  r.unknownKeys(s, '', ['name', 'description', 'query', 'platform', 'label_membership_type', 'hosts', ...OUTPUT_ONLY]);
+  return spec;
+}
+
+function readOptions(r: FieldReader): OptionsSpec {
+  const s = r.spec;
+  const config = r.map(s, 'config', { required: true });
+  const spec: OptionsSpec = { config: config ?? {} };
+  const overrides = r.map(s, 'overrides');
+  if (overrides) {
+    spec.overrides = {};
+    const platforms = r.map(overrides, 'overrides.platforms');
+    if (platforms) {
+      const out: Record<string, Record<string, unknown>> = {};
+      for (const [p, cfg] of Object.entries(platforms)) {
+        if (!isRecord(cfg)) r.wrongType(`overrides.platforms.${p}`, 'a mapping (an osquery config)', cfg);
+        else out[p] = cfg;
+      }
+      spec.overrides.platforms = out;
+    }
+    r.unknownKeys(overrides, 'overrides', ['platforms']);
+  }
+  r.unknownKeys(s, '', ['config', 'overrides', 'command_line_flags', 'extensions']);
+  return spec;
+}
+
+function readEnrollSecret(r: FieldReader): EnrollSecretSpec {
+  const s = r.spec;
+  const list = r.list(s, 'secrets', { required: true });
+  const spec: EnrollSecretSpec = { secrets: [] };
+  const seenSecret = new Set<string>();
+  const seenName = new Set<string>();
+  (list ?? []).forEach((entry, i) => {
+    const base = `secrets.${i}`;
+    if (!isRecord(entry)) {
+      r.wrongType(base, 'a mapping (secret, name, active)', entry);
+      return;
+    }
+    const secret = r.str(entry, `${base}.secret`, { required: true, nonEmpty: true });
+    const name = r.str(entry, `${base}.name`);
+    const active = r.bool(entry, `${base}.active`);
+    r.unknownKeys(entry, base, ['secret', 'name', 'active', 'created_at', 'team_id']);
+    if (secret === undefined) return;
+    if (seenSecret.has(secret)) {
+      r.error(`${base}.secret`, 'duplicate-secret', 'the same secret is listed twice');
+      return;
+    }
+    seenSecret.add(secret);
+    if (name !== undefined) {
+      if (seenName.has(name)) {
+        r.error(`${base}.name`, 'duplicate-name', `secret name "${name}" is used twice`);
+        return;
+      }
+      seenName.add(name);
+    }
+    const item: EnrollSecret = { secret };
+    if (name !== undefined) item.name = name;
+    if (active !== undefined) item.active = active;
+    spec.secrets.push(item);
+  });
+  r.unknownKeys(s, '', ['secrets']);
+  return spec;
+}
