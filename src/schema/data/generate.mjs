@@ -44,7 +44,7 @@ function platforms(letters, where) {
   return ORDER.filter((p) => set.has(p));
 }
 
-// osquery.md §4.2, steps 1 and 2, for columns the table files do not mark: only an integer or
+// osquery.md §4.2, steps 1 and 2 (step 1 narrowed for descriptions, see byDesc), for columns the table files do not mark: only an integer or
 // floating column whose name or description says "point in time" and nothing says "duration",
 // "milliseconds" or "since boot" becomes unix_seconds. Everything it finds is listed by --report.
 const NOT_TIME_DESC =
@@ -54,12 +54,14 @@ function autoTime(col, type, desc) {
   const tokens = name.split('_');
   const byName =
     name.includes('time') ||
-    name.includes('date') ||
+    name.replace(/update/g, '').includes('date') ||
     ['atime', 'mtime', 'ctime', 'btime', 'dtime'].includes(name) ||
     tokens.some((t) => ['timestamp', 'datetime', 'at', 'created', 'modified', 'expire', 'uptime'].includes(t));
   const d = desc.toLowerCase();
+  // Only strong phrases count from a description: "time" alone also appears in "each time …",
+  // "the amount of time in seconds …" and "minutes until …", which are not points in time.
   const byDesc =
-    /\b(time|timestamp|date|datetime|epoch|unix|unix_time|uptime)\b/.test(d) || d.includes('seconds since') || /^when\b/.test(d);
+    /\b(timestamp|datetime|epoch|unix)\b/.test(d) || /^(time|date) (of|at|when|the)\b/.test(d) || d.includes('seconds since') || /^when\b/.test(d);
   if (!byName && !byDesc) return undefined;
   if (NOT_TIME_DESC.test(desc)) return undefined;
   if (/in ms\b|millisecond/.test(d)) return undefined;
