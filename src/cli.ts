@@ -352,8 +352,7 @@ function buildProgram(io: IO, runner: Runner): Command {
     .option('--data <dir>', 'keep the server state in this folder (default: in memory)')
     .option('--seed <n>', 'seed for the generated data', '1')
     .option('--detach', 'run in the background (see `preview status` and `preview stop`)')
-    .option('--use', 'make the preview context the current one')
-    .option('--tls', 'serve https with a generated self-signed certificate');
+    .option('--use', 'make the preview context the current one');
   lazy(preview, () => import('./commands/preview.js'));
   lazy(preview.command('status').description('is a detached sandbox running?').option('--data <dir>', 'its data folder'), () =>
     import('./commands/preview.js').then((m) => ({ run: m.runStatus })),
