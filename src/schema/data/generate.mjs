@@ -61,7 +61,7 @@ function autoTime(col, type, desc) {
   // Only strong phrases count from a description: "time" alone also appears in "each time …",
   // "the amount of time in seconds …" and "minutes until …", which are not points in time.
   const byDesc =
-    /\b(timestamp|datetime|epoch|unix)\b/.test(d) || /^(time|date) (of|at|when|the)\b/.test(d) || d.includes('seconds since') || /^when\b/.test(d);
+    /\b(timestamp|datetime|epoch|unix|unix_time)\b/.test(d) || /^(time|date) (of|at|when|the)\b/.test(d) || d.includes('seconds since') || /^when\b/.test(d);
   if (!byName && !byDesc) return undefined;
   if (NOT_TIME_DESC.test(desc)) return undefined;
   if (/in ms\b|millisecond/.test(d)) return undefined;
