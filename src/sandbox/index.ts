@@ -1,0 +1,148 @@
+/**
+ * The embedded Fleet-compatible sandbox: a server speaking one dialect (Kolide 3.x or FleetDM 4.x)
+ * over HTTP(S) and a websocket, with simulated osquery hosts enrolled over the real agent protocol.
+ *
+ * Enroll secret: `sandboxEnrollSecret(seed)`, created as the `default` secret when the server first
+ * starts (before setup, like a server whose operator pre-provisioned agents), so hosts enroll before
+ * anyone runs setup. A secret given to setup is added beside it.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { SandboxServer } from './server/http.js';
+import type { Dialect, FaultPlan } from './server/types.js';
+
+export type { Dialect, FaultPlan, FaultRule } from './server/types.js';
+
+/** The hosts helper's contract (src/sandbox/hosts/index.ts), restated so the server compiles on its own. */
+export interface FleetOptions {
+  serverUrl: string;
+  osqueryPrefix: string;
+  enrollSecret: string;
+  seed: number;
+  story?: boolean;
+  extraHosts: number;
+  offline: number;
+  slow: number;
+  slowDelayMs?: number;
+  checkInMs: number;
+  ca?: string | Buffer;
+}
+export interface SimulatedHostInfo {
+  hostname: string;
+  uuid: string;
+  hardwareSerial: string;
+  platform: 'darwin' | 'linux' | 'windows';
+  osVersion: string;
+  offline: boolean;
+  slow: boolean;
+}
+export interface SimulatedFleet {
+  hosts: SimulatedHostInfo[];
+  ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  dialect?: Dialect;
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  seed?: number;
+  story?: boolean;
+  extraHosts?: number;
+  offline?: number;
+  slow?: number;
+  slowDelayMs?: number;
+  /** Hosts' check-in interval; default 1000 ms up to 100 hosts, then 1 ms per host up to 10 s (10,000 hosts ≈ 1,000 polls/s). */
+  checkInMs?: number;
+  /** Websocket totals/status timer, default 5000 (Fleet's). */
+  statusTickMs?: number;
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
+  faults?: FaultPlan;
+  /** Start the simulated fleet (default true). */
+  hosts?: boolean;
+  /** FleetDM REST live-query wait, default 25 s. */
+  restPeriodMs?: number;
+  /** Close campaigns nobody selects after this long (default: Kolide 5 s, FleetDM 60 s). */
+  campaignIdleMs?: number;
+}
+
+export interface Sandbox {
+  url: string;
+  port: number;
+  dialect: Dialect;
+  enrollSecret: string;
+  fleet: SimulatedFleet | undefined;
+  setFaults(plan: FaultPlan): void;
+  stop(): Promise<void>;
+  /** Internal, for tests: the server object (store, campaigns). */
+  readonly server: SandboxServer;
+}
+
+/** The fixed enroll secret of a sandbox started with this seed. */
+export function sandboxEnrollSecret(seed: number): string {
+  return `osfleet-sandbox-${createHash('sha256').update(`osfleet-sandbox-enroll:${seed}`).digest('hex').slice(0, 24)}`;
+}
+
+export function defaultCheckInMs(hostCount: number): number {
+  return hostCount <= 100 ? 1000 : Math.min(10_000, Math.max(1000, hostCount));
+}
+
+/** How long ago the sandbox's offline hosts were last seen. */
+export const OFFLINE_SEEN_AGO_MS = 3 * 3600 * 1000;
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const dialect = opts.dialect ?? 'fleet';
+  const seed = opts.seed ?? 1;
+  const story = opts.story ?? true;
+  const extraHosts = opts.extraHosts ?? 0;
+  const total = (story ? 4 : 0) + extraHosts;
+  const checkInMs = opts.checkInMs ?? defaultCheckInMs(total);
+  const host = opts.host ?? '127.0.0.1';
+  const enrollSecret = sandboxEnrollSecret(seed);
+  const server = new SandboxServer(
+    {
+      dialect, enrollSecret, dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
+      statusTickMs: opts.statusTickMs ?? 5000, agentIntervalSec: Math.max(1, Math.ceil(checkInMs / 1000)), tls: Boolean(opts.tls),
+      ...(opts.faults ? { faults: opts.faults } : {}),
+      ...(opts.restPeriodMs !== undefined ? { restPeriodMs: opts.restPeriodMs } : {}),
+      ...(opts.campaignIdleMs !== undefined ? { campaignIdleMs: opts.campaignIdleMs } : {}),
+    },
+    opts.tls,
+  );
+  let fleet: SimulatedFleet | undefined;
+  try {
+    const port = await server.listen(opts.port ?? 0, host);
+    const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (opts.hosts !== false && total > 0) {
+      const mod = (await import('./hosts/index.js')) as unknown as { startFleet(o: FleetOptions): Promise<SimulatedFleet> };
+      fleet = await mod.startFleet({
+        serverUrl: url, osqueryPrefix: dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery', enrollSecret, seed, story, extraHosts,
+        offline: opts.offline ?? 0, slow: opts.slow ?? 0, checkInMs,
+        ...(opts.slowDelayMs !== undefined ? { slowDelayMs: opts.slowDelayMs } : {}),
+        ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : opts.tls ? { ca: opts.tls.cert } : {}),
+      });
+      await fleet.ready;
+      const core = server.core;
+      const ids = fleet.hosts.filter((h) => h.offline).map((h) => core.hostsByIdentifier(h.uuid)?.id).filter((id): id is number => id !== undefined);
+      core.store.backdateSeen(ids, core.now() - OFFLINE_SEEN_AGO_MS);
+    }
+    let stopped: Promise<void> | undefined;
+    const f = fleet;
+    return {
+      url, port, dialect, enrollSecret, fleet, server,
+      setFaults: (plan) => server.setFaults(plan),
+      stop: () => (stopped ??= (async () => {
+        try {
+          await f?.stop();
+        } finally {
+          await server.close();
+        }
+      })()),
+    };
+  } catch (e) {
+    await fleet?.stop().catch(() => {});
+    await server.close();
+    throw e;
+  }
+}

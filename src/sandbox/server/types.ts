@@ -1,0 +1,46 @@
+/** Shapes shared by the sandbox server's modules (never by the client: see DESIGN.md). */
+
+export type Dialect = 'fleet' | 'kolide';
+
+export interface FaultRule {
+  match?: { method?: string; path?: string /* prefix, or /regex/ on the path without query */ };
+  fault: '500' | '502' | '503' | '429' | 'reset' | 'hang' | 'malformed-json' | 'html' | 'delay' | 'ws-block';
+  /** Apply to the next N matching requests, then stop. */
+  count?: number;
+  /** Or: this share of matching requests (seeded PRNG). */
+  rate?: number;
+  /** Seconds, for 429/503. */
+  retryAfter?: number;
+  /** For 'delay'. */
+  delayMs?: number;
+}
+
+export interface FaultPlan {
+  seed?: number;
+  rules?: FaultRule[];
+  /** Close (drop, without a close frame) results websockets after K server messages; for the next `count` sockets (default all). */
+  websocket?: { closeAfterMessages?: number; count?: number };
+  /** Every successful campaign result gets this many extra rows (copies of its first row), to make big results. */
+  resultRowsPad?: number;
+}
+
+export interface ServerOptions {
+  dialect: Dialect;
+  enrollSecret: string;
+  /** ':memory:' or a file path. */
+  dbPath: string;
+  statusTickMs: number;
+  /** Interval (seconds) told to agents through options.distributed_interval / config_refresh. */
+  agentIntervalSec: number;
+  tls: boolean;
+  faults?: FaultPlan;
+  /** FleetDM's REST live-query wait (FLEET_LIVE_QUERY_REST_PERIOD, 25 s). */
+  restPeriodMs?: number;
+  /** A campaign nobody selects on the websocket is closed after this long (Kolide ~5 s, FleetDM ~60 s). */
+  campaignIdleMs?: number;
+  /** How often hosts re-run label queries (Fleet: label_update_interval, 1 h). */
+  labelUpdateIntervalMs?: number;
+  /** How often hosts re-run detail queries (Fleet: 1 h). */
+  detailUpdateIntervalMs?: number;
+  now?: () => number;
+}
