@@ -1,0 +1,278 @@
+/**
+ * The plan of an apply: per kind, what the files create, update (with the fields that change) and,
+ * with prune, delete on the server; unchanged objects are only counted. Pure and deterministic.
+ *
+ * Specs are compared after normalisation: absent fields take the server's defaults, and order that
+ * carries no meaning (pack queries, target labels, manual label hosts, JSON keys) is sorted away, so
+ * the YAML that `get --yaml` prints plans no change when applied back.
+ */
+import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from './types.js';
+
+export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
+/** Dependency order: packs name queries and labels; options and secrets stand alone. */
+export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+
+export interface KindPlan {
+  kind: PlanKind;
+  created: string[];
+  updated: Array<{ name: string; fields: string[] }>;
+  unchanged: number;
+  deleted: string[];
+}
+
+export interface Plan {
+  kinds: KindPlan[];
+  summary: { created: number; updated: number; unchanged: number; deleted: number };
+  changes: boolean;
+  /** What apply sends: only created and updated objects, per kind. */
+  send: SpecSet;
+  /** What apply deletes (prune), by kind; packs must go before the queries and labels they use. */
+  remove: { packs: string[]; queries: string[]; labels: string[] };
+}
+
+export interface PlanOptions {
+  prune: boolean;
+  /** Names of built-in labels (never deleted, never changed). */
+  builtinLabels: Set<string>;
+}
+
+// --- normalisation -----------------------------------------------------------------------------
+
+const s = (v: string | undefined) => v ?? '';
+
+export function normaliseQuery(q: QuerySpec): Record<string, unknown> {
+  return {
+    name: q.name,
+    description: s(q.description),
+    query: q.query.trimEnd(),
+    interval: q.interval ?? 0,
+    platform: s(q.platform)
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== '')
+      .sort()
+      .join(','),
+    logging: q.logging ?? 'snapshot',
+    observer_can_run: q.observer_can_run ?? false,
+    min_osquery_version: s(q.min_osquery_version),
+    automations_enabled: q.automations_enabled ?? false,
+  };
+}
+
+export function normaliseLabel(l: LabelSpec): Record<string, unknown> {
+  const manual = l.label_membership_type === 'manual';
+  return {
+    name: l.name,
+    description: s(l.description),
+    // The server keeps no query for manual labels.
+    query: manual ? '' : s(l.query).trimEnd(),
+    platform: s(l.platform),
+    label_membership_type: l.label_membership_type ?? 'dynamic',
+    hosts: manual ? [...(l.hosts ?? [])].sort() : [],
+  };
+}
+
+function normalisePackQuery(q: PackQuery): Record<string, unknown> {
+  return {
+    query: q.query,
+    name: q.name,
+    description: s(q.description),
+    interval: q.interval,
+    // osquery's defaults (osquery.md §2.2): an absent value behaves like these.
+    snapshot: q.snapshot ?? false,
+    removed: q.removed ?? true,
+    shard: q.shard ?? 0,
+    platform: s(q.platform),
+    version: s(q.version),
+    denylist: q.denylist ?? true,
+  };
+}
+
+export function normalisePack(p: PackSpec): Record<string, unknown> {
+  const queries: Record<string, unknown> = {};
+  for (const q of [...p.queries].sort((a, b) => cmp(a.name, b.name))) queries[q.name] = normalisePackQuery(q);
+  return {
+    name: p.name,
+    description: s(p.description),
+    platform: s(p.platform),
+    disabled: p.disabled ?? false,
+    targets: { labels: [...(p.targets?.labels ?? [])].sort(cmp) },
+    queries,
+  };
+}
+
+export function normaliseOptions(o: OptionsSpec): Record<string, unknown> {
+  return { config: o.config ?? {}, overrides: { platforms: o.overrides?.platforms ?? {} } };
+}
+
+function normaliseSecrets(e: EnrollSecretSpec): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  e.secrets.forEach((x, i) => {
+    out[x.name ?? `#${i + 1}`] = { secret: x.secret, active: x.active ?? true };
+  });
+  return out;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** JSON with sorted keys: equal values give equal strings. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort(cmp)
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** Dotted paths where two normalised values differ, down to `depth` levels (then the parent). */
+export function changedPaths(a: unknown, b: unknown, depth = 3, prefix = ''): string[] {
+  if (canonical(a) === canonical(b)) return [];
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (depth === 0 || !isObj(a) || !isObj(b)) return [prefix === '' ? '(value)' : prefix];
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(cmp);
+  const out: string[] = [];
+  for (const k of keys) {
+    const p = prefix === '' ? k : `${prefix}.${k}`;
+    if (!(k in b)) out.push(`${p} (removed)`);
+    else if (!(k in a)) out.push(`${p} (added)`);
+    else out.push(...changedPaths(a[k], b[k], depth - 1, p));
+  }
+  return out;
+}
+
+// --- the plan ----------------------------------------------------------------------------------
+
+interface Named {
+  name: string;
+}
+
+function planNamed<T extends Named>(
+  kind: PlanKind,
+  desired: readonly T[],
+  current: readonly T[],
+  normalise: (x: T) => Record<string, unknown>,
+  opts: { prune: boolean; keep?: (name: string) => boolean; depth?: number },
+): { plan: KindPlan; send: T[] } {
+  const byName = new Map(current.map((c) => [c.name.toLowerCase(), c]));
+  const plan: KindPlan = { kind, created: [], updated: [], unchanged: 0, deleted: [] };
+  const send: T[] = [];
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    wanted.add(d.name.toLowerCase());
+    const c = byName.get(d.name.toLowerCase());
+    if (!c) {
+      plan.created.push(d.name);
+      send.push(d);
+      continue;
+    }
+    const fields = changedPaths(normalise(c), normalise(d), opts.depth ?? 1);
+    if (fields.length === 0) plan.unchanged++;
+    else {
+      plan.updated.push({ name: d.name, fields });
+      send.push(d);
+    }
+  }
+  if (opts.prune && desired.length > 0) {
+    plan.deleted = current
+      .map((c) => c.name)
+      .filter((n) => !wanted.has(n.toLowerCase()) && !(opts.keep?.(n) ?? false))
+      .sort(cmp);
+  }
+  return { plan, send };
+}
+
+export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
+  const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
+  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune });
+  const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
+    prune: opts.prune,
+    keep: (n) => builtin.has(n.toLowerCase()),
+  });
+  const p = planNamed('pack', desired.packs, current.packs, normalisePack, { prune: opts.prune, depth: 3 });
+
+  const kinds: KindPlan[] = [q.plan, l.plan, p.plan];
+  const send: SpecSet = { queries: q.send, labels: l.send, packs: p.send };
+
+  if (desired.options) {
+    const kp: KindPlan = { kind: 'options', created: [], updated: [], unchanged: 0, deleted: [] };
+    if (!current.options) kp.created.push('options');
+    else {
+      const fields = changedPaths(normaliseOptions(current.options), normaliseOptions(desired.options), 4);
+      if (fields.length === 0) kp.unchanged++;
+      else kp.updated.push({ name: 'options', fields });
+    }
+    if (kp.created.length + kp.updated.length > 0) send.options = desired.options;
+    kinds.push(kp);
+  }
+  if (desired.enroll_secret) {
+    const kp: KindPlan = { kind: 'enroll_secret', created: [], updated: [], unchanged: 0, deleted: [] };
+    const before = current.enroll_secret ? normaliseSecrets(current.enroll_secret) : undefined;
+    const after = normaliseSecrets(desired.enroll_secret);
+    if (!before || Object.keys(before).length === 0) kp.created.push('enroll_secret');
+    else {
+      // Never print a secret: only which named entries changed.
+      const fields = changedPaths(before, after, 1).map((f) => `secrets.${f}`);
+      if (fields.length === 0) kp.unchanged++;
+      else kp.updated.push({ name: 'enroll_secret', fields });
+    }
+    if (kp.created.length + kp.updated.length > 0) send.enroll_secret = desired.enroll_secret;
+    kinds.push(kp);
+  }
+
+  const summary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
+  for (const k of kinds) {
+    summary.created += k.created.length;
+    summary.updated += k.updated.length;
+    summary.unchanged += k.unchanged;
+    summary.deleted += k.deleted.length;
+  }
+  return {
+    kinds: kinds.filter((k) => k.created.length + k.updated.length + k.unchanged + k.deleted.length > 0),
+    summary,
+    changes: summary.created + summary.updated + summary.deleted > 0,
+    send,
+    remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
+  };
+}
+
+// --- rendering ---------------------------------------------------------------------------------
+
+const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret' };
+
+/** Changes only, one line each (`+` create, `~` update with fields, `-` delete), then a summary line. */
+export function renderPlan(p: Plan, format: 'text' | 'json'): string {
+  if (format === 'json') {
+    return (
+      JSON.stringify(
+        {
+          changes: p.changes,
+          summary: p.summary,
+          kinds: Object.fromEntries(
+            p.kinds.map((k) => [k.kind, { created: k.created, updated: k.updated, deleted: k.deleted, unchanged: k.unchanged }]),
+          ),
+        },
+        null,
+        2,
+      ) + '\n'
+    );
+  }
+  const lines: string[] = [];
+  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
+  for (const k of p.kinds) {
+    for (const n of k.created) lines.push(`+ ${title(k, n)}`);
+    for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
+    for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  const { created, updated, deleted, unchanged } = p.summary;
+  lines.push(
+    p.changes
+      ? `Plan: ${created} to create, ${updated} to update, ${deleted} to delete, ${unchanged} unchanged.`
+      : `No changes: ${unchanged} unchanged.`,
+  );
+  return lines.join('\n') + '\n';
+}
