@@ -1,8 +1,155 @@
-// Placeholder until the command lands; it fails loudly rather than pretending to work.
-import { CliError } from '../errors.js';
+/**
+ * `osfleet schema [TABLE] [--json] [--platform P]`: what osfleet knows of osquery's tables, offline.
+ * Without a table: one line per table (platforms, column count, evented). With a table: its columns
+ * with type, platforms, date kind, uid/gid, hidden/required and description. A terminal gets a
+ * cli-table3 table; a pipe gets aligned plain text with no width-dependence; --json gets the data.
+ */
 import type { Ctx } from '../context.js';
+import { InputError, UsageError } from '../errors.js';
+import { allTables, getTable, platformsOf } from '../schema/index.js';
+import type { ColumnSchema, Platform, TableSchema, TimeKind } from '../schema/index.js';
 
-export async function run(_opts: unknown, _ctx: Ctx): Promise<number> {
-  throw new CliError('osfleet schema is not implemented yet');
+export interface SchemaOptions {
+  table?: string | undefined;
+  json?: boolean | undefined;
+  platform?: string | undefined;
 }
 
+const TIME_LABEL: Record<TimeKind, string> = {
+  unix_seconds: 'unix s',
+  unix_milliseconds: 'unix ms',
+  unix_microseconds: 'unix µs',
+  unix_days: 'unix days',
+  windows_filetime: 'FILETIME',
+  webkit_microseconds: 'WebKit µs',
+  cocoa_seconds: 'Cocoa s',
+};
+
+export async function run(opts: SchemaOptions, ctx: Ctx): Promise<number> {
+  const platforms = wantedPlatforms(opts.platform);
+  if (opts.table === undefined || opts.table === '') {
+    const tables = allTables().filter((t) => platforms.every((p) => t.platforms.includes(p)));
+    if (opts.json) {
+      ctx.io.out(JSON.stringify(tables.map((t) => restrictColumns(t, platforms)), null, 2) + '\n');
+      return 0;
+    }
+    const rows = tables.map((t) => [t.name, t.platforms.join(','), String(t.columns.length), t.evented ? 'evented' : '']);
+    await render(ctx, ['TABLE', 'PLATFORMS', 'COLUMNS', 'EVENTED'], rows);
+    return 0;
+  }
+
+  const table = getTable(opts.table);
+  if (!table) {
+    const close = suggestions(opts.table);
+    throw new InputError(`unknown osquery table "${opts.table}"`, {
+      hint: close.length > 0 ? `did you mean ${close.map((n) => `"${n}"`).join(', ')}?` : 'run `osfleet schema` to list the tables osfleet knows',
+    });
+  }
+  const missing = platforms.filter((p) => !table.platforms.includes(p));
+  if (missing.length > 0) {
+    throw new InputError(`table "${table.name}" does not exist on ${missing.join(', ')} (only on ${table.platforms.join(', ')})`);
+  }
+  const shown = restrictColumns(table, platforms);
+  if (opts.json) {
+    ctx.io.out(JSON.stringify(shown, null, 2) + '\n');
+    return 0;
+  }
+  const facts = [
+    `${table.name}: ${table.description ?? ''}`.trimEnd(),
+    `platforms: ${table.platforms.join(', ')}` +
+      (table.evented ? '; evented (rows only while events are enabled)' : '') +
+      (table.userData ? '; user data (JOIN users USING (uid) to cover every user)' : ''),
+  ];
+  ctx.io.out(facts.join('\n') + '\n\n');
+  const rows = shown.columns.map((c) => [
+    c.name,
+    c.type,
+    (c.platforms ?? table.platforms).join(','),
+    c.time ? TIME_LABEL[c.time] : '',
+    c.id ?? '',
+    [c.hidden ? 'hidden' : '', c.required ? 'required' : ''].filter(Boolean).join(','),
+    c.description ?? '',
+  ]);
+  await render(ctx, ['COLUMN', 'TYPE', 'PLATFORMS', 'DATE', 'ID', 'FLAGS', 'DESCRIPTION'], rows);
+  return 0;
+}
+
+function wantedPlatforms(platform: string | undefined): Platform[] {
+  if (platform === undefined) return [];
+  const list = platformsOf(platform);
+  if (platform.trim() === '' || list.length === 0) {
+    throw new UsageError(`--platform: unknown platform "${platform}"`, 'use darwin, linux, windows (or a Fleet name such as ubuntu, rhel)');
+  }
+  return list;
+}
+
+function restrictColumns(t: TableSchema, platforms: Platform[]): TableSchema {
+  if (platforms.length === 0) return t;
+  const keep = (c: ColumnSchema) => platforms.every((p) => (c.platforms ?? t.platforms).includes(p));
+  return { ...t, columns: t.columns.filter(keep) };
+}
+
+/** A table on a terminal; aligned columns (no width-dependence, no trailing spaces) when piped. */
+async function render(ctx: Ctx, head: string[], rows: string[][]): Promise<void> {
+  if (ctx.io.stdoutIsTTY) {
+    ctx.io.out((await ttyTable(ctx, head, rows)) + '\n');
+    return;
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  ctx.io.out([line(head), ...rows.map(line)].join('\n') + '\n');
+}
+
+// Loaded only for a terminal, so piped and --json output never pay for it.
+async function ttyTable(ctx: Ctx, head: string[], rows: string[][]): Promise<string> {
+  const { default: Table } = await import('cli-table3');
+  const width = ctx.io.columns ?? 100;
+  const last = head.length - 1;
+  // Every column but the last gets what it needs; the last (descriptions) wraps in what is left.
+  const natural = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2);
+  const fixed = natural.slice(0, last).reduce((a, b) => a + b, 0) + head.length + 1;
+  const colWidths = natural.map((w, i) => (i === last ? Math.max(20, Math.min(w, width - fixed)) : w));
+  const table = new Table({
+    head: head.map((h) => ctx.io.color.bold(h)),
+    colWidths,
+    wordWrap: true,
+    style: { head: [], border: [] },
+    // No rule between rows: hundreds of rows should stay readable.
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  for (const r of rows) table.push(r);
+  return table.toString();
+}
+
+/** Known table names within a small edit distance, or sharing a prefix/substring, best first. */
+export function suggestions(name: string, limit = 3): string[] {
+  const target = name.trim().toLowerCase();
+  if (!target) return [];
+  const scored: Array<[number, string]> = [];
+  for (const t of allTables()) {
+    const d = levenshtein(target, t.name);
+    const related = t.name.includes(target) || (target.length >= 4 && target.includes(t.name));
+    const bound = Math.max(2, Math.floor(target.length / 3));
+    if (d <= bound || related) scored.push([related ? Math.min(d, bound) : d, t.name]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  return scored.slice(0, limit).map(([, n]) => n);
+}
+
+export function levenshtein(a: string, b: string): number {
+  if (a === b) return 0;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
