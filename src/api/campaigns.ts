@@ -213,7 +213,8 @@ function toAnswer(data: unknown): HostAnswer | undefined {
   const d = data as { host?: { id?: number; hostname?: string; display_name?: string }; rows?: unknown; error?: unknown };
   const host = d.host;
   if (!host || typeof host !== 'object') return undefined;
-  const name = host.display_name || host.hostname;
+  // fleetctl prints res.Host.Hostname; display names are for people and may collide.
+  const name = host.hostname || host.display_name;
   if (!name) return undefined;
   const rows = Array.isArray(d.rows) ? (d.rows as Array<Record<string, string>>) : [];
   const error = typeof d.error === 'string' && d.error !== '' ? d.error : undefined;
@@ -291,7 +292,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   }
 
   private isAnswered(t: TargetHost): boolean {
-    return this.answered.has(this.targetKey(t)) || this.answered.has(`name:${t.displayName ?? t.hostname}`) || this.answered.has(`name:${t.hostname}`);
+    return this.answered.has(this.targetKey(t)) || this.answered.has(`name:${t.hostname}`);
   }
 
   private missing(): TargetHost[] {
@@ -458,7 +459,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
               queue.push(t);
             }
           } else {
-            const answer: HostAnswer = { host: t.displayName ?? t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
+            const answer: HostAnswer = { host: t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
             ready.push(answer);
           }
         } catch (err) {

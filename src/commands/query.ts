@@ -247,13 +247,13 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
   const out: HostStatus[] = [];
   const used = new Set<string>();
   for (const t of targets) {
-    const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.displayName ?? t.hostname}`) ? `name:${t.displayName ?? t.hostname}` : undefined;
+    const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
     const a = key ? answered.get(key) : undefined;
     if (a && key) {
       used.add(key);
       out.push(statusOf(a));
     } else {
-      out.push({ host: t.displayName ?? t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
+      out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
   for (const [key, a] of answered) if (!used.has(key)) out.push(statusOf(a));
