@@ -91,9 +91,9 @@ export function parseDocuments(text: string, source: string): ParseResult {
   for (const ydoc of yamlDocs) {
     index++;
     if (ydoc.errors.length > 0) {
-      for (const e of ydoc.errors) {
-        diagnostics.push(diag(source, at(e.pos[0]), 'error', 'yaml-syntax', yamlMessage(e.message)));
-      }
+      // The first error only: yaml's later ones are mostly echoes of it (a tab gives three).
+      const e = ydoc.errors[0]!;
+      diagnostics.push(diag(source, at(e.pos[0]), 'error', 'yaml-syntax', yamlMessage(e.message)));
       sawAny = true;
       continue;
     }
@@ -558,7 +558,9 @@ function readPack(r: FieldReader): PackSpec {
       r.entryPaths.push(path);
     });
   }
-  if (!queries || queries.length === 0) r.warn('', 'empty-pack', 'the pack schedules no queries', 'key');
+  if (s['queries'] === undefined || s['queries'] === null || (Array.isArray(queries) && queries.length === 0)) {
+    r.warn('', 'empty-pack', 'the pack schedules no queries', 'key');
+  }
   r.unknownKeys(s, '', ['name', 'description', 'platform', 'disabled', 'targets', 'queries', ...OUTPUT_ONLY]);
   return spec;
 }
