@@ -33,7 +33,7 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
   let docCount: number;
   try {
     const report = lintSources(loaded.inputs, { schema, sql });
-    diagnostics = sortDiagnostics([...loaded.diagnostics, ...report.diagnostics]);
+    diagnostics = sortDiagnostics([...loaded.diagnostics, ...report.diagnostics], loaded.sources);
     docCount = report.docs.length;
   } finally {
     sql.close();

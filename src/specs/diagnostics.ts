@@ -27,8 +27,9 @@ export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: n
  * Sorted for reading: sources in the order they were given (not alphabetically: the user chose it),
  * then line and column; the sort is stable, so diagnostics at one position keep their check order.
  */
-export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics(diagnostics: readonly Diagnostic[], sourceOrder: readonly string[] = []): Diagnostic[] {
   const order = new Map<string, number>();
+  for (const s of sourceOrder) if (!order.has(s)) order.set(s, order.size);
   for (const d of diagnostics) if (!order.has(d.source)) order.set(d.source, order.size);
   return [...diagnostics].sort(
     (a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0) || a.line - b.line || a.col - b.col,

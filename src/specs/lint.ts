@@ -220,5 +220,5 @@ export function lintSources(inputs: readonly SourceText[], env: LintEnv, opts: V
   }
   diagnostics.push(...validate(docs, opts));
   diagnostics.push(...lint(docs, env));
-  return { docs, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics)) };
+  return { docs, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics), inputs.map((i) => i.source)) };
 }

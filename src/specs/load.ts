@@ -22,6 +22,8 @@ export interface LoadIO {
 export interface LoadResult {
   inputs: SourceText[];
   diagnostics: Diagnostic[];
+  /** Every source met, readable or not, in the order given (folders expanded): the report order. */
+  sources: string[];
 }
 
 export const STDIN_SOURCE = '<stdin>';
@@ -92,9 +94,11 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
 
+  const sources: string[] = [];
   const addFile = async (p: string, source: string) => {
     if (seen.has(source)) return;
     seen.add(source);
+    sources.push(source);
     let bytes: Uint8Array;
     try {
       bytes = p === '-' ? await io.readStdin() : await io.readFile(p);
@@ -135,6 +139,7 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       st = await io.stat(p);
     } catch (err) {
+      sources.push(p);
       diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
       continue;
     }
@@ -146,16 +151,18 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       files = await walk(p, 0);
     } catch (err) {
+      sources.push(p);
       diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read folder: ${reason(err)}`));
       continue;
     }
     if (files.length === 0) {
+      sources.push(p);
       diagnostics.push(diag(p, START, 'error', 'empty-folder', 'folder has no .yml or .yaml files'));
       continue;
     }
     for (const f of files) await addFile(f, f);
   }
-  return { inputs, diagnostics };
+  return { inputs, diagnostics, sources };
 }
 
 /** The real file system, relative paths taken from `cwd` (the reported source stays as typed). */

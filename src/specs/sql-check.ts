@@ -233,7 +233,7 @@ export function createSqlChecker(Database: typeof BetterSqlite3, schema: SchemaP
               complete = false;
               break;
             }
-            issues.push({ offset: 0, severity: 'error', code: 'sql-error', message: msg });
+            issues.push({ offset: guessOffset(text, msg), severity: 'error', code: 'sql-error', message: msg });
             complete = false;
             break;
           }
@@ -255,6 +255,23 @@ export function createSqlChecker(Database: typeof BetterSqlite3, schema: SchemaP
       db.close();
     },
   };
+}
+
+/** Words of SQLite's messages, never the name the message is about. */
+const MESSAGE_WORDS = new Set(
+  'cannot join using column not present in both tables table ambiguous name misuse of aggregate function wrong number arguments to no such the a an and or is are on at near too many terms select from where group by order having window'.split(' '),
+);
+
+/** For messages without a position: the first name in the message that the SQL contains. */
+function guessOffset(sql: string, message: string): number {
+  const quoted = /"([^"]+)"/.exec(message);
+  const candidates = quoted ? [quoted[1]!] : [];
+  for (const w of message.match(/[A-Za-z_][A-Za-z0-9_.]*/g) ?? []) if (!MESSAGE_WORDS.has(w.toLowerCase())) candidates.push(w);
+  for (const c of candidates) {
+    const at = findToken(sql, c);
+    if (at >= 0) return at;
+  }
+  return 0;
 }
 
 interface ExplainRow {
