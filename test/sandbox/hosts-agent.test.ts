@@ -29,6 +29,7 @@ class FakeOsqueryServer {
   readonly keys = new Map<string, string>();
   readonly writes: { host: string; body: Json; at: number }[] = [];
   readonly sockets = new Set<Socket>();
+  peakSockets = 0;
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
   private readonly invalid = new Set<string>();
   private readonly campaigns: Campaign[] = [];
@@ -41,6 +42,7 @@ class FakeOsqueryServer {
   constructor(readonly prefix = '/api/osquery', readonly secret = 'sekrit') {
     this.server.on('connection', (s) => {
       this.sockets.add(s);
+      this.peakSockets = Math.max(this.peakSockets, this.sockets.size);
       s.on('close', () => {
         this.sockets.delete(s);
         this.notify();
@@ -330,6 +332,20 @@ describe('simulated osquery hosts on the wire', () => {
       byOs.set(os, users);
     }
     expect(byOs.size).toBeGreaterThan(3);
+  });
+
+  it('600 hosts share at most 64 keep-alive connections and all answer a campaign', async () => {
+    const f = await setup({ extraHosts: 600, story: false, checkInMs: 300 });
+    await f.ready;
+    expect(server.count('/enroll')).toBe(600);
+    expect(new Set(server.seen.filter((s) => s.path === '/enroll').map((s) => s.body.host_identifier)).size).toBe(600);
+    server.campaign({ q: "SELECT COUNT(*) AS n FROM users WHERE shell NOT LIKE '%false'" });
+    await server.waitFor(() => server.writes.length >= 600);
+    expect(new Set(server.writes.map((w) => w.host)).size).toBe(600);
+    expect(server.peakSockets).toBeLessThanOrEqual(64);
+    // Reads are spread over the interval rather than arriving in one burst.
+    const reads = server.seen.filter((s) => s.path === '/distributed/read').slice(-600).map((s) => s.at);
+    expect(Math.max(...reads) - Math.min(...reads)).toBeGreaterThan(100);
   });
 
   it('stop() ends the check-ins and closes every connection', async () => {
