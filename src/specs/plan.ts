@@ -170,7 +170,8 @@ function planNamed<T extends Named>(
       send.push(d);
       continue;
     }
-    const fields = changedPaths(normalise(c), normalise(d), opts.depth ?? 1);
+    // Names match without regard to case on the server, so a change of case alone is no change.
+    const fields = changedPaths({ ...normalise(c), name: undefined }, { ...normalise(d), name: undefined }, opts.depth ?? 1);
     if (fields.length === 0) plan.unchanged++;
     else {
       plan.updated.push({ name: d.name, fields });
