@@ -16,11 +16,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-/** A rule's path matcher: `/regex/flags` or a plain prefix. */
+/**
+ * A rule's path matcher: a plain prefix, or `/regex/flags` when the text between the slashes holds a
+ * regex metacharacter (`^$\\()[]{}*+?|`), so a prefix such as `/api/v1/fleet/` stays a prefix.
+ */
 export function pathMatches(pattern: string | undefined, path: string): boolean {
   if (pattern === undefined || pattern === '') return true;
-  const m = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
-  if (m && pattern.length > 1) {
+  const m = /^\/(.+)\/([dgimsuy]*)$/s.exec(pattern);
+  if (m && /[\^$\\()[\]{}*+?|]/.test(m[1]!)) {
     try {
       return new RegExp(m[1]!, m[2]).test(path);
     } catch {

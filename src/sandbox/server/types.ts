@@ -3,7 +3,8 @@
 export type Dialect = 'fleet' | 'kolide';
 
 export interface FaultRule {
-  match?: { method?: string; path?: string /* prefix, or /regex/ on the path without query */ };
+  /** path: a prefix, or /regex/flags (a regex when the text between the slashes holds one of ^$\()[]{}*+?|), on the path without query. */
+  match?: { method?: string; path?: string };
   fault: '500' | '502' | '503' | '429' | 'reset' | 'hang' | 'malformed-json' | 'html' | 'delay' | 'ws-block';
   /** Apply to the next N matching requests, then stop. */
   count?: number;
