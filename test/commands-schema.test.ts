@@ -83,7 +83,7 @@ describe('osfleet schema TABLE', () => {
     expect(lines[3]).toMatch(/^COLUMN +TYPE +PLATFORMS +DATE +ID +FLAGS +DESCRIPTION$/);
     const row = (name: string) => lines.find((l) => l.startsWith(name + ' '))!.split(/ {2,}/);
     expect(row('processing_time').slice(0, 4)).toEqual(['processing_time', 'INTEGER', 'darwin', 'unix s']);
-    expect(row('title')).toEqual(['title', 'TEXT', 'darwin']);
+    expect(row('title')).toEqual(['title', 'TEXT', 'darwin', 'Title of the printed job']);
     expect(lines.filter((l) => l !== '').length).toBe(3 + 8);
   });
 
