@@ -87,29 +87,37 @@ export class Enricher {
     return a;
   }
 
+  /** The actions for the last key set seen: rows of one result nearly always share their keys. */
+  private lastKeys: string[] = [];
+  private lastActions: Array<Action | null> = [];
+  private lastAny = false;
+
+  private compile(keys: string[]): void {
+    this.lastKeys = keys;
+    this.lastActions = keys.map((k) => this.action(k));
+    this.lastAny = this.lastActions.some((a) => a !== null);
+    for (const k of keys) this.seen.add(k);
+  }
+
   enrich(r: HostResult): HostResult {
     if (r.rows.length === 0) return r;
     const names = this.opts.users?.names(r.host);
     let rows: Row[] | undefined;
     for (let i = 0; i < r.rows.length; i++) {
       const row = r.rows[i]!;
-      let out: Row | undefined;
-      for (const k in row) {
-        const a = this.action(k);
-        if (a === null) continue;
-        out ??= {};
-        break;
-      }
-      if (out === undefined) {
-        for (const k in row) this.seen.add(k);
+      const keys = Object.keys(row);
+      if (!sameKeys(keys, this.lastKeys)) this.compile(keys);
+      if (!this.lastAny) {
         if (rows) rows.push(row);
         continue;
       }
-      for (const k in row) {
-        this.seen.add(k);
+      const actions = this.lastActions;
+      const out: Row = {};
+      for (let j = 0; j < keys.length; j++) {
+        const k = keys[j]!;
         const v = row[k]!;
-        const a = this.action(k);
-        if (a === null) {
+        const a = actions[j];
+        if (!a) {
           out[k] = v;
           continue;
         }
@@ -166,4 +174,10 @@ export class Enricher {
       isGenerated: (name) => this.generated.has(name),
     };
   }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

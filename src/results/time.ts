@@ -152,6 +152,8 @@ export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: 
   };
 }
 
+const DIGITS = /^[1-9][0-9]{0,11}$/;
+
 /** 1990-01-01 .. 2100-01-01: what a column guessed from its name must hold to count as a date. */
 const PLAUSIBLE_MIN = 631152000;
 const PLAUSIBLE_MAX = 4102444800;
@@ -168,7 +170,8 @@ export function isPlausibleDate(seconds: number): boolean {
 export function convertTimeValue(raw: string, kind: TimeKind, fmt: DateFormatter | undefined, guessed: boolean): string {
   if (fmt === undefined) return raw;
   if (raw === '0' || raw === '-1' || raw === '') return '';
-  const seconds = toUnixSeconds(kind, raw);
+  // Plain decimal UNIX seconds are most of what osquery sends: skip the general parser for them.
+  const seconds = kind === 'unix_seconds' && DIGITS.test(raw) ? Number(raw) : toUnixSeconds(kind, raw);
   if (seconds === undefined) {
     const n = Number(raw);
     return raw.trim() !== '' && (n === 0 || n === -1) ? '' : raw;

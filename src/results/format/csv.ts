@@ -4,14 +4,13 @@
  * spreadsheet formulas neutralised unless asked not to, optional UTF-8 BOM for Excel.
  *
  * When the SQL does not fix the columns, the header is only known at the end: rows are kept in
- * memory up to a bound, then spooled to a temporary file (one JSON array per row, already
- * neutralised), and replayed under the header. Memory stays flat either way.
+ * memory up to a bound, then spooled to temporary files as CSV (already neutralised) and copied
+ * under the header at the end. Memory stays flat either way.
  */
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
@@ -32,6 +31,36 @@ export function neutraliseCell(v: string): string {
 }
 
 const CSV_OPTIONS: StringifyOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true };
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * CSV text of records, as csv-stringify writes them with CSV_OPTIONS. csv-stringify decides every
+ * record that needs quoting; a record where no cell holds a comma, quote, CR or LF is written as
+ * the cells joined by commas, which is exactly what csv-stringify would produce (a property test
+ * checks that), at a fraction of its per-field cost on the export hot path.
+ */
+export function csvText(records: readonly string[][]): string {
+  let out = '';
+  let pending: string[][] | undefined;
+  for (const rec of records) {
+    let plain = true;
+    for (let i = 0; i < rec.length; i++) {
+      if (NEEDS_QUOTES.test(rec[i]!)) {
+        plain = false;
+        break;
+      }
+    }
+    if (plain) {
+      if (pending) {
+        out += stringify(pending, CSV_OPTIONS);
+        pending = undefined;
+      }
+      out += `${rec.join(',')}\r\n`;
+    } else (pending ??= []).push(rec);
+  }
+  if (pending) out += stringify(pending, CSV_OPTIONS);
+  return out;
+}
 const BATCH = 2000;
 const DEFAULT_MEMORY_ROWS = 10_000;
 
@@ -50,7 +79,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   };
   const flush = async () => {
     if (batch.length === 0) return;
-    const text = stringify(batch, CSV_OPTIONS);
+    const text = csvText(batch);
     batch = [];
     await put(sink, text);
   };
@@ -72,6 +101,8 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
           batch.push(record(r.host, row, fixed));
           if (batch.length >= BATCH) await flush();
         }
+        // Each host's rows go out as they come (a live query on stdout shows progress).
+        await flush();
       },
       async end() {
         if (!started) await start(fixed);
@@ -81,113 +112,189 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
     };
   }
 
-  // Unknown header: memory first, then a spool. Key sets are numbered so each spooled row is an
-  // array of its cells, not an object repeating every column name.
+  // Unknown header: memory first, then spool segments. A segment is CSV text under the column
+  // union known when it started; a row with a new column starts a new segment. At the end, a
+  // segment whose columns are the final header is copied byte for byte (the usual case: one
+  // segment), others are re-read and their cells moved under the final header.
   const seen = new Set<string>();
-  const keySets: string[][] = [];
-  const keySetIds = new Map<string, number>();
-  let lastKeys: string[] | undefined;
-  let lastId = -1;
-  const memory: Array<[number, string, Row]> = [];
-  let spool: { dir: string; file: string; stream: WriteStream } | undefined;
-  let spoolBuf = '';
+  const memory: Array<[string, Row]> = [];
+  let dir: string | undefined;
+  const segments: Segment[] = [];
+  let current: Segment | undefined;
+  let pending: string[][] = [];
+  let lastKeys: string[] = [];
 
-  const keySetOf = (row: Row): number => {
-    const keys = Object.keys(row);
-    if (lastKeys && keys.length === lastKeys.length && keys.every((k, i) => k === lastKeys![i])) return lastId;
-    const sig = keys.join('\u0000');
-    let id = keySetIds.get(sig);
-    if (id === undefined) {
-      id = keySets.length;
-      keySets.push(keys);
-      keySetIds.set(sig, id);
-      for (const k of keys) seen.add(k);
+  const newSegment = async () => {
+    if (current) await closeSegment(current, pending.splice(0));
+    dir ??= await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'osfleet-csv-'));
+    const file = join(dir, `segment-${segments.length}.csv`);
+    const columns = unionColumns(seen, opts.layout);
+    current = { file, columns, known: new Set(seen), stream: createWriteStream(file, { mode: 0o600 }) };
+    segments.push(current);
+  };
+  const spill = async (records: string[][]) => {
+    pending.push(...records);
+    if (pending.length >= BATCH) {
+      const text = csvText(pending);
+      pending = [];
+      await put(current!.stream, text);
     }
-    lastKeys = keys;
-    lastId = id;
-    return id;
-  };
-  const openSpool = async () => {
-    const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'osfleet-csv-'));
-    const file = join(dir, 'rows.ndjson');
-    const stream = createWriteStream(file, { mode: 0o600 });
-    spool = { dir, file, stream };
-    for (const [id, host, row] of memory) spoolBuf += spoolLine(id, host, row);
-    memory.length = 0;
-  };
-  const spoolLine = (id: number, host: string, row: Row): string => {
-    const keys = keySets[id]!;
-    const cells = new Array<string>(keys.length + 2);
-    cells[0] = id as unknown as string;
-    cells[1] = cell(host);
-    for (let i = 0; i < keys.length; i++) cells[i + 2] = cell(row[keys[i]!]!);
-    return `${JSON.stringify(cells)}\n`;
   };
   const cleanup = async () => {
-    if (!spool) return;
-    spool.stream.destroy();
-    await rm(spool.dir, { recursive: true, force: true });
-    spool = undefined;
+    for (const seg of segments) seg.stream.destroy();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
   };
 
   return {
     async write(r) {
       for (const row of r.rows) {
-        const id = keySetOf(row);
-        if (spool) {
-          spoolBuf += spoolLine(id, r.host, row);
-          if (spoolBuf.length > 1 << 16) {
-            const chunk = spoolBuf;
-            spoolBuf = '';
-            await put(spool.stream, chunk);
+        const keys = Object.keys(row);
+        let fresh = false;
+        if (!sameKeys(keys, lastKeys)) {
+          lastKeys = keys;
+          for (const k of keys) {
+            if (!seen.has(k)) {
+              seen.add(k);
+              fresh = true;
+            }
           }
-        } else {
-          memory.push([id, r.host, row]);
-          if (memory.length > memoryRows) await openSpool();
         }
+        if (!current) {
+          memory.push([r.host, row]);
+          if (memory.length > memoryRows) {
+            await newSegment();
+            const rows = memory.splice(0);
+            await spill(rows.map(([h, m]) => record(h, m, current!.columns)));
+          }
+          continue;
+        }
+        if (fresh && keys.some((k) => !current!.known.has(k))) await newSegment();
+        await spill([record(r.host, row, current.columns)]);
       }
     },
     async end() {
       const columns = unionColumns(seen, opts.layout);
-      const position = new Map(columns.map((c, i) => [c, i + 1]));
-      // For each key set: where each of its cells goes in the output record (0 = dropped).
-      const maps = keySets.map((keys) => keys.map((k) => position.get(k) ?? 0));
-      const width = columns.length + 1;
       await start(columns);
-      const place = (id: number, host: string, values: (i: number) => string, neutralised: boolean) => {
-        const out = new Array<string>(width).fill('');
-        out[0] = neutralised ? host : cell(host);
-        const m = maps[id]!;
-        for (let i = 0; i < m.length; i++) {
-          const at = m[i]!;
-          if (at !== 0) out[at] = values(i);
+      try {
+        for (const [h, row] of memory) {
+          batch.push(record(h, row, columns));
+          if (batch.length >= BATCH) await flush();
         }
-        batch.push(out);
-      };
-      for (const [id, host, row] of memory) {
-        const keys = keySets[id]!;
-        place(id, host, (i) => cell(row[keys[i]!]!), false);
-        if (batch.length >= BATCH) await flush();
-      }
-      memory.length = 0;
-      if (spool) {
-        const { stream, file } = spool;
-        if (spoolBuf) await put(stream, spoolBuf);
-        spoolBuf = '';
-        await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-        const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 }), crlfDelay: Infinity });
-        try {
-          for await (const line of lines) {
-            const cells = JSON.parse(line) as [number, string, ...string[]];
-            place(cells[0], cells[1], (i) => cells[i + 2] as string, true);
+        memory.length = 0;
+        await flush();
+        if (current) await closeSegment(current, pending.splice(0));
+        for (const seg of segments) {
+          if (sameKeys(seg.columns, columns)) {
+            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 16 })) await put(sink, chunk as Buffer);
+            continue;
+          }
+          const position = seg.columns.map((c) => columns.indexOf(c) + 1);
+          for await (const cells of csvRecords(createReadStream(seg.file, { encoding: 'utf8', highWaterMark: 1 << 16 }))) {
+            const out = new Array<string>(columns.length + 1).fill('');
+            out[0] = cells[0] ?? '';
+            for (let i = 0; i < position.length; i++) out[position[i]!] = cells[i + 1] ?? '';
+            batch.push(out);
             if (batch.length >= BATCH) await flush();
           }
-        } finally {
-          await cleanup();
+          await flush();
         }
+      } finally {
+        await cleanup();
       }
-      await flush();
     },
     abort: cleanup,
   };
+}
+
+interface Segment {
+  file: string;
+  /** The header this segment's records follow (without `host`). */
+  columns: string[];
+  /** Source columns seen when it started: a row with any other starts a new segment. */
+  known: Set<string>;
+  stream: WriteStream;
+}
+
+async function closeSegment(seg: Segment, rest: string[][]): Promise<void> {
+  if (rest.length > 0) await put(seg.stream, csvText(rest));
+  await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Records of RFC 4180 text as csvText writes it (CRLF records, "" escapes), streamed. */
+export async function* csvRecords(input: AsyncIterable<string | Buffer>): AsyncGenerator<string[]> {
+  let field = '';
+  let rec: string[] = [];
+  let quoted = false;
+  /** after a closing quote: the next char is a quote (escape) or a separator */
+  let afterQuote = false;
+  let fieldStarted = false;
+  for await (const chunk of input) {
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    let i = 0;
+    while (i < text.length) {
+      if (quoted) {
+        const q = text.indexOf('"', i);
+        if (q === -1) {
+          field += text.slice(i);
+          i = text.length;
+          continue;
+        }
+        field += text.slice(i, q);
+        quoted = false;
+        afterQuote = true;
+        i = q + 1;
+        continue;
+      }
+      const c = text.charCodeAt(i);
+      if (afterQuote && c === 34) {
+        field += '"';
+        quoted = true;
+        afterQuote = false;
+        i++;
+        continue;
+      }
+      afterQuote = false;
+      if (c === 34 && !fieldStarted) {
+        quoted = true;
+        fieldStarted = true;
+        i++;
+      } else if (c === 44) {
+        rec.push(field);
+        field = '';
+        fieldStarted = false;
+        i++;
+      } else if (c === 13) {
+        i++;
+      } else if (c === 10) {
+        rec.push(field);
+        yield rec;
+        rec = [];
+        field = '';
+        fieldStarted = false;
+        i++;
+      } else {
+        // A run of plain characters up to the next separator.
+        let j = i + 1;
+        while (j < text.length) {
+          const d = text.charCodeAt(j);
+          if (d === 44 || d === 10 || d === 13 || d === 34) break;
+          j++;
+        }
+        field += text.slice(i, j);
+        fieldStarted = true;
+        i = j;
+      }
+    }
+  }
+  if (fieldStarted || rec.length > 0) {
+    rec.push(field);
+    yield rec;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { HostStatus } from '../types.js';
-import { ndjsonLine } from './ndjson.js';
+import { ndjsonLine, newCache } from './ndjson.js';
 import { put, type ResultWriter } from './common.js';
 
 export function statusJson(s: HostStatus): string {
@@ -20,7 +20,7 @@ export function statusJson(s: HostStatus): string {
 
 export function jsonWriter(sink: Writable): ResultWriter {
   let count = 0;
-  const cache = { keys: [] as string[], sorted: [] as string[] };
+  const cache = newCache();
   return {
     async write(r) {
       await put(sink, `${count === 0 ? '{\n  "results": [\n    ' : ',\n    '}${ndjsonLine(r, cache)}`);

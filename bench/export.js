@@ -1,0 +1,141 @@
+// bench/export: `osfleet export` of NDJSON query results to enriched CSV, against a baseline that
+// only parses the same NDJSON and writes it out again. Each case runs in its own child process so
+// its peak RSS (process.resourceUsage().maxRSS) is its own.
+//   node bench/export.js   (after `npm run build`; BENCH_ROWS=100000,1000000 and BENCH_REPEAT=2 by default)
+import { spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const self = fileURLToPath(import.meta.url);
+const ROWS_PER_RESULT = 1000;
+const HOSTS = 200;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
+
+function row(i, host) {
+  const t = String(1598384396 + i);
+  return {
+    action: i % 3 === 0 ? 'CREATED' : 'UPDATED',
+    atime: String(1598384396 + i - (i % 300)),
+    ctime: t,
+    gid: '20',
+    host_display_name: host,
+    host_hostname: host,
+    mtime: String(1598384396 + i - (i % 5000) * 7),
+    size: String((i * 7919) % 1000000),
+    target_path: `/Volumes/KINGSTON/project-${i % 977}/report ${i}.xlsx`,
+    time: t,
+    uid: String(500 + (i % 4)),
+  };
+}
+
+async function generate(dir, rows) {
+  const input = join(dir, `results-${rows}.ndjson`);
+  const out = createWriteStream(input);
+  let i = 0;
+  for (let r = 0; i < rows; r++) {
+    const host = `host-${String(r % HOSTS).padStart(4, '0')}`;
+    const batch = [];
+    for (let k = 0; k < ROWS_PER_RESULT && i < rows; k++, i++) batch.push(row(i, host));
+    if (!out.write(`${JSON.stringify({ host, rows: batch })}\n`)) await new Promise((ok) => out.once('drain', ok));
+  }
+  await new Promise((ok) => out.end(ok));
+  const users = join(dir, 'users.ndjson');
+  const lines = [];
+  for (let h = 0; h < HOSTS; h++) {
+    const host = `host-${String(h).padStart(4, '0')}`;
+    lines.push(JSON.stringify({ host, rows: [0, 1, 2, 3].map((u) => ({ uid: String(500 + u), username: `user${u}-${h}` })) }));
+  }
+  writeFileSync(users, `${lines.join('\n')}\n`);
+  return { input, users };
+}
+
+// --- children ------------------------------------------------------------------------------------
+
+async function baseline(input, output) {
+  const { lines } = await import('../dist/results/read.js');
+  const out = createWriteStream(output);
+  let rows = 0;
+  for await (const [text] of lines(createReadStream(input, { highWaterMark: 1 << 16 }))) {
+    if (text === '') continue;
+    const r = JSON.parse(text);
+    rows += r.rows.length;
+    if (!out.write(`${JSON.stringify(r)}\n`)) await new Promise((ok) => out.once('drain', ok));
+  }
+  await new Promise((ok) => out.end(ok));
+  return rows;
+}
+
+async function exportCase(args) {
+  const { main } = await import('../dist/cli.js');
+  const { testIO } = await import('../dist/io.js');
+  const io = testIO();
+  const code = await main(['export', ...args], { io, env: {}, signal: new AbortController().signal });
+  if (code !== 0) throw new Error(`export exited ${code}: ${io.stderrText()}`);
+  return Number(/Wrote (\d+) row/.exec(io.stderrText())?.[1] ?? NaN);
+}
+
+async function child(kind, rows, input, users, output) {
+  const t0 = process.hrtime.bigint();
+  let n;
+  if (kind === 'baseline') n = await baseline(input, output);
+  else if (kind === 'csv') n = await exportCase([input, '--users', users, '--table', 'file_events', '--tz', 'America/Los_Angeles', '-o', output]);
+  else if (kind === 'csv-sql')
+    n = await exportCase([input, '--users', users, '--sql', 'SELECT action, target_path, size, uid, time, atime, mtime, ctime FROM file_events', '--tz', 'America/Los_Angeles', '-o', output]);
+  else if (kind === 'ndjson-enrich') n = await exportCase([input, '--users', users, '--table', 'file_events', '--format', 'ndjson', '--enrich', '-o', output]);
+  else throw new Error(kind);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (n !== rows) throw new Error(`${kind}: ${n} rows out of ${rows}`);
+  process.stdout.write(JSON.stringify({ kind, rows: n, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024, bytes: statSync(output).size }) + '\n');
+}
+
+if (process.argv[2] === '--child') {
+  const [, , , kind, rows, input, users, output] = process.argv;
+  await child(kind, Number(rows), input, users, output);
+} else {
+  const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
+  const kinds = ['baseline', 'csv', 'csv-sql', 'ndjson-enrich'];
+  const dir = mkdtempSync(join(tmpdir(), 'osfleet-bench-export-'));
+  const results = {};
+  try {
+    for (const rows of sizes) {
+      const { input, users } = await generate(dir, rows);
+      // The machine is shared: every case runs REPEAT times, interleaved, and keeps its fastest run
+      // (and the highest peak RSS, to be safe on memory).
+      for (let rep = 0; rep < REPEAT; rep++) {
+        for (const kind of kinds) {
+          const output = join(dir, `out-${kind}-${rows}`);
+          const p = spawnSync(process.execPath, [self, '--child', kind, String(rows), input, users, output], { encoding: 'utf8' });
+          if (p.status !== 0) throw new Error(`${kind} ${rows}: ${p.stderr}`);
+          const r = JSON.parse(p.stdout.trim().split('\n').pop());
+          const prev = results[`${kind}_${rows}`];
+          results[`${kind}_${rows}`] = prev
+            ? { ...r, seconds: Math.min(prev.seconds, r.seconds), maxRssMiB: Math.max(prev.maxRssMiB, r.maxRssMiB) }
+            : r;
+          rmSync(output, { force: true });
+        }
+      }
+      for (const kind of kinds) {
+        const r = results[`${kind}_${rows}`];
+        console.log(`${kind} ${rows} rows/s: ${Math.round(rows / r.seconds)}`);
+        console.log(`${kind} ${rows} peak RSS MiB: ${r.maxRssMiB.toFixed(1)}`);
+      }
+      rmSync(input, { force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const big = Math.max(...sizes);
+  const small = Math.min(...sizes);
+  const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT };
+  for (const kind of kinds.slice(1)) {
+    const ratio = results[`baseline_${big}`].seconds / results[`${kind}_${big}`].seconds;
+    const rss = results[`${kind}_${big}`].maxRssMiB / results[`${kind}_${small}`].maxRssMiB;
+    console.log(`${kind} throughput vs baseline (${big} rows): ${ratio.toFixed(2)}`);
+    console.log(`${kind} peak RSS ${big} / ${small} rows: ${rss.toFixed(2)}`);
+    summary[kind] = { throughput_vs_baseline: +ratio.toFixed(3), rss_ratio: +rss.toFixed(3) };
+  }
+  for (const [k, r] of Object.entries(results)) summary[k] = { rows_per_s: Math.round(r.rows / r.seconds), peak_rss_mib: +r.maxRssMiB.toFixed(1) };
+  console.log(JSON.stringify(summary));
+}

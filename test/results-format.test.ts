@@ -1,0 +1,296 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import { parse as parseYaml } from 'yaml';
+import {
+  atomicFile,
+  createResultWriter,
+  identityLayoutForTest,
+  lines,
+  ndjsonLine,
+  parseResultLine,
+  readHostResults,
+  resolveResultOptions,
+  ResultPipeline,
+  sha256File,
+  UserDirectory,
+  type HostResult,
+  type HostStatus,
+  type ResultFormat,
+} from './results-helpers.js';
+import { csvRecords, csvText } from '../src/results/format/csv.js';
+import { fitWidths, renderTable } from '../src/results/format/table.js';
+
+class Sink extends Writable {
+  chunks: string[] = [];
+  override _write(chunk: Buffer, _enc: string, cb: () => void) {
+    this.chunks.push(chunk.toString('utf8'));
+    cb();
+  }
+  text() {
+    return this.chunks.join('');
+  }
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'osfleet-results-test-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const results: HostResult[] = [
+  { host: 'b-host', rows: [{ uid: '501', path: '/b', host_hostname: 'b-host' }] },
+  { host: 'a-host', rows: [{ uid: '0', path: '=cmd()', host_hostname: 'a-host' }, { uid: '501', path: 'x,y', extra: 'e', host_hostname: 'a-host' }] },
+  { host: 'c-host', rows: [], error: 'no such table: foo' },
+];
+const statuses: HostStatus[] = [
+  { host: 'a-host', status: 'answered', rows: 2 },
+  { host: 'b-host', status: 'answered', rows: 1 },
+  { host: 'c-host', status: 'error', rows: 0, error: 'no such table: foo' },
+];
+
+async function writeAll(format: ResultFormat, input: HostResult[], opts: Partial<Parameters<typeof createResultWriter>[2]> = {}) {
+  const sink = new Sink();
+  const w = createResultWriter(format, sink, { layout: identityLayoutForTest(null), tmpDir: dir, ...opts });
+  for (const r of input) await w.write(r);
+  await w.end(statuses);
+  return sink.text();
+}
+
+describe('ndjson', () => {
+  it("writes fleetctl's lines: sorted keys, error only when set, Go's HTML escapes", () => {
+    expect(ndjsonLine({ host: 'h', rows: [{ b: '2', a: '<&>' }] })).toBe('{"host":"h","rows":[{"a":"\\u003c\\u0026\\u003e","b":"2"}]}');
+    expect(ndjsonLine({ host: 'h', rows: [], error: 'boom' })).toBe('{"host":"h","rows":[],"error":"boom"}');
+    // Go sorts keys as strings; JS objects would put "10" before "2" numerically.
+    expect(ndjsonLine({ host: 'h', rows: [{ '2': 'x', '10': 'y', a: 'z' }] })).toBe('{"host":"h","rows":[{"10":"y","2":"x","a":"z"}]}');
+  });
+
+  it('round-trips through the reader', async () => {
+    const text = await writeAll('ndjson', results);
+    const back: HostResult[] = [];
+    for await (const r of readHostResults(Readable.from([text]), { source: 't' })) back.push(r);
+    expect(back.map((r) => r.host)).toEqual(['b-host', 'a-host', 'c-host']);
+    expect(back[1]!.rows[1]).toEqual({ uid: '501', path: 'x,y', extra: 'e', host_hostname: 'a-host' });
+    expect(back[2]!.error).toBe('no such table: foo');
+  });
+});
+
+describe('json and yaml', () => {
+  it('json is one document with results and host statuses', async () => {
+    const doc = JSON.parse(await writeAll('json', results));
+    expect(doc.results).toHaveLength(3);
+    expect(doc.results[2]).toEqual({ host: 'c-host', rows: [], error: 'no such table: foo' });
+    expect(doc.hosts[2]).toEqual({ host: 'c-host', status: 'error', rows: 0, error: 'no such table: foo' });
+    expect(JSON.parse(await writeAll('json', []))).toEqual({ results: [], hosts: statuses.map((s) => JSON.parse(JSON.stringify(s))) });
+  });
+
+  it('yaml has the same shape', async () => {
+    const doc = parseYaml(await writeAll('yaml', results));
+    expect(doc.results[1].rows[0]).toEqual({ uid: '0', path: '=cmd()', host_hostname: 'a-host' });
+    expect(doc.hosts).toHaveLength(3);
+    expect(parseYaml(await writeAll('yaml', []))).toMatchObject({ results: [] });
+  });
+});
+
+describe('csv', () => {
+  it('writes host first, the sorted union of columns (without Fleet host columns), neutralised and quoted', async () => {
+    const text = await writeAll('csv', results, { csv: { neutralise: true, bom: false } });
+    expect(text).toBe(['host,extra,path,uid', 'b-host,,/b,501', "a-host,,'=cmd(),0", 'a-host,e,"x,y",501', ''].join('\r\n'));
+  });
+
+  it('keeps SELECT order when known, adds a BOM, and can stay raw', async () => {
+    const text = await writeAll('csv', results, { layout: identityLayoutForTest(['uid', 'path']), csv: { neutralise: false, bom: true } });
+    expect(text.startsWith('\ufeffhost,uid,path\r\n')).toBe(true);
+    expect(text).toContain('a-host,0,=cmd()\r\n');
+  });
+
+  it('gives the same text through memory and through spool segments (columns appearing late)', async () => {
+    const many: HostResult[] = [];
+    for (let h = 0; h < 30; h++) {
+      const rows = Array.from({ length: 7 }, (_, i) => ({ a: `${h}-${i}`, q: 'say "hi"\nthere', ...(h > 20 ? { late: `L${i}` } : {}), ...(h > 25 ? { b: '-x' } : {}) }));
+      many.push({ host: `host-${h}`, rows });
+    }
+    const inMemory = await writeAll('csv', many, { csv: { neutralise: true, bom: false } });
+    const spooled = await writeAll('csv', many, { csv: { neutralise: true, bom: false }, memoryRows: 5 });
+    expect(spooled).toBe(inMemory);
+    expect(inMemory.split('\r\n')[0]).toBe('host,a,b,late,q');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('writes exactly what csv-stringify writes (plain records take a fast path)', () => {
+    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', 'a\r\nb', ' x ', '-1'));
+    fc.assert(
+      fc.property(fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), (records) => {
+        expect(csvText(records)).toBe(stringify(records, { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true }));
+      }),
+      { numRuns: 500, seed: 7 },
+    );
+  });
+
+  it('reads back what it writes', async () => {
+    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', '""', 'a\r\nb'));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(cell, { minLength: 2, maxLength: 5 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 1, max: 9 }), async (records, cut) => {
+        const text = csvText(records);
+        const chunks: string[] = [];
+        for (let i = 0; i < text.length; i += cut) chunks.push(text.slice(i, i + cut));
+        const back: string[][] = [];
+        for await (const r of csvRecords(Readable.from(chunks))) back.push(r);
+        expect(back).toEqual(records);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+});
+
+describe('table', () => {
+  it('is plain aligned text when piped, hosts sorted', async () => {
+    const text = await writeAll('table', results, { tty: false });
+    expect(text).toBe(['host    extra  path    uid', 'a-host         =cmd()  0', 'a-host  e      x,y     501', 'b-host         /b      501', ''].join('\n'));
+  });
+
+  it('fits a terminal: boxes cut to the width', async () => {
+    const wide: HostResult[] = [{ host: 'h', rows: [{ path: 'x'.repeat(200), uid: '1' }] }];
+    const text = await writeAll('table', wide, { tty: true, width: 60 });
+    for (const line of text.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(60);
+    expect(text).toContain('…');
+  });
+
+  it('shrinks the widest columns first', () => {
+    expect(fitWidths([10, 50, 5], 40)).toEqual([10, 15, 5]);
+    expect(fitWidths([10, 10], 100)).toEqual([10, 10]);
+    expect(renderTable(['a'], [], { tty: false })).toBe('a\n');
+  });
+});
+
+describe('reader', () => {
+  it('parses fleetctl lines and says what is wrong with bad ones', () => {
+    expect(parseResultLine('{"host":"h","rows":null}')).toEqual({ host: 'h', rows: [] });
+    expect(parseResultLine('{"host":"h","rows":[{"n":5,"z":null}]}').rows[0]).toEqual({ n: '5', z: '' });
+    expect(() => parseResultLine('{"rows":[]}')).toThrow('no "host" string');
+    expect(() => parseResultLine('{"host":"h","rows":{}}')).toThrow('"rows" is not a list');
+    expect(() => parseResultLine('{"host":"h","rows":[1]}')).toThrow('row 1 is not an object');
+    expect(() => parseResultLine('[')).toThrow(/not JSON/);
+  });
+
+  it('numbers lines across chunks, CRLF and a missing final newline', async () => {
+    const got: Array<[string, number]> = [];
+    for await (const l of lines(Readable.from([Buffer.from('\ufeffa\r\nb'), Buffer.from('c\n\nd')]))) got.push(l);
+    expect(got).toEqual([['a', 1], ['bc', 2], ['', 3], ['d', 4]]);
+  });
+
+  it('skips broken lines, reporting their numbers, or stops under strict', async () => {
+    const text = '{"host":"a","rows":[]}\nnope\n{"host":"b","rows":[]}\n';
+    const bad: number[] = [];
+    const hosts: string[] = [];
+    for await (const r of readHostResults(Readable.from([text]), { source: 'f', onBadLine: (b) => bad.push(b.line) })) hosts.push(r.host);
+    expect(hosts).toEqual(['a', 'b']);
+    expect(bad).toEqual([2]);
+    await expect(async () => {
+      for await (const _ of readHostResults(Readable.from([text]), { source: 'f', strict: true }));
+    }).rejects.toThrow('f:2: not JSON');
+  });
+});
+
+describe('atomicFile', () => {
+  it('appears only on commit, with mode 0600, and leaves nothing on abort', async () => {
+    const target = join(dir, 'out.csv');
+    const f = await atomicFile(target);
+    f.stream.write('hello\n');
+    expect(() => statSync(target)).toThrow();
+    await f.commit();
+    expect(readFileSync(target, 'utf8')).toBe('hello\n');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(await sha256File(target)).toBe('5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+    const g = await atomicFile(join(dir, 'other.csv'));
+    g.stream.write('half');
+    await g.abort();
+    expect(readdirSync(dir)).toEqual(['out.csv']);
+  });
+
+  it('refuses a folder it cannot write, naming the path', async () => {
+    await expect(atomicFile(join(dir, 'missing', 'x.csv'))).rejects.toThrow(/cannot write .*x\.csv: no such folder/);
+    if (process.getuid?.() !== 0) {
+      const ro = join(dir, 'ro');
+      rmSync(ro, { force: true, recursive: true });
+      mkdirSync(ro, { mode: 0o500 });
+      await expect(atomicFile(join(ro, 'x.csv'))).rejects.toThrow(/permission denied/);
+      chmodSync(ro, 0o700);
+    }
+  });
+});
+
+describe('ResultPipeline', () => {
+  const opts = (format: ResultFormat, extra = {}) => resolveResultOptions({ format, tz: 'America/Los_Angeles', ...extra }, {}, { format });
+
+  it('joins the companion users campaign per host, holding only waiting hosts', async () => {
+    const sink = new Sink();
+    const p = new ResultPipeline({ options: opts('csv'), sql: 'SELECT target_path, uid, time FROM file_events', sink, usersCampaign: true });
+    expect(p.wantsUsers).toBe(true);
+    await p.write({ host: 'mac1', rows: [{ target_path: '/x', uid: '501', time: '1598384396' }] });
+    await p.write({ host: 'mac2', rows: [{ target_path: '/y', uid: '501', time: '0' }] });
+    // Both hosts wait for their names: nothing is written yet.
+    expect(sink.text()).toBe('');
+    await p.writeUsers({ host: 'mac2', rows: [{ uid: '501', username: 'bob' }] });
+    expect(sink.text()).toContain('mac2,/y,501,bob,\r\n');
+    await p.writeUsers({ host: 'mac1', rows: [{ uid: '501', username: 'alice' }] });
+    await p.write({ host: 'win', rows: [{ target_path: '/z', uid: '7', time: '1598384396' }] });
+    await p.endUsers();
+    const summary = await p.finish([]);
+    expect(sink.text().split('\r\n')).toEqual([
+      'host,target_path,uid,username,time',
+      'mac2,/y,501,bob,',
+      'mac1,/x,501,alice,2020-08-25T12:39:56-07:00',
+      'win,/z,7,,2020-08-25T12:39:56-07:00',
+      '',
+    ]);
+    expect(summary.rows).toBe(3);
+    expect(summary.warnings).toEqual(['no usernames for win: no answer to the users query']);
+  });
+
+  it('keeps machine formats raw unless --enrich', async () => {
+    const run = async (extra: object) => {
+      const sink = new Sink();
+      const p = new ResultPipeline({ options: opts('ndjson', extra), sql: 'SELECT time FROM last', sink });
+      await p.write({ host: 'h', rows: [{ time: '1598384396' }] });
+      await p.finish([]);
+      return sink.text();
+    };
+    expect(await run({})).toBe('{"host":"h","rows":[{"time":"1598384396"}]}\n');
+    expect(await run({ enrich: true, keepEpoch: true })).toBe('{"host":"h","rows":[{"time":"2020-08-25T12:39:56-07:00","time_epoch":"1598384396"}]}\n');
+  });
+
+  it('rejects --time-columns that are not in the result', async () => {
+    expect(() => new ResultPipeline({ options: opts('csv', { timeColumns: 'nope' }), sql: 'SELECT time FROM last', sink: new Sink() })).toThrow(/nope not in the result/);
+    const p = new ResultPipeline({ options: opts('csv', { timeColumns: 'when' }), sink: new Sink() });
+    await p.write({ host: 'h', rows: [{ other: '1' }] });
+    await expect(p.finish([])).rejects.toThrow(/when not in the result/);
+  });
+
+  it('uses a users directory given up front without holding rows', async () => {
+    const d = new UserDirectory();
+    d.add({ host: 'h', rows: [{ uid: '0', username: 'root' }] });
+    const sink = new Sink();
+    const p = new ResultPipeline({ options: opts('csv'), tables: ['file'], sink, users: d });
+    await p.write({ host: 'h', rows: [{ uid: '0', path: '/etc' }] });
+    await p.finish([]);
+    expect(sink.text()).toBe('host,path,uid,username\r\nh,/etc,0,root\r\n');
+  });
+});
+
+it('validates result options', () => {
+  expect(() => resolveResultOptions({ tz: 'Nowhere/Land' }, {}, { format: 'csv' })).toThrow('unknown time zone "Nowhere/Land"');
+  expect(() => resolveResultOptions({ timeFormat: 'rfc' }, {}, { format: 'csv' })).toThrow('unknown time format');
+  expect(() => resolveResultOptions({ format: 'xml' }, {}, { format: 'csv' })).toThrow('unknown format');
+  expect(resolveResultOptions({ output: 'x.yaml' }, {}, { format: 'csv' }).format).toBe('yaml');
+  expect(resolveResultOptions({}, { TZ: 'Europe/Paris' }, { format: 'csv' }).timeZone).toBe('Europe/Paris');
+  expect(resolveResultOptions({ raw: true }, {}, { format: 'csv' })).toMatchObject({ enrich: false, times: null, usernames: false });
+  expect(resolveResultOptions({ format: 'json' }, {}, { format: 'csv' })).toMatchObject({ enrich: false });
+  expect(resolveResultOptions({ format: 'table', times: false }, {}, { format: 'csv' })).toMatchObject({ enrich: true, times: null, usernames: true });
+});
