@@ -109,6 +109,7 @@ export function findJsonError(text: string): { offset: number; message: string }
   const value = (): void => {
     ws();
     const c = text[i];
+    let comma = -1;
     if (c === '{') {
       i++;
       ws();
@@ -118,7 +119,8 @@ export function findJsonError(text: string): { offset: number; message: string }
       }
       for (;;) {
         ws();
-        if (text[i] !== '"') fail(text[i] === '}' ? 'trailing comma is not allowed in JSON' : 'expected a double-quoted key');
+        if (text[i] === '}' && comma >= 0) fail('trailing comma is not allowed in JSON', comma);
+        if (text[i] !== '"') fail('expected a double-quoted key');
         str();
         ws();
         if (text[i] !== ':') fail("expected ':' after the key");
@@ -126,7 +128,7 @@ export function findJsonError(text: string): { offset: number; message: string }
         value();
         ws();
         if (text[i] === ',') {
-          i++;
+          comma = i++;
           continue;
         }
         if (text[i] === '}') {
@@ -145,11 +147,11 @@ export function findJsonError(text: string): { offset: number; message: string }
       }
       for (;;) {
         ws();
-        if (text[i] === ']') fail('trailing comma is not allowed in JSON');
+        if (text[i] === ']' && comma >= 0) fail('trailing comma is not allowed in JSON', comma);
         value();
         ws();
         if (text[i] === ',') {
-          i++;
+          comma = i++;
           continue;
         }
         if (text[i] === ']') {
