@@ -9,7 +9,6 @@ import { parse as parseYaml } from 'yaml';
 import {
   atomicFile,
   createResultWriter,
-  identityLayoutForTest,
   lines,
   ndjsonLine,
   parseResultLine,
@@ -21,7 +20,8 @@ import {
   type HostResult,
   type HostStatus,
   type ResultFormat,
-} from './results-helpers.js';
+} from '../src/results/index.js';
+import { identityLayout as identityLayoutForTest } from '../src/results/enrich.js';
 import { csvRecords, csvText } from '../src/results/format/csv.js';
 import { fitWidths, renderTable } from '../src/results/format/table.js';
 

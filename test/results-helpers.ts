@@ -1,2 +1,0 @@
-export * from '../src/results/index.js';
-export { identityLayout as identityLayoutForTest } from '../src/results/enrich.js';
