@@ -167,7 +167,7 @@ describe('convertPack details', () => {
         { query: 'dflt', name: 'dflt', interval: 3600 },
       ],
     });
-    expect(docs.docs.slice(1).map((d) => d.spec.name as string)).toEqual(['a', 'b', 'dflt']);
+    expect(docs.docs.slice(1).map((d) => (d.spec as { name: string }).name)).toEqual(['a', 'b', 'dflt']);
     expect(r.warnings.map((w) => `${w.line} ${w.code}`)).toEqual(['1 no-targets', '16 skipped-query', '20 skipped-query', '22 skipped-query', '25 default-interval']);
   });
 
@@ -193,7 +193,7 @@ describe('convertPack details', () => {
       'noninline.conf:4:5: warning: pack "tester" refers to a resource ("lester"); convert that file on its own',
       'noninline.conf:6:5: warning: pack "foobar" has no targets: add targets.labels (for example "All Hosts") or it runs on no host',
     ]);
-    expect(parseDocuments(r.docs, 'o').docs.map((d) => `${d.kind}:${d.spec.name as string}`)).toEqual(['pack:foobar', 'query:kernel_modules']);
+    expect(parseDocuments(r.docs, 'o').docs.map((d) => `${d.kind}:${(d.spec as { name: string }).name}`)).toEqual(['pack:foobar', 'query:kernel_modules']);
   });
 
   it('keeps unknown platforms so such queries still never run, and says so', async () => {
