@@ -338,3 +338,12 @@ describe('osquery.md §3 is in the schema', () => {
     }
   });
 });
+
+describe('generated data', () => {
+  it('is what the table files under src/schema/data produce', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['src/schema/data/generate.mjs', '--check'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Builds ../tables.generated.ts from the compact table files beside this script.
-// Run: node src/schema/data/generate.mjs [--report]   (--report lists every time and id column for review)
+// Run: node src/schema/data/generate.mjs [--report] [--check]
+//   --report lists every time and id column for review; --check writes nothing and exits 1 when
+//   tables.generated.ts is not what the table files produce (a test runs it).
 //
 // Why a generator: the table facts are typed by hand from osquery's specs in a compact line format
 // (a few hundred tables), while the runtime wants a plain object literal that costs nothing to load.
@@ -19,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, '..', 'tables.generated.ts');
 const report = process.argv.includes('--report');
+const check = process.argv.includes('--check');
 
 const PLAT = { d: 'darwin', l: 'linux', w: 'windows', f: 'freebsd', c: 'chrome' };
 const ORDER = ['darwin', 'linux', 'windows', 'freebsd', 'chrome'];
@@ -162,6 +165,14 @@ for (const n of names) {
   ts += `  ${JSON.stringify(n)}: ${JSON.stringify(ordered)},\n`;
 }
 ts += '};\n';
+if (check) {
+  const current = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+  if (current !== ts) {
+    process.stderr.write(`${path.relative(process.cwd(), out)} is out of date: run node src/schema/data/generate.mjs\n`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
 fs.writeFileSync(out, ts);
 const cols = names.reduce((a, n) => a + tables.get(n).columns.length, 0);
 process.stderr.write(`${names.length} tables, ${cols} columns -> ${path.relative(process.cwd(), out)}\n`);
