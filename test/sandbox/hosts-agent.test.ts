@@ -28,6 +28,7 @@ class FakeOsqueryServer {
   readonly seen: Seen[] = [];
   readonly keys = new Map<string, string>();
   readonly writes: { host: string; body: Json; at: number }[] = [];
+  readonly logs: { host: string; body: Json; at: number }[] = [];
   readonly sockets = new Set<Socket>();
   peakSockets = 0;
   private readonly waiters: { check: () => boolean; resolve: () => void }[] = [];
@@ -129,6 +130,10 @@ class FakeOsqueryServer {
           Object.assign(discovery, c.discovery ?? {});
         }
         return reply(200, Object.keys(queries).length ? { queries, ...(Object.keys(discovery).length ? { discovery } : {}) } : { queries: {} });
+      }
+      if (path === '/log') {
+        this.logs.push({ host, body, at: Date.now() });
+        return reply(200, {});
       }
       if (path === '/distributed/write') {
         this.writes.push({ host, body, at: Date.now() });
@@ -333,6 +338,45 @@ describe('simulated osquery hosts on the wire', () => {
     }
     expect(byOs.size).toBeGreaterThan(3);
   });
+
+  it('runs scheduled queries from the config and posts result lines (differential, snapshot, packs, decorators)', async () => {
+    const srv = new FakeOsqueryServer();
+    srv.configReply = () => ({
+      options: { distributed_interval: 10 },
+      decorators: { load: ['SELECT uuid AS host_uuid FROM system_info', 'SELECT hostname FROM system_info'] },
+      schedule: { root_user: { query: 'SELECT username FROM users ORDER BY uid LIMIT 1', interval: 1 } },
+      packs: {
+        dlp: { platform: 'darwin', queries: { cups: { query: 'SELECT title, user FROM cups_jobs', interval: 1, snapshot: true } } },
+        never: { platform: 'gentoo', queries: { x: { query: 'SELECT 1', interval: 1 } } },
+      },
+    });
+    const f = await setup({ checkInMs: 50 }, srv);
+    await f.ready;
+    // Two runs of the snapshot query on both Macs and the first run everywhere.
+    const snaps = (h: string): number => server.logs.filter((l) => l.host === h).flatMap((l) => l.body.data).filter((d: Json) => d.action === 'snapshot').length;
+    await server.waitFor(() => snaps(STORY_HOSTNAMES.mac1015) >= 2 && snaps(STORY_HOSTNAMES.mac1014) >= 2 && new Set(server.logs.map((l) => l.host)).size === 4);
+    for (const l of server.logs) {
+      expect(l.body.log_type).toBe('result');
+      expect(l.body.node_key).toBeTypeOf('string');
+    }
+    const items = server.logs.flatMap((l) => l.body.data.map((d: Json) => ({ ...d, host: l.host })));
+    const root = items.filter((d) => d.name === 'root_user');
+    // Differential: one "added" line per host on the first run, and nothing more while the data stays the same.
+    expect(root.map((d) => d.host).sort()).toEqual([...STORY].sort());
+    for (const d of root) {
+      expect(d).toMatchObject({ action: 'added', columns: { username: d.host === STORY_HOSTNAMES.windows ? 'SYSTEM' : 'root' }, counter: 0, epoch: 0, numerics: false, hostIdentifier: d.host });
+      expect(d.calendarTime).toMatch(/^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4} UTC$/);
+      expect(Math.abs(d.unixTime - Date.now() / 1000)).toBeLessThan(30);
+      expect(d.decorations.hostname).toBe(d.host);
+      expect(d.decorations.host_uuid).toBe(f.hosts.find((h) => h.hostname === d.host)!.uuid);
+    }
+    const cups = items.filter((d) => d.name === 'pack_dlp_cups');
+    expect(new Set(cups.map((d) => d.host))).toEqual(new Set([STORY_HOSTNAMES.mac1015, STORY_HOSTNAMES.mac1014]));
+    const jim = cups.filter((d) => d.host === STORY_HOSTNAMES.mac1014);
+    expect(jim[0]!.snapshot).toContainEqual({ title: CONFIDENTIAL_TITLE, user: 'ryan' });
+    expect(jim.map((d) => d.counter).slice(0, 2)).toEqual([0, 1]);
+    expect(items.some((d) => String(d.name).includes('never'))).toBe(false);
+  }, 15_000);
 
   it('600 hosts share at most 64 keep-alive connections and all answer a campaign', async () => {
     const f = await setup({ extraHosts: 600, story: false, checkInMs: 300 });

@@ -7,10 +7,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { QueryAnswer } from './engine.js';
+import type { AnswerRow, QueryAnswer } from './engine.js';
 import type { FleetModel, SimHost } from './model.js';
 import { hashString } from './prng.js';
 import { PLATFORM_MASK } from './schema.js';
+import type { ScheduledQuery } from './schedule.js';
+import { logItems, scheduledQueries } from './schedule.js';
 
 export interface AgentOptions {
   serverUrl: string;
@@ -52,6 +54,16 @@ interface HostState {
   accelUntil: number;
   /** Last config received; identical configs are shared between hosts. */
   config: Record<string, unknown> | null;
+  /** Scheduled queries of that config; null until a config has a schedule for this host. */
+  sched: SchedState | null;
+}
+
+interface SchedState {
+  config: Json;
+  queries: ScheduledQuery[];
+  due: number[];
+  prev: (AnswerRow[] | undefined)[];
+  counter: number[];
 }
 
 type Json = Record<string, unknown>;
@@ -104,7 +116,7 @@ export class AgentFleet {
     this.states = model.hosts.map((host, i) => ({
       host, flags: flags[i] ?? { offline: false, slow: false }, nodeKey: null, phase: Phase.Enroll,
       due: start + (window > 0 ? hashString(host.identity.hostname) % window : 0), failures: 0, readsSinceConfig: 0,
-      firstRoundDone: false, pending: null, accelUntil: 0, config: null,
+      firstRoundDone: false, pending: null, accelUntil: 0, config: null, sched: null,
     }));
     if (this.states.length === 0) this.resolveReady();
     for (const s of this.states) this.push(s);
@@ -238,6 +250,7 @@ export class AgentFleet {
     const r = await this.call(s, '/config', {});
     if (!r.ok) return this.retryOrReenroll(s, r.invalid);
     s.config = this.intern(r.body);
+    this.loadSchedule(s, s.config);
     s.failures = 0;
     s.readsSinceConfig = 0;
     s.phase = Phase.Read;
@@ -245,7 +258,86 @@ export class AgentFleet {
     // Otherwise due was set by the read that triggered the refresh: keep the host's rhythm.
   }
 
+  /** Rebuilds the host's schedule when its config changed, keeping results of unchanged queries. */
+  private loadSchedule(s: HostState, config: Json): void {
+    if (s.sched?.config === config) return;
+    const host = s.host;
+    const queries = scheduledQueries(
+      config,
+      { hostname: host.identity.hostname, platform: host.template.platform, osqueryVersion: host.template.data.osqueryVersion },
+      (sql) => {
+        const a = this.model.answer(host, sql);
+        return a.status === 0 && a.rows.length > 0;
+      },
+    );
+    if (queries.length === 0) {
+      s.sched = null;
+      return;
+    }
+    const now = this.now();
+    const old = s.sched;
+    const splay = (hashString(`${host.identity.hostname}/splay`) % 100) / 1000; // osquery splays runs by up to 10 %
+    s.sched = {
+      config,
+      queries,
+      due: queries.map((q) => now + Math.round(q.intervalS * 1000 * (1 + splay))),
+      prev: queries.map((q) => {
+        const i = old ? old.queries.findIndex((o) => o.name === q.name && o.query === q.query) : -1;
+        return i >= 0 ? old?.prev[i] : undefined;
+      }),
+      counter: queries.map((q) => {
+        const i = old ? old.queries.findIndex((o) => o.name === q.name && o.query === q.query) : -1;
+        return i >= 0 ? (old?.counter[i] ?? 0) : 0;
+      }),
+    };
+  }
+
+  /** Runs the scheduled queries that are due and posts their result lines; false when the key was refused. */
+  private async runSchedule(s: HostState): Promise<boolean> {
+    const sched = s.sched;
+    if (!sched) return true;
+    const now = this.now();
+    const data: Json[] = [];
+    let decorations: Record<string, string> | undefined;
+    for (let i = 0; i < sched.queries.length; i++) {
+      if ((sched.due[i] as number) > now) continue;
+      const q = sched.queries[i] as ScheduledQuery;
+      sched.due[i] = now + q.intervalS * 1000;
+      const a = this.model.answer(s.host, q.query);
+      if (a.status !== 0) continue;
+      decorations ??= this.decorations(s, sched.config);
+      const counter = sched.counter[i] as number;
+      data.push(...logItems(q, sched.prev[i], a.rows, { hostIdentifier: s.host.identity.hostname, unixTime: Math.floor(now / 1000), counter, decorations }));
+      sched.prev[i] = a.rows;
+      sched.counter[i] = counter + 1;
+    }
+    if (data.length === 0) return true;
+    // Result lines that fail to send are dropped rather than buffered: the data is static.
+    const r = await this.call(s, '/log', { log_type: 'result', data });
+    if (!r.ok && r.invalid) {
+      this.retryOrReenroll(s, true);
+      return false;
+    }
+    return true;
+  }
+
+  private decorations(s: HostState, config: Json): Record<string, string> {
+    const out: Record<string, string> = {};
+    const dec = config.decorators;
+    if (!dec || typeof dec !== 'object' || Array.isArray(dec)) return out;
+    for (const list of [(dec as Json).load, (dec as Json).always]) {
+      if (!Array.isArray(list)) continue;
+      for (const sql of list) {
+        if (typeof sql !== 'string') continue;
+        const row = this.model.answer(s.host, sql).rows[0];
+        if (row) Object.assign(out, row);
+      }
+    }
+    return out;
+  }
+
   private async read(s: HostState): Promise<void> {
+    if (!(await this.runSchedule(s))) return;
     const r = await this.call(s, '/distributed/read', {});
     if (!r.ok) return this.retryOrReenroll(s, r.invalid);
     s.failures = 0;
