@@ -144,6 +144,32 @@ describe.each(dialects)('API errors and specs (%s)', (dialect) => {
     }
   });
 
+  it('serves agent options: Kolide through /spec/osquery_options, FleetDM through config.agent_options', async () => {
+    const opts = { config: { options: { distributed_interval: 7, logger_tls_period: 5 } }, overrides: { platforms: { darwin: { options: { distributed_interval: 3 } } } } };
+    if (dialect === 'kolide') {
+      expect((await raw(`${t.url}${t.prefix}/spec/osquery_options`, { token: t.admin.token, body: { spec: opts } })).status).toBe(200);
+      expect((await raw(`${t.url}${t.prefix}/spec/osquery_options`, { token: t.admin.token })).json.spec).toEqual(opts);
+    } else {
+      expect((await raw(`${t.url}${t.prefix}/spec/osquery_options`, { token: t.admin.token })).status).toBe(404);
+      const r = await raw(`${t.url}${t.prefix}/config`, { token: t.admin.token, method: 'PATCH', body: { agent_options: opts, org_info: { org_name: 'Renamed' } } });
+      expect(r.status).toBe(200);
+      expect(r.json.agent_options).toEqual(opts);
+      expect(r.json.org_info.org_name).toBe('Renamed');
+    }
+    const agent = new FakeAgent(t.url, osqPrefix(dialect), { hostname: 'opts.local', uuid: 'UUID-OPTS', platform: 'darwin' });
+    await agent.enroll(t.sandbox.enrollSecret);
+    expect((await agent.config()).json).toEqual({ options: { distributed_interval: 3 } });
+    const linux = new FakeAgent(t.url, osqPrefix(dialect), { hostname: 'opts2.local', uuid: 'UUID-OPTS2', platform: 'ubuntu' });
+    await linux.enroll(t.sandbox.enrollSecret);
+    expect((await linux.config()).json.options.distributed_interval).toBe(7);
+    const host = (await raw(`${t.url}${t.prefix}/hosts/identifier/opts2.local`, { token: t.admin.token })).json.host;
+    expect(host.distributed_interval).toBe(7);
+    const page = await raw(`${t.url}${t.prefix}/hosts?page=1&per_page=1`, { token: t.admin.token });
+    expect(page.json.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(['opts2.local']);
+    const search = await raw(`${t.url}${t.prefix}/hosts?query=OPTS.local`, { token: t.admin.token });
+    expect(search.json.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(['opts.local']);
+  });
+
   it('validates campaign targets and SQL per dialect', async () => {
     const tok = t.admin.token;
     const unknownLabel = await raw(`${t.url}${t.prefix}/queries/run_by_names`, { token: tok, body: { query: 'SELECT 1', selected: { labels: ['nope', 'Nada'], hosts: [] } } });
@@ -225,6 +251,23 @@ describe.each(dialects)('agent protocol and live queries (%s)', (dialect) => {
     const byId = await raw(`${t.url}${t.prefix}/hosts/identifier/uuid-mac-1`, { token: t.admin.token });
     expect(byId.json.host.hostname).toBe('mac-1.example.com');
     expect(byId.json.host.labels.map((l: { name: string }) => l.name)).toContain('Darwin boxes');
+  });
+
+  it('sends a label applied while the host held older label queries (no lost evaluation)', async () => {
+    const apply = (name: string) =>
+      raw(`${t.url}${t.prefix}/spec/labels`, { token: t.admin.token, body: { specs: [{ name, query: `SELECT '${name}' AS x` }] } });
+    await apply('Race A');
+    const first = await mac.read();
+    const a = Object.entries(first).find(([, sql]) => sql.includes('Race A'));
+    expect(a).toBeDefined();
+    await apply('Race B');
+    await mac.write({ [a![0]]: [{ x: 'Race A' }] });
+    const second = await mac.read();
+    expect(Object.values(second).some((sql) => sql.includes('Race B'))).toBe(true);
+    expect(Object.values(second).some((sql) => sql.includes('Race A'))).toBe(false);
+    const answers: Record<string, Array<Record<string, string>>> = {};
+    for (const n of Object.keys(second)) answers[n] = [];
+    await mac.write(answers);
   });
 
   it('streams a campaign over the websocket: totals, status, one result per host, finished, socket kept open', async () => {

@@ -394,7 +394,7 @@ export function appRouter(deps: AppDeps): Router {
     requireAdmin(q);
     const h = hostOr404(q.params.id!);
     store.deleteHost(h.id);
-    core.campaigns.forgetHost(h.id);
+    core.forgetHost(h.id);
     return {};
   });
 

@@ -65,6 +65,12 @@ export class Core {
   private readonly detailIntervalMs: number;
   /** host id -> (query name -> when it was handed out), for label and detail queries. */
   private readonly pending = new Map<number, Map<string, number>>();
+  /**
+   * host id -> (label id -> when the query it answered was handed out). Per label, so a label applied
+   * while a host holds older label queries is still sent to it (a single label_updated_at would hide it).
+   * In memory only: after a restart every host evaluates its labels once more.
+   */
+  private readonly labelEval = new Map<number, Map<number, number>>();
   logLines = 0;
 
   constructor(readonly opts: ServerOptions) {
@@ -341,11 +347,12 @@ export class Core {
     if (h.detailUpdatedAt < now - this.detailIntervalMs) {
       for (const [name, sql] of Object.entries(DETAIL_QUERIES)) handOut(`${this.d}_detail_query_${name}`, sql);
     }
-    const labelsStale = h.labelUpdatedAt < now - this.labelIntervalMs;
+    const evaluated = this.labelEval.get(h.id);
     for (const l of this.store.labels()) {
       if (l.membershipType !== 'dynamic') continue;
       if (l.platform !== '' && l.platform !== h.platform) continue;
-      if (!labelsStale && l.updatedAt <= h.labelUpdatedAt) continue;
+      const at = evaluated?.get(l.id);
+      if (at !== undefined && at > l.updatedAt && at > now - this.labelIntervalMs) continue;
       handOut(`${this.d}_label_query_${l.id}`, l.query);
     }
     this.campaigns.queriesFor(h.id, out);
@@ -360,6 +367,7 @@ export class Core {
     let detailsSeen = false;
     this.store.transaction(() => {
       for (const [name, raw] of Object.entries(queries)) {
+        const handedAt = pend?.get(name) ?? now;
         pend?.delete(name);
         const status = Number(statuses[name] ?? 0);
         const failed = Number.isFinite(status) && status !== 0;
@@ -378,7 +386,12 @@ export class Core {
           });
         } else if (name.startsWith(labelPrefix)) {
           const id = Number(name.slice(labelPrefix.length));
-          if (this.store.labelById(id)) this.store.setMembership(id, h.id, !failed && rows.length > 0);
+          if (this.store.labelById(id)) {
+            this.store.setMembership(id, h.id, !failed && rows.length > 0);
+            let ev = this.labelEval.get(h.id);
+            if (!ev) this.labelEval.set(h.id, (ev = new Map()));
+            ev.set(id, handedAt);
+          }
           labelsSeen = true;
         } else if (name.startsWith(detailPrefix)) {
           if (!failed && rows[0]) this.ingestDetail(h, name.slice(detailPrefix.length), stringifyRow(rows[0]));
@@ -506,6 +519,13 @@ export class Core {
       if (this.d === 'fleet' && h.hardwareSerial !== '' && h.hardwareSerial.toLowerCase() === x) return h;
     }
     return undefined;
+  }
+
+  /** A host was deleted: forget what it was handed. */
+  forgetHost(hostId: number): void {
+    this.pending.delete(hostId);
+    this.labelEval.delete(hostId);
+    this.campaigns.forgetHost(hostId);
   }
 
   /** Name -> hosts index for resolving many names at once (case-insensitive, like MySQL's collation). */
