@@ -131,7 +131,10 @@ export class ResultStream {
       switch (msg.type) {
         case 'result': {
           const answer = toAnswer(msg.data);
-          if (answer) this.push({ type: 'result', answer });
+          if (answer) {
+            debug?.(`WS result from ${answer.host} (${answer.rows.length} rows${answer.error ? ', error' : ''})`);
+            this.push({ type: 'result', answer });
+          }
           else this.garbageFrames++;
           return;
         }

@@ -131,7 +131,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     transport: opts.transport ?? 'auto',
     signal: ctx.signal,
     onProgress,
-    onNotice: (m) => (spinner ? (spinner.text = m) : say(m)),
+    onNotice: (m) => (spinner && ctx.io.interactive ? (spinner.text = m) : say(m)),
     debug: ctx.globals.debug ? (l) => ctx.debug(l) : undefined,
   });
 

@@ -1,0 +1,263 @@
+/**
+ * `osfleet query` end to end: the built CLI as a child process against the sandbox, both dialects.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { collect, runCli, startCli } from './helpers/cli.js';
+import { startCliFleet, type CliFleet } from './helpers/fleet.js';
+
+const CUPS = 'SELECT * FROM cups_jobs;';
+const COPIES =
+  "SELECT action, file_events.uid, users.username, SUBSTR(target_path, 1) AS path, SUBSTR(md5, 0, 8) AS hash, time FROM file_events INNER JOIN users ON file_events.uid=users.uid WHERE sha1 <> '' AND target_path NOT LIKE '%DS_Store';";
+const MACS = ['jim-macbook-1014', 'pam-macbook-1015'];
+
+const lines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { host: string; rows: Array<Record<string, string>>; error?: string });
+
+describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dialect) => {
+  let fleet: CliFleet;
+  // Each generation's built-in label for Macs.
+  const mac = dialect === 'kolide' ? 'Mac OS X' : 'macOS';
+  beforeAll(async () => {
+    fleet = await startCliFleet({ dialect, offline: 0 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it("the story's cups_jobs on the Macs' label: both answer, exit 0", async () => {
+    const r = await runCli(['query', '--labels', mac, '--query', CUPS], { env: fleet.env });
+    expect(r.stderr).toContain('Targeting 2 hosts: 2 online, 0 offline');
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.map((l) => l.host).sort()).toEqual(MACS);
+    const confidential = out.flatMap((l) => l.rows).find((row) => row['title'] === 'Financial Data – Confidential.pdf');
+    expect(confidential).toMatchObject({ creation_time: '1598384396', host_hostname: 'jim-macbook-1014' });
+  });
+
+  it('on all hosts: two answered, two errors, exit 3, each host named', async () => {
+    const r = await runCli(['query', '--all', '--query', CUPS], { env: fleet.env });
+    expect(r.code).toBe(3);
+    const out = lines(r.stdout);
+    expect(out).toHaveLength(4);
+    const errors = out.filter((l) => l.error !== undefined);
+    expect(errors.map((l) => l.host).sort()).toEqual(['centos-fileserver', 'dwight-win10']);
+    for (const e of errors) expect(e.rows).toEqual([]);
+    expect(r.stderr).toContain('Warning: cups_jobs does not exist on linux, windows: 2 of 4 targeted hosts will answer with an error');
+    expect(r.stderr).toContain('4 hosts: 2 answered (8 rows), 0 empty, 2 error, 0 no response, 0 offline');
+    expect(r.stderr).toMatch(/dwight-win10\s+error: /);
+  });
+
+  it('the copies query with dates and usernames as CSV, written atomically with a manifest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'osfleet-q-'));
+    try {
+      const out = path.join(dir, 'copies.csv');
+      const r = await runCli(['query', '--all', '--query', COPIES, '-o', out, '--tz', 'America/Los_Angeles'], { env: fleet.env });
+      expect(r.code).toBe(3); // Windows has no file_events
+      const csv = readFileSync(out, 'utf8');
+      expect(csv.split('\r\n')[0]).toBe('host,action,uid,uid_username,username,path,hash,time');
+      expect(csv).toContain('jim-macbook-1014,CREATED,503,ryan,ryan,/Volumes/KINGSTON/Financial Data – Confidential.pdf,6353325,2020-08-25T12:40:52-07:00');
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+      const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8')) as Record<string, unknown>;
+      expect(manifest).toMatchObject({ command: 'query', sql: COPIES, time_zone: 'America/Los_Angeles', server: { dialect } });
+      expect(JSON.stringify(manifest)).not.toContain(fleet.token);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('unknown hosts and labels stop the command unless --ignore-unknown', async () => {
+    const r = await runCli(['query', '--hosts', 'jim-macbook-1014,nosuchhost', '--labels', 'nosuchlabel', '--query', 'SELECT 1'], { env: fleet.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown host: nosuchhost; unknown label: nosuchlabel');
+    const ok = await runCli(['query', '--hosts', 'jim-macbook-1014,nosuchhost', '--ignore-unknown', '--query', 'SELECT 1 AS one'], { env: fleet.env });
+    expect(ok.code).toBe(0);
+    expect(lines(ok.stdout)).toHaveLength(1);
+  });
+
+  it('label algebra: intersections, unions and complements of labels', async () => {
+    const r = await runCli(['query', '--label-expr', `"${mac}" AND NOT "Ubuntu Linux" AND NOT "${mac}"`, '--query', 'SELECT 1'], { env: fleet.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('match no host');
+    const both = await runCli(['query', '--label-expr', `("${mac}" OR "MS Windows") AND NOT "CentOS Linux"`, '--query', 'SELECT 1 AS one'], { env: fleet.env });
+    expect(lines(both.stdout).map((l) => l.host).sort()).toEqual(['dwight-win10', ...MACS]);
+  });
+
+  it('SQL the hosts reject is a per-host error, not a crash', async () => {
+    const r = await runCli(['query', '--hosts', 'centos-fileserver', '--query', 'SELEC nonsense'], { env: fleet.env });
+    expect(r.code).toBe(3);
+    const [line] = lines(r.stdout);
+    expect(line?.error).toBeTruthy();
+  });
+
+  it('a websocket dropped mid-campaign loses and duplicates no host', async () => {
+    fleet.sandbox.setFaults({ websocket: { closeAfterMessages: 3, count: 1 } });
+    try {
+      const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one'], { env: fleet.env });
+      expect(r.code).toBe(0);
+      const hosts = lines(r.stdout).map((l) => l.host).sort();
+      expect(hosts).toEqual(['centos-fileserver', 'dwight-win10', ...MACS]);
+    } finally {
+      fleet.sandbox.setFaults({});
+    }
+  });
+
+  it('a blocked websocket: REST fallback on FleetDM, a clear error on Kolide', async () => {
+    fleet.sandbox.setFaults({ rules: [{ fault: 'ws-block' }] });
+    try {
+      const r = await runCli(['query', '--labels', mac, '--query', CUPS], { env: fleet.env });
+      if (dialect === 'fleet') {
+        expect(r.code).toBe(0);
+        expect(r.stderr).toContain('falling back to REST live queries');
+        expect(lines(r.stdout).map((l) => l.host).sort()).toEqual(MACS);
+      } else {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('Kolide Fleet has no REST live queries');
+      }
+    } finally {
+      fleet.sandbox.setFaults({});
+    }
+  });
+});
+
+describe('query ends promptly and reports every host', () => {
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    // One offline host, a status tick of ten minutes: the command must neither wait for the
+    // offline host nor for the server's tick.
+    fleet = await startCliFleet({ dialect: 'fleet', offline: 1, statusTickMs: 600_000 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it('offline hosts are reported as offline, without waiting for them', async () => {
+    const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '10m'], { env: fleet.env });
+    expect(r.stderr).toContain('Targeting 4 hosts: 3 online, 1 offline');
+    expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 0 no response, 1 offline/);
+    expect(r.stderr).toMatch(/dwight-win10\s+offline/);
+    expect(r.code).toBe(3);
+  });
+
+  it('json output wraps the results with a per-host status list', async () => {
+    const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--format', 'json'], { env: fleet.env });
+    const doc = JSON.parse(r.stdout) as { hosts: Array<{ host: string; status: string }> };
+    expect(doc.hosts.find((h) => h.host === 'dwight-win10')?.status).toBe('offline');
+    expect(doc.hosts.filter((h) => h.status === 'answered')).toHaveLength(3);
+  });
+});
+
+describe('Ctrl-C during a query', () => {
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    // Two hosts that stopped checking in, and --wait-all: the command waits until interrupted.
+    fleet = await startCliFleet({ dialect: 'fleet', offline: 2 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it('flushes what arrived as valid output and exits 130', async () => {
+    const child = startCli(['query', '--all', '--wait-all', '--query', 'SELECT 1 AS one'], { env: fleet.env });
+    let seen = '';
+    const twoLines = new Promise<void>((resolve) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.split('\n').filter(Boolean).length >= 2) resolve();
+      });
+    });
+    const done = collect(child);
+    await twoLines;
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    const out = lines(r.stdout);
+    expect(out).toHaveLength(2);
+    expect(r.stderr).toContain('Interrupted');
+    expect(r.stderr).toMatch(/2 answered \(2 rows\), 0 empty, 0 error, 0 no response, 2 offline/);
+  });
+
+  it('-o FILE still holds every row received, valid CSV', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'osfleet-int-'));
+    try {
+      const out = path.join(dir, 'partial.csv');
+      const child = startCli(['query', '--all', '--wait-all', '--query', 'SELECT 1 AS one', '-o', out, '--debug'], { env: fleet.env });
+      let err = '';
+      let results = 0;
+      // --debug traces each websocket message; two results in means the online hosts answered.
+      const answered = new Promise<void>((resolve) => {
+        child.stderr!.on('data', (d: Buffer) => {
+          err += d.toString();
+          results = (err.match(/\bresult from /g) ?? []).length;
+          if (results >= 2) resolve();
+        });
+      });
+      const done = collect(child);
+      await answered;
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      const csv = readFileSync(out, 'utf8').trim().split(/\r?\n/);
+      expect(csv[0]).toBe('host,one');
+      expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(['1', '1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('TLS with a custom CA, on REST and websocket alike', () => {
+  let dir: string;
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'osfleet-tlsq-'));
+    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=osfleet test CA']);
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+    const ca = readFileSync(path.join(dir, 'ca.pem'));
+    fleet = await startCliFleetTls({ key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ca });
+  });
+  afterAll(async () => {
+    await fleet?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startCliFleetTls(tls: { key: Buffer; cert: Buffer; ca: Buffer }) {
+    // The test process itself must trust the CA to set the sandbox up over fetch.
+    const { Agent, setGlobalDispatcher, getGlobalDispatcher } = await import('undici');
+    const previous = getGlobalDispatcher();
+    setGlobalDispatcher(new Agent({ connect: { ca: tls.ca.toString() } }));
+    try {
+      return await startCliFleet({ dialect: 'fleet', tls });
+    } finally {
+      setGlobalDispatcher(previous);
+    }
+  }
+
+  const writeConfig = (extra: string) => {
+    const cfg = path.join(fleet.home, '.config', 'osfleet', 'config.yml');
+    mkdirSync(path.dirname(cfg), { recursive: true, mode: 0o700 });
+    writeFileSync(cfg, `contexts:\n  default:\n    address: ${fleet.url}\n    token: ${fleet.token}\n${extra}`, { mode: 0o600 });
+  };
+  const envNoOverrides = () => ({ ...fleet.env, FLEET_URL: undefined, FLEET_API_TOKEN: undefined });
+
+  it('fails without the CA with a hint, works with rootca, and with skip-verify (warning)', async () => {
+    writeConfig('');
+    const bad = await runCli(['query', '--labels', 'macOS', '--query', CUPS], { env: envNoOverrides() });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('TLS verification');
+    expect(bad.stderr).toContain('--rootca');
+
+    writeConfig(`    rootca: ${path.join(dir, 'ca.pem')}\n`);
+    const good = await runCli(['query', '--labels', 'macOS', '--query', CUPS], { env: envNoOverrides() });
+    expect(good.code).toBe(0);
+    expect(lines(good.stdout).map((l) => l.host).sort()).toEqual(MACS);
+
+    writeConfig('    tls-skip-verify: true\n');
+    const skip = await runCli(['query', '--labels', 'macOS', '--query', CUPS], { env: envNoOverrides() });
+    expect(skip.code).toBe(0);
+    expect(skip.stderr).toContain('TLS certificate verification is OFF');
+  });
+});
