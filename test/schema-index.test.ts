@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   allTables,
+  columnKinds,
   columnOf,
   columnPlatforms,
   getTable,
@@ -345,5 +346,37 @@ describe('generated data', () => {
     const r = spawnSync(process.execPath, ['src/schema/data/generate.mjs', '--check'], { cwd: repoRoot, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('columnKinds', () => {
+  it.each<[string, string, Record<string, unknown>]>([
+    ["SELECT action, file_events.uid, users.username, SUBSTR(md5, 0, 8) AS hash, time FROM file_events JOIN users ON file_events.uid = users.uid", 'time', { table: 'file_events', column: 'time', time: 'unix_seconds' }],
+    ["SELECT action, file_events.uid, users.username, time FROM file_events JOIN users ON file_events.uid = users.uid", 'uid', { table: 'file_events', column: 'uid', id: 'uid' }],
+    ['SELECT action, file_events.uid, users.username FROM file_events JOIN users ON file_events.uid = users.uid', 'username', { table: 'users', column: 'username' }],
+    ['SELECT creation_time AS printed FROM cups_jobs', 'printed', { table: 'cups_jobs', column: 'creation_time', time: 'unix_seconds' }],
+    ['SELECT user_time FROM processes', 'user_time', { table: 'processes', column: 'user_time' }],
+    ['SELECT * FROM users JOIN shell_history USING (uid)', 'time', { time: 'unix_seconds' }],
+    ['SELECT * FROM users JOIN shell_history USING (uid)', 'uid', { id: 'uid' }],
+    ['SELECT * FROM users JOIN shell_history USING (uid)', 'command', {}],
+    ['SELECT * FROM shadow', 'last_change', { time: 'unix_days' }],
+    ['SELECT * FROM docker_container_processes', 'start_time', {}],
+    ['SELECT count(*) AS uid FROM users', 'uid', {}],
+    ['SELECT max(time) AS newest FROM shell_history', 'newest', {}],
+    ['SELECT * FROM my_extension_table', 'start_time', { time: 'unix_seconds', guessed: true }],
+    ['SELECT * FROM my_extension_table', 'owner_uid', { id: 'uid', guessed: true }],
+    ['SELECT * FROM my_extension_table', 'egid', { id: 'gid', guessed: true }],
+    ['SELECT * FROM my_extension_table', 'name', {}],
+    ['SELECT * FROM my_extension_table JOIN users USING (uid)', 'uid', { id: 'uid' }],
+    ['SELECT x.time FROM my_extension_table x', 'time', { time: 'unix_seconds', guessed: true }],
+    ['SELECT * FROM processes', 'uptime', {}],
+  ])('%s: %s', (sql, name, expected) => {
+    expect(columnKinds(sql)(name)).toEqual(expected);
+  });
+
+  it('matches row keys case-insensitively and remembers answers', () => {
+    const kinds = columnKinds('SELECT Time FROM last');
+    expect(kinds('time')).toEqual({ table: 'last', column: 'time', time: 'unix_seconds' });
+    expect(kinds('time')).toBe(kinds('time'));
   });
 });

@@ -5,7 +5,7 @@
  */
 import { TABLES } from './tables.generated.js';
 import { describeOutputWith, tablesInSql, tableNamesInSql } from './sql.js';
-import type { OutputDescription } from './sql.js';
+import type { OutputColumn, OutputDescription } from './sql.js';
 import type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
 
 export type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
@@ -241,6 +241,68 @@ export function timeKindInTables(tables: ReadonlyArray<{ name: string }>, column
 /** Like timeKindInTables, for uid/gid columns. */
 export function idKindInTables(tables: ReadonlyArray<{ name: string }>, column: string): IdKind | undefined {
   return agreed(tables, column, (c) => c.id);
+}
+
+/** What osfleet knows of one output column of a query, for date and username enrichment. */
+export interface ColumnKinds {
+  time?: TimeKind;
+  id?: IdKind;
+  /** The schema column it comes from, when known. */
+  table?: string;
+  column?: string;
+  /**
+   * True when the kinds come from the name rule (isLikelyTimeColumnName / isLikelyUidColumnName)
+   * because no known table has the column: convert only values that look plausible.
+   */
+  guessed?: boolean;
+}
+
+/**
+ * A lookup from the output column names of `sql` (or the keys of its rows) to their time and id
+ * kinds, in the order of precedence the results pipeline needs:
+ * 1. a bare column resolved to a known table (describeOutput) → that column's schema facts;
+ * 2. otherwise the FROM tables that have a column of that name, when they agree (the `*` case);
+ * 3. otherwise, when a FROM table is one osfleet does not know, the name rule, marked `guessed`.
+ * Expressions (`count(*)`, `datetime(time, 'unixepoch') AS t`) get nothing unless rule 3 applies.
+ */
+export function columnKinds(sql: string): (name: string) => ColumnKinds {
+  const out = describeOutput(sql);
+  const byName = new Map<string, OutputColumn>();
+  for (const c of out.columns ?? []) {
+    if (!byName.has(c.name)) byName.set(c.name, c);
+    if (!byName.has(c.name.toLowerCase())) byName.set(c.name.toLowerCase(), c);
+  }
+  const unknownTable = out.tables.some((t) => !getTable(t.name));
+  const cache = new Map<string, ColumnKinds>();
+  const compute = (name: string): ColumnKinds => {
+    const oc = byName.get(name) ?? byName.get(name.toLowerCase());
+    if (oc?.table && oc.column) {
+      const c = columnOf(oc.table, oc.column);
+      return { table: oc.table, column: oc.column, ...(c?.time ? { time: c.time } : {}), ...(c?.id ? { id: c.id } : {}) };
+    }
+    // Look a name up in the FROM tables only for `*` keys: an output column without a source is
+    // an expression (count(*) AS uid is not a uid) or an ambiguous reference.
+    const known = oc ? [] : out.tables.map((t) => columnOf(t.name, name)).filter((c): c is ColumnSchema => c !== undefined);
+    if (known.length > 0) {
+      const time = timeKindInTables(out.tables, name);
+      const id = idKindInTables(out.tables, name);
+      return { ...(time ? { time } : {}), ...(id ? { id } : {}) };
+    }
+    if (unknownTable || out.tables.length === 0) {
+      if (isLikelyTimeColumnName(name)) return { time: 'unix_seconds', guessed: true };
+      if (isLikelyUidColumnName(name)) return { id: 'uid', guessed: true };
+      if (isLikelyGidColumnName(name)) return { id: 'gid', guessed: true };
+    }
+    return {};
+  };
+  return (name: string) => {
+    let k = cache.get(name);
+    if (!k) {
+      k = compute(name);
+      cache.set(name, k);
+    }
+    return k;
+  };
 }
 
 function agreed<T>(tables: ReadonlyArray<{ name: string }>, column: string, pick: (c: ColumnSchema) => T | undefined): T | undefined {
