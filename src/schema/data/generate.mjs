@@ -11,6 +11,7 @@
 //   = <table> <platform letters: d=darwin l=linux w=windows f=freebsd> [+ev evented] [+ud user_data]
 //   : <table description>
 //   <column> <type: T I B U D DT BL> [flags] [description]
+// Aliases: '@alias <name> <table>' (osquery's table_name(..., aliases=[...])).
 // Column flags: +h hidden, +r required, +p:<letters> column platforms, +t:<kind> time kind
 // (s ms us days ft wk cocoa, or - for "not a point in time" to stop the name/description rule),
 // +id:uid|gid|- (the §4.3 name rule applies by default).
@@ -80,6 +81,7 @@ const files = fs
   .filter((f) => f.endsWith('.txt'))
   .sort();
 const autos = [];
+const aliases = [];
 for (const file of files) {
   const lines = fs.readFileSync(path.join(here, file), 'utf8').split('\n');
   let table;
@@ -87,6 +89,14 @@ for (const file of files) {
     const where = `${file}:${i + 1}`;
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
+    if (line.startsWith('@alias ')) {
+      // osquery table aliases (table_name(..., aliases=[...])): the same table under another name.
+      const [alias, target] = line.slice(7).trim().split(/\s+/);
+      if (!alias || !target) throw new Error(`${where}: bad alias line`);
+      aliases.push({ alias, target, where });
+      table = undefined;
+      return;
+    }
     if (line.startsWith('= ')) {
       const [name, letters, ...flags] = line.slice(2).trim().split(/\s+/);
       if (!name || !letters) throw new Error(`${where}: bad table line`);
@@ -148,6 +158,13 @@ for (const file of files) {
     }
     table.columns.push(ordered);
   });
+}
+
+for (const { alias, target, where } of aliases) {
+  const t = tables.get(target);
+  if (!t) throw new Error(`${where}: alias of unknown table ${target}`);
+  if (tables.has(alias)) throw new Error(`${where}: table ${alias} defined twice`);
+  tables.set(alias, { ...t, name: alias, description: `${t.description ?? ''} Another name for ${target}.`.trim() });
 }
 
 const names = [...tables.keys()].sort();
