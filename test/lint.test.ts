@@ -191,6 +191,29 @@ describe('lint checks beyond SQL', () => {
     expect(lintText(text)).toEqual(lines);
   });
 
+  it('checks decorator SQL of options, base and overrides, at its position', () => {
+    const text = [
+      'kind: options',
+      'spec:',
+      '  config:',
+      '    decorators:',
+      '      load:',
+      '        - SELECT uuid AS host_uuid FROM system_info;',
+      '        - SELECT nope FROM system_info;',
+      '  overrides:',
+      '    platforms:',
+      '      darwin:',
+      '        decorators:',
+      '          interval:',
+      '            3600: SELECT total_seconds FROM uptime WHERE;',
+      '',
+    ].join('\n');
+    expect(lintText(text)).toEqual([
+      'x.yml:7:18: error: options: decorator config.decorators.load.1: no such column: nope',
+      'x.yml:13:57: error: options: decorator overrides.platforms.darwin.decorators.interval.3600: near ";": syntax error',
+    ]);
+  });
+
   it.each([
     [undefined, undefined],
     ['', undefined],

@@ -70,9 +70,11 @@ describe('parseDocuments', () => {
     ['a list key', '? [a, b]\n: 1\nkind: query\n', ['f.yml:1:3: error: a mapping key must be a plain value, not a list or mapping']],
     [
       'an unknown kind with no close match',
-      'kind: policy\nspec: {}\n',
-      ['f.yml:1:7: error: unknown kind "policy" (expected one of: query, pack, label, options, enroll_secret)'],
+      'kind: widget\nspec: {}\n',
+      ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret)'],
     ],
+    ['a kind fleetctl knows but osfleet does not apply', 'kind: config\nspec: {}\n', ['f.yml:1:7: error: kind "config" is not supported by osfleet (the app configuration; it applies query, pack, label, options, enroll_secret)']],
+    ['kind report', 'kind: Report\nspec: {}\n', ['f.yml:1:7: error: kind "Report" is not supported by osfleet (newest FleetDM\'s name for a query: write kind: query; it applies query, pack, label, options, enroll_secret)']],
     ['an interval in quotes', 'kind: query\nspec: {name: q, query: SELECT 1, interval: "60"}\n', ['f.yml:2:44: error: query "q": field "interval" must be an integer, got string "60" (write it without quotes)']],
     ['a manual label with a query', 'kind: label\nspec:\n  name: m\n  label_membership_type: manual\n  query: SELECT 1\n  hosts: []\n', ['f.yml:5:3: warning: label "m": the query of a manual label is ignored']],
     [

@@ -106,11 +106,11 @@ export function lint(docs: readonly SpecDoc[], env: LintEnv): Diagnostic[] {
     if (d.kind === 'query' && !queriesByName.has(d.spec.name.toLowerCase())) queriesByName.set(d.spec.name.toLowerCase(), d);
   }
 
-  const checkSql = (d: SpecDoc, sql: string, what: string, platforms: Platform[] | undefined) => {
+  const checkSql = (d: SpecDoc, sql: string, what: string, platforms: Platform[] | undefined, path = 'query') => {
     const r = env.sql.check(sql);
-    results.set(d, r);
+    if (path === 'query') results.set(d, r);
     for (const issue of r.issues) {
-      out.push(diag(d.file.source, sqlPos(d, 'query', sql, issue.offset), issue.severity, issue.code, `${what}: ${issue.message}`));
+      out.push(diag(d.file.source, sqlPos(d, path, sql, issue.offset), issue.severity, issue.code, `${what}: ${issue.message}`));
     }
     if (platforms) tablePlatformWarnings(d, sql, r, platforms, `${what} runs on ${list(platforms)}`, env, out);
   };
@@ -125,6 +125,10 @@ export function lint(docs: readonly SpecDoc[], env: LintEnv): Diagnostic[] {
     }
     if (d.kind === 'label' && d.spec.label_membership_type !== 'manual' && d.spec.query && d.spec.query.trim() !== '') {
       checkSql(d, d.spec.query, `label "${d.spec.name}"`, labelPlatforms(d.spec.platform));
+    }
+    if (d.kind === 'options') {
+      // Decorator SQL runs on every host; a broken one breaks every result log line it decorates.
+      for (const { path, sql } of decoratorQueries(d.spec)) checkSql(d, sql, `options: decorator ${path}`, undefined, path);
     }
   }
 
@@ -184,6 +188,32 @@ export function lint(docs: readonly SpecDoc[], env: LintEnv): Diagnostic[] {
       diag(d.file.source, fieldPos(d, 'query'), 'warning', 'file-events-paths', `query "${d.spec.name}" reads file_events, but ${why}: the table stays empty`),
     );
   }
+  return out;
+}
+
+/** Decorator queries of an options document, with their field paths: `decorators.load`, `.always`, `.interval.<s>`. */
+export function decoratorQueries(o: OptionsSpec): Array<{ path: string; sql: string }> {
+  const out: Array<{ path: string; sql: string }> = [];
+  const fromConfig = (cfg: Record<string, unknown> | undefined, base: string) => {
+    const dec = cfg?.['decorators'];
+    if (typeof dec !== 'object' || dec === null) return;
+    const d = dec as Record<string, unknown>;
+    const lists: Array<[string, unknown]> = [
+      ['load', d['load']],
+      ['always', d['always']],
+    ];
+    if (typeof d['interval'] === 'object' && d['interval'] !== null) {
+      for (const [k, v] of Object.entries(d['interval'] as Record<string, unknown>)) lists.push([`interval.${k}`, v]);
+    }
+    for (const [name, v] of lists) {
+      const items = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+      items.forEach((sql, i) => {
+        if (typeof sql === 'string' && sql.trim() !== '') out.push({ path: `${base}.decorators.${name}${Array.isArray(v) ? `.${i}` : ''}`, sql });
+      });
+    }
+  };
+  fromConfig(o.config, 'config');
+  for (const [p, cfg] of Object.entries(o.overrides?.platforms ?? {})) fromConfig(cfg, `overrides.platforms.${p}`);
   return out;
 }
 

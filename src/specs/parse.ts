@@ -209,6 +209,16 @@ function describe(v: unknown): string {
 
 const TOP_KEYS = ['apiVersion', 'kind', 'spec'];
 
+/** Kinds fleetctl knows that osfleet does not apply, with what they are. */
+const OTHER_KINDS: Record<string, string> = {
+  config: 'the app configuration',
+  policy: 'a FleetDM policy',
+  team: 'a FleetDM team',
+  fleet: 'a FleetDM team',
+  user_roles: 'FleetDM user roles',
+  report: "newest FleetDM's name for a query: write kind: query",
+};
+
 function buildDoc(
   top: Record<string, unknown>,
   allLocs: Map<string, FieldLoc>,
@@ -229,6 +239,13 @@ function buildDoc(
     return undefined;
   }
   const kind = kindRaw.toLowerCase();
+  const other = OTHER_KINDS[kind];
+  if (other !== undefined) {
+    out.push(
+      diag(source, locOf('kind')!.value, 'error', 'unsupported-kind', `kind "${kindRaw}" is not supported by osfleet (${other}; it applies ${SPEC_KINDS.join(', ')})`),
+    );
+    return undefined;
+  }
   if (!(SPEC_KINDS as readonly string[]).includes(kind)) {
     const hint = suggest(kind, SPEC_KINDS);
     out.push(
