@@ -3,12 +3,30 @@
  * protocol as osquery speaks it, and the fleet options (slow, offline, generated hosts).
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedFleet } from '../../src/sandbox/hosts/index.js';
 import { CONFIDENTIAL_PRINTED_AT, CONFIDENTIAL_TITLE, STORY_HOSTNAMES, startFleet } from '../../src/sandbox/hosts/index.js';
 
 type Json = Record<string, any>;
+
+// A throwaway self-signed certificate for 127.0.0.1 (valid 2020–2120), only for this test.
+const TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgoCNxbTH80fiSR2jj
+vEjfUofJCC8DPXhK9xb4XZzTobWhRANCAARvlfSj5J1aM7LBSX5Ox+06BWv0AaAI
+ScpqYszWdfUGPWiPz1TvTBQ6NEc8fmS1PPXwl6p6SwntEGFCJksHffbU
+-----END PRIVATE KEY-----`;
+const TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBXTCCAQKgAwIBAgIBATAKBggqhkjOPQQDAjAUMRIwEAYDVQQDDAkxMjcuMC4w
+LjEwIBcNMjAwMTAxMDAwMDAwWhgPMjEyMDAxMDEwMDAwMDBaMBQxEjAQBgNVBAMM
+CTEyNy4wLjAuMTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABG+V9KPknVozssFJ
+fk7H7ToFa/QBoAhJympizNZ19QY9aI/PVO9MFDo0Rzx+ZLU89fCXqnpLCe0QYUIm
+Swd99tSjQzBBMA8GA1UdEwEB/wQFMAMBAf8wDwYDVR0RBAgwBocEfwAAATAdBgNV
+HQ4EFgQUgzRROjNHh9y5oPAYbIHmsS9nLwAwCgYIKoZIzj0EAwIDSQAwRgIhAPO6
+gnwoW+brRt+y3O9SlAeQ2QEEc3fBwnWhsoTtWj+cAiEAkxNQRkDrNJneMmDfaNy6
+r1T70lT0aY3NZKaLwOSjsLs=
+-----END CERTIFICATE-----`;
 
 interface Seen {
   path: string;
@@ -38,10 +56,17 @@ class FakeOsqueryServer {
   readReply: ((host: string) => string | undefined) | undefined;
   private counter = 0;
   url = '';
-  private server = http.createServer((req, res) => this.handle(req, res));
+  private server: http.Server;
+  tlsErrors = 0;
 
-  constructor(readonly prefix = '/api/osquery', readonly secret = 'sekrit') {
-    this.server.on('connection', (s) => {
+  constructor(readonly prefix = '/api/osquery', readonly secret = 'sekrit', tls = false) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    this.server = tls ? https.createServer({ key: TEST_KEY, cert: TEST_CERT }, handler) : http.createServer(handler);
+    this.server.on('tlsClientError', () => {
+      this.tlsErrors++;
+      this.notify();
+    });
+    this.server.on(tls ? 'secureConnection' : 'connection', (s: Socket) => {
       this.sockets.add(s);
       this.peakSockets = Math.max(this.peakSockets, this.sockets.size);
       s.on('close', () => {
@@ -53,7 +78,7 @@ class FakeOsqueryServer {
 
   async listen(): Promise<void> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.server instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
   close(): Promise<void> {
@@ -377,6 +402,19 @@ describe('simulated osquery hosts on the wire', () => {
     expect(jim.map((d) => d.counter).slice(0, 2)).toEqual([0, 1]);
     expect(items.some((d) => String(d.name).includes('never'))).toBe(false);
   }, 15_000);
+
+  it('speaks https when given the server CA, and refuses an untrusted certificate', async () => {
+    const f = await setup({ ca: TEST_CERT }, new FakeOsqueryServer('/api/osquery', 'sekrit', true));
+    expect(server.url).toMatch(/^https:/);
+    await f.ready;
+    expect(server.count('/enroll')).toBe(4);
+    await f.stop();
+    await server.close();
+    const srv = new FakeOsqueryServer('/api/osquery', 'sekrit', true);
+    await setup({}, srv);
+    await srv.waitFor(() => srv.tlsErrors >= 1);
+    expect(srv.seen).toHaveLength(0);
+  });
 
   it('600 hosts share at most 64 keep-alive connections and all answer a campaign', async () => {
     const f = await setup({ extraHosts: 600, story: false, checkInMs: 300 });
