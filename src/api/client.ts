@@ -16,6 +16,7 @@ import {
   parseRetryAfter,
 } from './errors.js';
 import type { Ctx } from '../context.js';
+import { parseDuration } from '../duration.js';
 import type { ResolvedContext } from '../config/store.js';
 
 export type Dialect = 'kolide' | 'fleet';
@@ -440,7 +441,7 @@ export async function createClientFromContext(ctx: Ctx): Promise<FleetClient> {
   return createClient(conn, ctx);
 }
 
-export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 'signal' | 'debug' | 'globals'>): Promise<FleetClient> {
+export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 'signal' | 'debug' | 'globals'> & { env?: Ctx['env'] }): Promise<FleetClient> {
   if (!conn.address) {
     throw new ConfigError(`no server address in context "${conn.name}"`, {
       hint: 'set it with: osfleet config set --address https://fleet.example.com:8080 (or FLEET_URL), or try `osfleet preview`',
@@ -460,7 +461,11 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
       ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
     );
   }
+  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds how long a silent server is waited for.
+  const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
+  const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
   return new FleetClient({
+    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     address: conn.address,
     urlPrefix: conn.urlPrefix,
     token: conn.token,
