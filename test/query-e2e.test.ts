@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { collect, runCli, startCli } from './helpers/cli.js';
+import { collect, repoRoot, runCli, startCli } from './helpers/cli.js';
 import { startCliFleet, type CliFleet } from './helpers/fleet.js';
 
 const CUPS = 'SELECT * FROM cups_jobs;';
@@ -68,6 +68,15 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("piped output is fleetctl's JSON lines, byte for byte (golden)", async () => {
+    const r = await runCli(['query', '--all', '--query', CUPS], { env: fleet.env });
+    // Hosts answer in any order; each line's bytes are what fleetctl's json.Encoder writes.
+    const got = r.stdout.split('\n').filter(Boolean).sort().join('\n') + '\n';
+    const golden = path.join(repoRoot, 'test/fixtures/query', `cups_jobs-all.${dialect}.ndjson`);
+    if (process.env['UPDATE_GOLDEN']) writeFileSync(golden, got);
+    expect(got).toBe(readFileSync(golden, 'utf8'));
   });
 
   it('unknown hosts and labels stop the command unless --ignore-unknown', async () => {
