@@ -164,7 +164,11 @@ export class Store {
   private readonly byOsqueryId = new Map<string, HostRec>();
   /** label id -> member host ids */
   private readonly members = new Map<number, Set<number>>();
+  // Small tables read on every enroll or config fetch: cached, dropped on each write.
   private labelCache: LabelRec[] | undefined;
+  private secretCache: SecretRec[] | undefined;
+  private packCache: PackRec[] | undefined;
+  private savedQueryCache: Map<string, QueryRec> | undefined;
   private readonly dirtySeen = new Set<number>();
   private readonly dirtyFull = new Set<number>();
   private readonly st: Record<string, Statement>;
@@ -261,11 +265,14 @@ export class Store {
 
   // --- enroll secrets ----------------------------------------------------------------------------
   secrets(): SecretRec[] {
+    if (this.secretCache) return this.secretCache;
     const rows = this.db.prepare('SELECT * FROM enroll_secrets ORDER BY ord, created_at').all() as Array<{ name: string; secret: string; active: number; created_at: number }>;
-    return rows.map((r) => ({ name: r.name, secret: r.secret, active: r.active === 1, createdAt: r.created_at }));
+    this.secretCache = rows.map((r) => ({ name: r.name, secret: r.secret, active: r.active === 1, createdAt: r.created_at }));
+    return this.secretCache;
   }
   /** Kolide semantics: upsert by name. */
   upsertSecretByName(s: SecretRec): void {
+    this.secretCache = undefined;
     const tx = this.db.transaction(() => {
       const existing = this.db.prepare('SELECT ord FROM enroll_secrets WHERE name = ?').get(s.name) as { ord: number } | undefined;
       const ord = existing?.ord ?? this.nextSecretOrd();
@@ -273,15 +280,18 @@ export class Store {
       this.db.prepare('INSERT INTO enroll_secrets (secret, name, active, created_at, ord) VALUES (?, ?, ?, ?, ?)').run(s.secret, s.name, s.active ? 1 : 0, s.createdAt, ord);
     });
     tx();
+    this.secretCache = undefined;
   }
   /** FleetDM semantics: the whole global set is replaced. */
   replaceSecrets(list: SecretRec[]): void {
+    this.secretCache = undefined;
     const tx = this.db.transaction(() => {
       this.db.prepare('DELETE FROM enroll_secrets').run();
       const ins = this.db.prepare('INSERT OR REPLACE INTO enroll_secrets (secret, name, active, created_at, ord) VALUES (?, ?, ?, ?, ?)');
       list.forEach((s, i) => ins.run(s.secret, s.name, s.active ? 1 : 0, s.createdAt, i));
     });
     tx();
+    this.secretCache = undefined;
   }
   private nextSecretOrd(): number {
     return (this.db.prepare('SELECT coalesce(max(ord), -1) + 1 AS n FROM enroll_secrets').get() as { n: number }).n;
@@ -292,14 +302,18 @@ export class Store {
     return (this.db.prepare('SELECT * FROM queries WHERE saved = 1 ORDER BY name COLLATE NOCASE').all() as QueryRow[]).map(toQuery);
   }
   savedQueryByName(name: string): QueryRec | undefined {
-    const r = this.db.prepare('SELECT * FROM queries WHERE saved = 1 AND name = ? COLLATE NOCASE').get(name) as QueryRow | undefined;
-    return r && toQuery(r);
+    if (!this.savedQueryCache) {
+      this.savedQueryCache = new Map();
+      for (const q of this.savedQueries()) this.savedQueryCache.set(q.name.toLowerCase(), q);
+    }
+    return this.savedQueryCache.get(name.toLowerCase());
   }
   queryById(id: number): QueryRec | undefined {
     const r = this.db.prepare('SELECT * FROM queries WHERE id = ?').get(id) as QueryRow | undefined;
     return r && toQuery(r);
   }
   upsertQuery(q: { name: string; description: string; query: string; extra: Record<string, unknown>; authorId: number | null }, now: number): void {
+    this.savedQueryCache = undefined;
     const existing = this.savedQueryByName(q.name);
     if (existing) {
       this.db.prepare('UPDATE queries SET name = ?, description = ?, query = ?, extra = ?, updated_at = ? WHERE id = ?')
@@ -308,6 +322,7 @@ export class Store {
       this.db.prepare('INSERT INTO queries (name, description, query, saved, author_id, extra, created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?, ?, ?)')
         .run(q.name, q.description, q.query, q.authorId, JSON.stringify(q.extra), now, now);
     }
+    this.savedQueryCache = undefined;
   }
   /** A hidden query for an ad-hoc live query (Fleet stores them with saved = 0). */
   createHiddenQuery(name: string, sql: string, authorId: number, now: number): QueryRec {
@@ -316,23 +331,29 @@ export class Store {
     return this.queryById(Number(info.lastInsertRowid))!;
   }
   deleteQuery(id: number): void {
+    this.savedQueryCache = undefined;
     this.db.prepare('DELETE FROM queries WHERE id = ?').run(id);
   }
 
   // --- packs -------------------------------------------------------------------------------------
   packs(): PackRec[] {
+    if (this.packCache) return this.packCache;
     const rows = this.db.prepare('SELECT * FROM packs ORDER BY name COLLATE NOCASE').all() as Array<{ id: number; name: string; spec: string; created_at: number; updated_at: number }>;
-    return rows.map((r) => ({ id: r.id, name: r.name, spec: JSON.parse(r.spec) as Record<string, unknown>, createdAt: r.created_at, updatedAt: r.updated_at }));
+    this.packCache = rows.map((r) => ({ id: r.id, name: r.name, spec: JSON.parse(r.spec) as Record<string, unknown>, createdAt: r.created_at, updatedAt: r.updated_at }));
+    return this.packCache;
   }
   packByName(name: string): PackRec | undefined {
     return this.packs().find((p) => p.name.toLowerCase() === name.toLowerCase());
   }
   upsertPack(name: string, spec: Record<string, unknown>, now: number): void {
+    this.packCache = undefined;
     const existing = this.packByName(name);
     if (existing) this.db.prepare('UPDATE packs SET name = ?, spec = ?, updated_at = ? WHERE id = ?').run(name, JSON.stringify(spec), now, existing.id);
     else this.db.prepare('INSERT INTO packs (name, spec, created_at, updated_at) VALUES (?, ?, ?, ?)').run(name, JSON.stringify(spec), now, now);
+    this.packCache = undefined;
   }
   deletePack(id: number): void {
+    this.packCache = undefined;
     this.db.prepare('DELETE FROM packs WHERE id = ?').run(id);
   }
 
