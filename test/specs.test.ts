@@ -321,15 +321,43 @@ describe('plan', () => {
     expect(p.send).toEqual({ queries: [], labels: [], packs: [] });
   });
 
-  it('never prints a secret', () => {
+  it.each([
+    ['kolide', '~ enroll_secret: secrets.default, secrets.ci (added)\n'],
+    ['fleet', '~ enroll_secret: secrets (2 added, 2 removed)\n'],
+  ] as const)('never prints a secret (%s)', (dialect, line) => {
     const p = plan(
       { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'NEW-SECRET' }, { name: 'ci', secret: 'CI-SECRET' }] } },
-      { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'OLD-SECRET' }] } },
-      { prune: false, builtinLabels },
+      { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'OLD-SECRET' }, { name: 'kept', secret: 'KEPT-SECRET' }] } },
+      { prune: false, builtinLabels, dialect },
     );
     const text = renderPlan(p, 'text') + renderPlan(p, 'json');
     expect(text).not.toMatch(/SECRET/);
-    expect(renderPlan(p, 'text')).toBe('~ enroll_secret: secrets.ci (added), secrets.default\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
+    expect(renderPlan(p, 'text')).toBe(line + 'Plan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
+  });
+
+  it('ignores FleetDM-only fields against a Kolide server, and a secret kept on it', () => {
+    const desired: SpecSet = {
+      ...empty(),
+      queries: [{ name: 'q', query: 'SELECT 1', interval: 60, platform: 'darwin', logging: 'differential' }],
+      packs: [{ name: 'p', queries: [{ query: 'q', name: 'q', interval: 60, denylist: false }] }],
+      enroll_secret: { secrets: [{ name: 'default', secret: 's' }] },
+    };
+    const kolide: SpecSet = {
+      ...empty(),
+      queries: [{ name: 'q', query: 'SELECT 1' }],
+      packs: [{ name: 'p', queries: [{ query: 'q', name: 'q', interval: 60 }] }],
+      enroll_secret: { secrets: [{ name: 'default', secret: 's', active: true }, { name: 'old', secret: 'o', active: false }] },
+    };
+    expect(plan(desired, kolide, { prune: false, builtinLabels, dialect: 'kolide' }).changes).toBe(false);
+    expect(renderPlan(plan(desired, kolide, { prune: false, builtinLabels }), 'text')).toBe(
+      [
+        '~ query "q": interval, logging, platform',
+        '~ pack "p": queries.q.denylist',
+        '~ enroll_secret: secrets (0 added, 1 removed)',
+        'Plan: 0 to create, 3 to update, 0 to delete, 0 unchanged.',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('renders JSON for machines, deterministically', () => {

@@ -7,4 +7,4 @@ export { loadInputs, nodeLoadIO, decodeUtf8, STDIN_SOURCE, type LoadIO, type Loa
 export { convertPack, preprocessPack, findJsonError, mapOsqueryPlatform, renderDoc, type ConvertResult } from './convert.js';
 export { lint, lintSources, osqueryPlatforms, hasFilePaths, sqlPos, MIN_INTERVAL, type LintEnv, type LintReport } from './lint.js';
 export { createSqlChecker, OSQUERY_FUNCTIONS, type SchemaPort, type SqlChecker, type SqlCheckResult, type SqlIssue } from './sql-check.js';
-export { plan, renderPlan, canonical, changedPaths, normaliseQuery, normaliseLabel, normalisePack, normaliseOptions, PLAN_ORDER, type Plan, type KindPlan, type PlanKind, type PlanOptions } from './plan.js';
+export { plan, renderPlan, canonical, changedPaths, secretChanges, normaliseQuery, normaliseLabel, normalisePack, normaliseOptions, PLAN_ORDER, type Plan, type KindPlan, type PlanKind, type PlanOptions } from './plan.js';

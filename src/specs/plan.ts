@@ -34,7 +34,16 @@ export interface PlanOptions {
   prune: boolean;
   /** Names of built-in labels (never deleted, never changed). */
   builtinLabels: Set<string>;
+  /**
+   * The server's generation (default `fleet`). Kolide keeps no FleetDM-only fields (a query's
+   * interval, platform, logging...; a scheduled query's denylist), so they cannot differ there;
+   * and it upserts enroll secrets by name, where FleetDM replaces the whole set.
+   */
+  dialect?: 'kolide' | 'fleet';
 }
+
+/** Fields only FleetDM stores; Kolide drops them, so comparing them would plan a change forever. */
+const FLEET_ONLY_QUERY = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
 
 // --- normalisation -----------------------------------------------------------------------------
 
@@ -105,12 +114,25 @@ export function normaliseOptions(o: OptionsSpec): Record<string, unknown> {
   return { config: o.config ?? {}, overrides: { platforms: o.overrides?.platforms ?? {} } };
 }
 
-function normaliseSecrets(e: EnrollSecretSpec): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  e.secrets.forEach((x, i) => {
-    out[x.name ?? `#${i + 1}`] = { secret: x.secret, active: x.active ?? true };
-  });
-  return out;
+/** What changes in enroll secrets, never naming a secret value. */
+export function secretChanges(desired: EnrollSecretSpec, current: EnrollSecretSpec, dialect: 'kolide' | 'fleet'): string[] {
+  if (dialect === 'kolide') {
+    // Upserted by name; secrets missing from the files stay on the server (fleet-api.md §3.2).
+    const byName = new Map(current.secrets.map((x) => [x.name ?? '', x]));
+    const out: string[] = [];
+    for (const d of desired.secrets) {
+      const c = byName.get(d.name ?? '');
+      if (!c) out.push(`secrets.${d.name ?? '(unnamed)'} (added)`);
+      else if (c.secret !== d.secret || (c.active ?? true) !== (d.active ?? true)) out.push(`secrets.${d.name ?? '(unnamed)'}`);
+    }
+    return out;
+  }
+  // FleetDM replaces the whole set.
+  const before = new Set(current.secrets.map((x) => x.secret));
+  const after = new Set(desired.secrets.map((x) => x.secret));
+  const added = [...after].filter((x) => !before.has(x)).length;
+  const removed = [...before].filter((x) => !after.has(x)).length;
+  return added + removed === 0 ? [] : [`secrets (${added} added, ${removed} removed)`];
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -189,12 +211,22 @@ function planNamed<T extends Named>(
 
 export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
-  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune });
+  const kolide = opts.dialect === 'kolide';
+  const withoutKeys = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  const queryNorm = kolide ? (x: QuerySpec) => withoutKeys(normaliseQuery(x), FLEET_ONLY_QUERY) : normaliseQuery;
+  const packNorm = kolide
+    ? (x: PackSpec) => {
+        const n = normalisePack(x);
+        const qs = n['queries'] as Record<string, Record<string, unknown>>;
+        return { ...n, queries: Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, withoutKeys(v, ['denylist'])])) };
+      }
+    : normalisePack;
+  const q = planNamed('query', desired.queries, current.queries, queryNorm, { prune: opts.prune });
   const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
     prune: opts.prune,
     keep: (n) => builtin.has(n.toLowerCase()),
   });
-  const p = planNamed('pack', desired.packs, current.packs, normalisePack, { prune: opts.prune, depth: 3 });
+  const p = planNamed('pack', desired.packs, current.packs, packNorm, { prune: opts.prune, depth: 3 });
 
   const kinds: KindPlan[] = [q.plan, l.plan, p.plan];
   const send: SpecSet = { queries: q.send, labels: l.send, packs: p.send };
@@ -212,12 +244,9 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
   }
   if (desired.enroll_secret) {
     const kp: KindPlan = { kind: 'enroll_secret', created: [], updated: [], unchanged: 0, deleted: [] };
-    const before = current.enroll_secret ? normaliseSecrets(current.enroll_secret) : undefined;
-    const after = normaliseSecrets(desired.enroll_secret);
-    if (!before || Object.keys(before).length === 0) kp.created.push('enroll_secret');
+    if (!current.enroll_secret || current.enroll_secret.secrets.length === 0) kp.created.push('enroll_secret');
     else {
-      // Never print a secret: only which named entries changed.
-      const fields = changedPaths(before, after, 1).map((f) => `secrets.${f}`);
+      const fields = secretChanges(desired.enroll_secret, current.enroll_secret, opts.dialect ?? 'fleet');
       if (fields.length === 0) kp.unchanged++;
       else kp.updated.push({ name: 'enroll_secret', fields });
     }
