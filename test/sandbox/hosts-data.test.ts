@@ -176,6 +176,12 @@ describe('errors and read-only data', () => {
     expect([answerAs(JIM, 'SELECT COUNT(*) AS n FROM users'), answerAs(JIM, CUPS), answerAs(JIM, COPIES)]).toEqual(before);
   });
 
+  it('a runaway query is cut off by the simulated watchdog instead of hanging the sandbox', () => {
+    const a = answerAs(JIM, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c');
+    expect(a).toEqual({ status: 1, rows: [], message: 'query stopped by the simulated watchdog after 100000 rows' });
+    expect(answerAs(JIM, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5) SELECT x FROM c').rows).toHaveLength(5);
+  });
+
   it('NULL becomes "" and numbers become their decimal text', () => {
     expect(answerAs(JIM, 'SELECT NULL AS a, 1.5 AS b, 4294967294 AS c, 9007199254740993 AS d, -2 AS e').rows).toEqual([
       { a: '', b: '1.5', c: '4294967294', d: '9007199254740993', e: '-2' },

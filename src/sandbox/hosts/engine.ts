@@ -29,6 +29,11 @@ export interface IdentityRows {
 export const IDENTITY_TABLES = ['system_info', 'osquery_info', 'uptime'] as const;
 
 const READONLY_MESSAGE = 'attempt to write a readonly database';
+/**
+ * osquery's watchdog kills a worker that runs away; here a runaway result (say, an unbounded
+ * recursive CTE) is cut off at this many rows so one query cannot take the sandbox down.
+ */
+export const MAX_ROWS = 100_000;
 const STATEMENT_CACHE = 64;
 
 function quoteIdent(name: string): string {
@@ -154,12 +159,15 @@ export class HostDb {
       stmt.raw(true);
       stmt.safeIntegers(true);
       const names = stmt.columns().map((c) => c.name);
-      const raw = stmt.all() as unknown[][];
-      const rows: AnswerRow[] = raw.map((values) => {
+      const rows: AnswerRow[] = [];
+      for (const values of stmt.iterate() as IterableIterator<unknown[]>) {
+        if (rows.length >= MAX_ROWS) {
+          return { status: 1, rows: [], message: `query stopped by the simulated watchdog after ${MAX_ROWS} rows`, hostDependent: this.touched };
+        }
         const row: AnswerRow = {};
         for (let i = 0; i < names.length; i++) row[names[i] as string] = stringifyValue(values[i]);
-        return row;
-      });
+        rows.push(row);
+      }
       return { status: 0, rows, message: '', hostDependent: this.touched };
     } catch (err) {
       return { status: 1, rows: [], message: errorMessage(err), hostDependent: this.touched };
