@@ -169,6 +169,12 @@ describe('describeOutput', () => {
     ['SELECT time FROM shell_history UNION SELECT time FROM last', [['time', 'shell_history', 'time']]],
     ['SELECT 1', [['1']]],
     ['SELECT  1 +  2 ', [['1 +  2']]],
+    // SQLite reads these keywords as names where a name is expected.
+    ['SELECT start, end, offset FROM process_memory_map', [['start', 'process_memory_map', 'start'], ['end', 'process_memory_map', 'end'], ['offset', 'process_memory_map', 'offset']]],
+    ['SELECT m.end, m.offset AS o FROM process_memory_map m LIMIT 2 OFFSET 1', [['end', 'process_memory_map', 'end'], ['o', 'process_memory_map', 'offset']]],
+    ['SELECT match, target filter FROM iptables', [['match', 'iptables', 'match'], ['filter', 'iptables', 'target']]],
+    ['SELECT CASE WHEN pid > 1 THEN 1 END FROM processes', [['CASE WHEN pid > 1 THEN 1 END']]],
+    ['SELECT CASE WHEN pid > 1 THEN 1 END end FROM processes', [['end']]],
     ['SELECT DISTINCT pid, path FROM process_open_files', [['pid', 'process_open_files', 'pid'], ['path', 'process_open_files', 'path']]],
   ])('%s', (sql, expected) => {
     const out = describeOutput(sql).columns;
@@ -231,6 +237,8 @@ describe('describeOutput agrees with SQLite', () => {
     'SELECT s.t FROM (SELECT time AS t FROM last) s',
     'SELECT Username, UID FROM users',
     'SELECT uid, username FROM users JOIN user_groups USING (uid)',
+    'SELECT start, end, offset, m.path FROM process_memory_map m',
+    'SELECT match, target filter, CASE WHEN packets > 0 THEN 1 END end FROM iptables',
   ];
   const all = [...packQueries().map((q) => q.sql), ...extra];
 

@@ -422,8 +422,14 @@ class Parser {
    */
   private expr(): void {
     let caseDepth = 0;
+    const start = this.i;
     while (!this.eof()) {
       const t = this.peek()!;
+      // A soft keyword where an operand is expected is a column name (`SELECT offset, t.end`).
+      if (t.kind === 'id' && SOFT.has(t.v) && (this.i === start || this.isOp(this.toks[this.i - 1], '.'))) {
+        this.i++;
+        continue;
+      }
       if (t.kind === 'op') {
         if (t.v === ',' || t.v === ')' || t.v === ';') return;
         if (t.v === '(') {
@@ -485,10 +491,12 @@ class Parser {
     if (toks.length >= 3 && prev && prev.kind === 'id' && prev.v === 'AS' && last && last.kind !== 'op') {
       alias = last.text;
       toks = toks.slice(0, -2);
-    } else if (toks.length >= 2 && last && prev && (last.kind === 'qid' || (last.kind === 'id' && !CLAUSE.has(last.v) && !NON_ALIAS_TAIL.has(last.v)))) {
+    } else if (toks.length >= 2 && last && prev && (last.kind === 'qid' || (last.kind === 'id' && (!CLAUSE.has(last.v) || softAlias(toks)) && !NON_ALIAS_TAIL.has(last.v)))) {
       // `expr alias`: the alias follows an operand, never an operator or a dot.
       const prevEndsOperand =
-        prev.kind === 'id' ? !CLAUSE.has(prev.v) || prev.v === 'END' || prev.v === 'NULL' : prev.kind !== 'op' || prev.v === ')';
+        prev.kind === 'id'
+          ? !CLAUSE.has(prev.v) || prev.v === 'END' || prev.v === 'NULL' || (toks.length === 2 && SOFT.has(prev.v))
+          : prev.kind !== 'op' || prev.v === ')';
       if (prevEndsOperand) {
         alias = last.text;
         toks = toks.slice(0, -1);
@@ -503,7 +511,7 @@ class Parser {
     const lastTok = toks[toks.length - 1];
         const col: ResultCol = { star: false, text };
     if (alias !== undefined) col.alias = alias;
-    const isName = (t: Tok | undefined) => t !== undefined && (t.kind === 'qid' || (t.kind === 'id' && !CLAUSE.has(t.v)));
+    const isName = (t: Tok | undefined) => t !== undefined && (t.kind === 'qid' || (t.kind === 'id' && (!CLAUSE.has(t.v) || SOFT.has(t.v))));
     if (toks.length === 1 && this.isOp(first, '*')) col.star = true;
     else if (toks.length === 1 && isName(first)) col.column = first!.text;
     else if (toks.length >= 3 && toks.length % 2 === 1 && toks.every((t, k) => (k % 2 === 1 ? this.isOp(t, '.') : k === toks.length - 1 ? isName(t) || this.isOp(t, '*') : isName(t)))) {
@@ -514,6 +522,21 @@ class Parser {
     }
     return col;
   }
+}
+
+/**
+ * SQLite keywords that also name osquery columns (process_memory_map.end/offset, iptables.match,
+ * wmi_filter_consumer_binding.filter): SQLite's parser falls back to reading them as identifiers.
+ */
+const SOFT = new Set(['END', 'OFFSET', 'MATCH', 'FILTER']);
+
+/** The last token is a soft keyword used as an alias (`x filter`, `x end` with no CASE open). */
+function softAlias(toks: Tok[]): boolean {
+  const last = toks[toks.length - 1];
+  if (!last || last.kind !== 'id' || !SOFT.has(last.v)) return false;
+  if (last.v !== 'END') return true;
+  const count = (w: string) => toks.filter((t) => t.kind === 'id' && t.v === w).length;
+  return count('END') > count('CASE');
 }
 
 /** True when the '(' at toks[0] closes at the last token (so the parentheses wrap everything). */
