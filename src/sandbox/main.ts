@@ -2,12 +2,14 @@
  * Runnable sandbox for `osfleet preview --detach`:
  *   node dist/sandbox/main.js --dialect fleet --port 0 --hosts N --offline N --slow N --seed N
  *     --check-in MS --data DIR --status-file FILE [--tls-key FILE --tls-cert FILE [--tls-ca FILE]]
+ *     [--faults '<FaultPlan JSON>' | --faults @plan.json] [--status-tick MS] [--no-story]
  * Writes {pid, url, port, dialect, enrollSecret} to the status file (atomically) once listening and
  * the fleet is ready; stops cleanly on SIGTERM/SIGINT and removes the status file.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { startSandbox } from './index.js';
-import type { SandboxOptions } from './index.js';
+import type { FaultPlan, SandboxOptions } from './index.js';
+import { validatePlan } from './server/faults.js';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
@@ -60,6 +62,14 @@ async function main(): Promise<void> {
     if (!key || !cert) throw new Error('--tls-key and --tls-cert go together');
     const ca = args.get('tls-ca');
     opts.tls = { key: readFileSync(key), cert: readFileSync(cert), ...(ca ? { ca: readFileSync(ca) } : {}) };
+  }
+  const faults = args.get('faults');
+  if (faults !== undefined) {
+    const text = faults.startsWith('@') ? readFileSync(faults.slice(1), 'utf8') : faults;
+    const plan: unknown = JSON.parse(text);
+    const problem = validatePlan(plan);
+    if (problem) throw new Error(`--faults: ${problem}`);
+    opts.faults = plan as FaultPlan;
   }
   const statusFile = args.get('status-file');
 

@@ -139,12 +139,12 @@ describe('offline hosts and REST live queries (fleet)', () => {
 });
 
 describe('dist/sandbox/main.js', () => {
-  it('writes its status file once listening and stops cleanly on SIGTERM', async () => {
+  it('writes its status file once listening, applies --faults, and stops cleanly on SIGTERM', async () => {
     const main = path.join(repo, 'dist/sandbox/main.js');
     expect(existsSync(main), 'run `npm run build` first').toBe(true);
     const dir = mkdtempSync(path.join(tmpdir(), 'osfleet-main-'));
     const statusFile = path.join(dir, 'preview.json');
-    const child = spawn(process.execPath, [main, '--dialect', 'fleet', '--port', '0', '--hosts', '0', '--seed', '5', '--data', dir, '--status-file', statusFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [main, '--dialect', 'fleet', '--port', '0', '--hosts', '0', '--seed', '5', '--data', dir, '--status-file', statusFile, '--faults', '{"rules":[{"match":{"path":"/version"},"fault":"503","count":1,"retryAfter":2}]}'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const deadline = Date.now() + 30_000;
@@ -155,6 +155,8 @@ describe('dist/sandbox/main.js', () => {
       const st = JSON.parse(readFileSync(statusFile, 'utf8')) as { pid: number; url: string; port: number; dialect: string; enrollSecret: string };
       expect(st).toMatchObject({ pid: child.pid, dialect: 'fleet', enrollSecret: sandboxEnrollSecret(5) });
       expect(st.url).toBe(`http://127.0.0.1:${st.port}`);
+      const faulted = await raw(`${st.url}/version`);
+      expect([faulted.status, faulted.headers['retry-after']]).toEqual([503, '2']);
       expect((await raw(`${st.url}/version`)).json.version).toMatch(/^4\./);
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
