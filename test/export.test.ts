@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { testIO, type TestIO } from '../src/io.js';
 import { run, type ExportOptions } from '../src/commands/export.js';
 import { CliError } from '../src/errors.js';
 import { repoRoot, runCli, startCli } from './helpers/cli.js';
+import { startCliFleet, type CliFleet } from './helpers/fleet.js';
 
 const FIX = path.join(repoRoot, 'test/fixtures/results');
 const EVENTS = path.join(FIX, 'file_events.ndjson');
@@ -144,7 +145,7 @@ describe('osfleet export (run)', () => {
     [{ table: 'file_events', timeColumns: 'nope' }, 1, '--time-columns: nope not in the result'],
     [{ files: ['/nonexistent/x.ndjson'] }, 1, 'cannot read /nonexistent/x.ndjson: no such file'],
     [{ output: '/nonexistent-dir/out.csv' }, 1, 'cannot write /nonexistent-dir/out.csv: no such folder'],
-    [{ usernamesFromServer: true }, 1, '--usernames-from-server is not available yet'],
+    [{ usernamesFromServer: true, users: USERS }, 64, '--users and --usernames-from-server cannot be used together'],
     [{ raw: true, enrich: true }, 64, '--raw and --enrich cannot be used together'],
   ])('bad input %j -> exit %d', async (opts, code, message) => {
     const err = await exportError(opts as Partial<ExportOptions>);
@@ -215,5 +216,35 @@ describe('osfleet export (built CLI)', () => {
     expect(await closed).toBe(130);
     expect(JSON.parse(stdout)).toEqual({ results: [{ host: 'a', rows: [{ x: '1' }] }], hosts: [{ host: 'a', status: 'answered', rows: 1 }] });
     expect(stderr).toContain('interrupted');
+  });
+});
+
+describe('osfleet export --usernames-from-server (sandbox)', () => {
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    fleet = await startCliFleet({ dialect: 'fleet', offline: 0 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it('runs one users campaign on the hosts of the input and joins per host', async () => {
+    const input = [
+      { host: 'jim-macbook-1014', rows: [{ path: '/a', uid: '0' }, { path: '/b', uid: '501' }] },
+      { host: 'pam-macbook-1015', rows: [{ path: '/c', uid: '501' }] },
+      { host: 'ghost', rows: [{ path: '/d', uid: '0' }] },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const r = await runCli(['export', '--usernames-from-server', '--table', 'file', '--format', 'csv'], { env: fleet.env, stdin: `${input}\n` });
+    expect(r.stderr).toBe('Warning: no usernames for ghost: the server does not know this host\n');
+    expect(r.code).toBe(0);
+    // uid 501 is a different person on each Mac.
+    expect(r.stdout.split('\r\n')).toEqual([
+      'host,path,uid,username',
+      'jim-macbook-1014,/a,0,root',
+      'jim-macbook-1014,/b,501,itadmin',
+      'pam-macbook-1015,/c,501,pam',
+      'ghost,/d,0,',
+      '',
+    ]);
   });
 });

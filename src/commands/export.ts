@@ -2,11 +2,15 @@
  * `osfleet export`: NDJSON query results (osfleet's or fleetctl's `query` output) from files or
  * stdin, written as table, CSV, JSON, NDJSON or YAML with the same enrichment as `query`: dates
  * found by the schema of the tables named by --sql, --table or --from-manifest (else by a cautious
- * name rule), usernames per host from --users.
+ * name rule), usernames per host from --users or from one users campaign on the input's hosts
+ * (--usernames-from-server). Broken lines are named and skipped (exit 3) unless --strict.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { pipeline as streamPipeline } from 'node:stream/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { Ctx } from '../context.js';
 import {
@@ -76,12 +80,6 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
   const badLines: BadLine[] = [];
   const onBadLine = (b: BadLine) => badLines.push(b);
 
-  if (opts.usernamesFromServer && options.usernames) {
-    throw new CliError('--usernames-from-server is not available yet: it needs the live-query client (src/api/campaigns.ts)', {
-      hint: 'run `osfleet query --query "SELECT uid, username FROM users" --hosts ... --format ndjson > users.ndjson` and pass --users users.ndjson',
-    });
-  }
-
   let directory: UserDirectory | undefined;
   if (opts.users) {
     if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : `not enriching ${options.format}; add --enrich`})`);
@@ -99,8 +97,93 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     }
   }
 
+  let inputFiles = files.length > 0 ? files : ['-'];
+  let stdinCopy: string | undefined;
+  if (opts.usernamesFromServer && !options.usernames) warn('--usernames-from-server ignored: usernames are off');
+  if (opts.usernamesFromServer && options.usernames) {
+    // The users campaign needs the hosts before the rows are joined: read the input once for its
+    // hosts (stdin is kept in a private temporary file to be read again).
+    if (inputFiles.includes('-')) {
+      stdinCopy = await mkdtemp(join(tmpdir(), 'osfleet-export-'));
+      const copy = join(stdinCopy, 'stdin.ndjson');
+      await streamPipeline(ctx.io.stdin, createWriteStream(copy, { mode: 0o600 }), { signal: ctx.signal });
+      inputFiles = inputFiles.map((f) => (f === '-' ? copy : f));
+    }
+  }
+  try {
+    return await exportFiles(opts, ctx, options, inputFiles, files, sql, tables, directory, warn, badLines, onBadLine, stdinCopy);
+  } finally {
+    if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
+  }
+}
+
+const USERS_SQL = 'SELECT uid, username FROM users';
+/** How long the users campaign of --usernames-from-server may take. */
+const USERS_TIMEOUT_MS = 60_000;
+
+/** Runs `SELECT uid, username FROM users` on the hosts in the input and fills a directory. */
+async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: string) => void): Promise<UserDirectory> {
+  if (hosts.length === 0) return new UserDirectory();
+  const directory = new UserDirectory();
+  const [{ LiveQuery }, { resolveTargets }] = await Promise.all([import('../api/campaigns.js'), import('../api/targets.js')]);
+  const client = await ctx.api();
+  await client.detect();
+  const resolved = await resolveTargets(client, { hosts, labels: [], all: false });
+  // Named once, in the pipeline's warnings, with this reason.
+  for (const h of resolved.unknownHosts) directory.fail(h, 'the server does not know this host');
+  if (resolved.targets.length === 0) return directory;
+  const spinner = await ctx.io.spinner(`asking ${resolved.targets.length} host(s) for their users…`);
+  spinner.start();
+  const live = new LiveQuery(client, {
+    query: { sql: USERS_SQL },
+    selection: resolved.selection,
+    targets: resolved.targets,
+    waitAll: false,
+    timeoutMs: USERS_TIMEOUT_MS,
+    transport: 'auto',
+    signal: ctx.signal,
+    debug: ctx.globals.debug ? (l) => ctx.debug(`[users] ${l}`) : undefined,
+  });
+  try {
+    for await (const a of live) directory.add(a);
+  } finally {
+    spinner.stop();
+  }
+  if (live.problem) warn(`the users query did not complete: ${live.problem.message}`);
+  for (const t of resolved.targets) {
+    if (!directory.has(t.hostname)) directory.fail(t.hostname, t.online ? 'no answer to the users query' : 'offline');
+  }
+  return directory;
+}
+
+/** The distinct hosts of NDJSON inputs (broken lines are reported by the real pass). */
+async function hostsOf(paths: string[], ctx: Ctx): Promise<string[]> {
+  const hosts = new Set<string>();
+  for (const p of paths) {
+    for await (const r of readHostResults(await openInput(p, ctx), { source: p, signal: ctx.signal })) hosts.add(r.host);
+  }
+  return [...hosts].sort();
+}
+
+async function exportFiles(
+  opts: ExportOptions,
+  ctx: Ctx,
+  options: ReturnType<typeof resolveResultOptions>,
+  inputFiles: string[],
+  files: string[],
+  sql: string | undefined,
+  tables: string[],
+  given: UserDirectory | undefined,
+  warn: (line: string) => void,
+  badLines: BadLine[],
+  onBadLine: (b: BadLine) => void,
+  stdinCopyDir: string | undefined,
+): Promise<number> {
+  const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
+  let directory = given;
+  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx), warn);
   const inputs: Array<[string, Readable]> = [];
-  for (const f of files.length > 0 ? files : ['-']) inputs.push([f, await openInput(f, ctx)]);
+  for (const f of inputFiles) inputs.push([f, await openInput(f, ctx)]);
 
   const toFile = options.output !== undefined && options.output !== '-';
   let file: AtomicFile | undefined;
@@ -117,7 +200,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
       tty: !file && ctx.io.stdoutIsTTY,
       width: ctx.io.columns,
       users: directory,
-      missingUsersReason: `not in ${opts.users ?? 'the users file'}`,
+      missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
     });
   } catch (err) {
     await file?.abort();
@@ -131,7 +214,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
       if (ctx.signal.aborted) break;
       addAbortSignal(ctx.signal, stream);
       try {
-        for await (const r of readHostResults(stream, { source: sourceName(path), strict: opts.strict, onBadLine, signal: ctx.signal })) {
+        for await (const r of readHostResults(stream, { source: display(path), strict: opts.strict, onBadLine, signal: ctx.signal })) {
           await pipeline.write(r);
           const s = statusOf(r);
           const prev = statuses.get(r.host);
@@ -148,7 +231,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
       }
     }
     interrupted = ctx.signal.aborted;
-    if (directory) {
+    if (directory && opts.users) {
       const inputHosts = [...statuses.keys()];
       const known = directory.hosts();
       if (known.length > 0 && inputHosts.length > 0 && !inputHosts.some((h) => known.includes(h) || directory!.failure(h) !== undefined)) {
@@ -168,7 +251,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
 
   for (const b of badLines.slice(0, BAD_LINES_SHOWN)) warn(`${b.source}:${b.line}: skipped: ${b.message}`);
   if (badLines.length > BAD_LINES_SHOWN) warn(`${badLines.length - BAD_LINES_SHOWN} more broken lines skipped`);
-  if (directory) {
+  if (directory && opts.users) {
     const extra = directory.hosts().filter((h) => !statuses.has(h));
     if (extra.length > 0) warn(`${opts.users} has hosts that are not in the input: ${list(extra)}`);
   }
@@ -204,6 +287,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
       },
       warnings: manifestWarnings,
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),
+      ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
     });
   }
   if (file) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${statuses.size} host${statuses.size === 1 ? '' : 's'} to ${options.output}\n`);
