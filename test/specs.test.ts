@@ -122,6 +122,16 @@ describe('validate', () => {
     ]);
   });
 
+  it('warns about a document defined twice identically, and sends it once', () => {
+    const q = 'kind: query\nspec: {name: alf, query: SELECT * FROM alf;}\n';
+    const d = docs(`${q}---\n${q}---\nkind: query\nspec: {name: ALF, query: SELECT 1;}\n`);
+    expect(validate(d).map(formatDiagnostic)).toEqual([
+      'v.yml:5:14: warning: query "alf" is defined twice, identically (first at v.yml:2:14); the copy is ignored',
+      'v.yml:8:14: error: duplicate query "ALF" (first defined at v.yml:2:14)',
+    ]);
+    expect(toSpecSet(d).queries).toEqual([{ name: 'alf', query: 'SELECT * FROM alf;' }]);
+  });
+
   it('knows the built-in labels of both generations', () => {
     for (const name of ['All Hosts', 'macOS', 'MS Windows', 'Ubuntu Linux', 'CentOS Linux', 'All Linux', 'Red Hat Linux']) {
       expect(BUILTIN_LABELS).toContain(name);

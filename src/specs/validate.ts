@@ -73,7 +73,12 @@ export function validate(docs: readonly SpecDoc[], opts: ValidateOptions = {}): 
     const first = firstByKey.get(key);
     if (first) {
       const p = fieldPos(first, 'name');
-      out.push(diag(d.file.source, fieldPos(d, 'name'), 'error', 'duplicate-name', `duplicate ${d.kind} "${name}" (first defined at ${where(first, p)})`));
+      if (JSON.stringify(first.spec) === JSON.stringify(d.spec)) {
+        // Converted osquery packs share queries (alf, crontab...): the same document twice is harmless.
+        out.push(diag(d.file.source, fieldPos(d, 'name'), 'warning', 'duplicate-identical', `${d.kind} "${name}" is defined twice, identically (first at ${where(first, p)}); the copy is ignored`));
+      } else {
+        out.push(diag(d.file.source, fieldPos(d, 'name'), 'error', 'duplicate-name', `duplicate ${d.kind} "${name}" (first defined at ${where(first, p)})`));
+      }
     } else firstByKey.set(key, d);
     if (d.kind === 'label' && isBuiltinLabel(name)) {
       out.push(diag(d.file.source, fieldPos(d, 'name'), 'error', 'builtin-label', `label "${name}" is a built-in label and cannot be changed`));
@@ -125,7 +130,15 @@ export function validate(docs: readonly SpecDoc[], opts: ValidateOptions = {}): 
 /** Typed specs of valid documents grouped by kind, in input order: the desired side of a plan. */
 export function toSpecSet(docs: readonly SpecDoc[]): SpecSet {
   const set: SpecSet = { queries: [], packs: [], labels: [] };
+  const seen = new Set<string>();
   for (const d of docs) {
+    const name = nameOf(d);
+    if (name !== undefined) {
+      // validate() has refused differing duplicates; identical ones are sent once.
+      const key = `${d.kind}\0${name.toLowerCase()}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     switch (d.kind) {
       case 'query':
         set.queries.push(d.spec);
