@@ -161,10 +161,10 @@ export class Core {
     try {
       key = this.sessionKeyOf(token);
     } catch (e) {
-      throw errs.authFailed(this.d, (e as Error).message);
+      throw errs.badToken(this.d, (e as Error).message);
     }
     const user = this.store.sessionUser(key);
-    if (!user) throw errs.authFailed(this.d, 'Session was not found in the datastore');
+    if (!user) throw errs.badToken(this.d, 'Session was not found in the datastore');
     return { user, sessionKey: key };
   }
 

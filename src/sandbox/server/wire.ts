@@ -29,12 +29,17 @@ export const errs = {
   exists: (reason: string) => new HttpError(409, 'Resource Already Exists', base(reason)),
   permission: (d: Dialect, reason = 'forbidden') =>
     new HttpError(403, 'Permission Denied', d === 'kolide' ? base(reason) : undefined),
+  /** Login refused (FleetDM's AuthFailedError). */
   authFailed: (d: Dialect, reason: string) =>
     d === 'kolide' ? new HttpError(401, 'Authentication Failed', base(reason)) : new HttpError(401, 'Authentication failed', base('Authentication failed')),
+  /** A token that names no session (FleetDM's AuthRequiredError). */
+  badToken: (d: Dialect, reason: string) =>
+    d === 'kolide' ? new HttpError(401, 'Authentication Failed', base(reason)) : new HttpError(401, 'Authentication required', base('Authentication required')),
+  /** No bearer token at all (FleetDM's AuthHeaderRequiredError). */
   authRequired: (d: Dialect) =>
     d === 'kolide'
       ? new HttpError(401, 'Authentication Failed', base('no auth token'))
-      : new HttpError(401, 'Authentication required', base('Authentication required')),
+      : new HttpError(401, 'Authorization header required', base('Authorization header required')),
   /** FleetDM's 400 class; Kolide has none, so its decode and request errors fall into 500 Unknown Error. */
   badRequest: (d: Dialect, reason: string) =>
     d === 'kolide' ? new HttpError(500, 'Unknown Error', base(reason)) : new HttpError(400, 'Bad request', base(reason)),
