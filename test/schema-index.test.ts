@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import {
   allTables,
   columnKinds,
+  columnsMissingOnEach,
   columnOf,
   columnPlatforms,
   getTable,
@@ -378,5 +379,29 @@ describe('columnKinds', () => {
     const kinds = columnKinds('SELECT Time FROM last');
     expect(kinds('time')).toEqual({ table: 'last', column: 'time', time: 'unix_seconds' });
     expect(kinds('time')).toBe(kinds('time'));
+  });
+});
+
+describe('columnsMissingOnEach', () => {
+  it.each<[string, Platform[], Array<{ table: string; column: string; missing: Platform[] }>]>([
+    ['SELECT pid, elapsed_time FROM processes', ['linux', 'windows'], [{ table: 'processes', column: 'elapsed_time', missing: ['linux'] }]],
+    ['SELECT pid FROM processes WHERE cgroup_path LIKE \'/docker%\' ORDER BY upid', ['darwin', 'linux', 'windows'], [
+      { table: 'processes', column: 'cgroup_path', missing: ['darwin', 'windows'] },
+      { table: 'processes', column: 'upid', missing: ['linux', 'windows'] },
+    ]],
+    ['SELECT p.elevated_token FROM processes p', ['windows'], []],
+    ['SELECT p.elevated_token, u.type FROM processes p JOIN users u USING (uid)', ['darwin'], [
+      { table: 'processes', column: 'elevated_token', missing: ['darwin'] },
+      { table: 'users', column: 'type', missing: ['darwin'] },
+    ]],
+    // `type` is in both tables; unqualified it cannot be attributed.
+    ['SELECT type FROM users, file', ['linux'], []],
+    ['SELECT count(*) AS elapsed_time FROM file_events', ['linux'], []],
+    ['SELECT * FROM processes', ['linux'], []],
+    ['SELECT x.elapsed_time FROM my_table x', ['linux'], []],
+    ['SELECT elapsed_time FROM processes', [], []],
+    ['SELECT pid AS upid FROM processes', ['linux'], []],
+  ])('%s %j', (sql, platforms, expected) => {
+    expect(columnsMissingOnEach(sql, platforms)).toEqual(expected);
   });
 });

@@ -4,7 +4,7 @@
  * Pure and cheap to import: the table data is a plain object literal.
  */
 import { TABLES } from './tables.generated.js';
-import { describeOutputWith, tablesInSql, tableNamesInSql } from './sql.js';
+import { describeOutputWith, tablesInSql, tableNamesInSql, tokenize } from './sql.js';
 import type { OutputColumn, OutputDescription } from './sql.js';
 import type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
 
@@ -215,6 +215,60 @@ export function tablesMissingOnEach(sql: string, platforms: readonly Platform[])
  */
 export function tablesMissingOn(sql: string, platform: Platform | string): string[] {
   return tablesMissingOnEach(sql, platformsOf(platform)).map((m) => m.table);
+}
+
+/**
+ * Columns the SQL names (anywhere: select list, WHERE, ORDER BY…) that exist only on some
+ * platforms of their table, with the targeted platforms they are missing on — e.g.
+ * `processes.elapsed_time` (Windows only) in a query sent to Linux hosts fails there with
+ * "no such column". A name is attributed only when exactly one table of the query has it (or it is
+ * qualified); names of unknown tables, aliases and functions are left alone.
+ */
+export function columnsMissingOnEach(
+  sql: string,
+  platforms: readonly Platform[],
+): Array<{ table: string; column: string; missing: Platform[] }> {
+  const refs = tablesInSql(sql);
+  const byQualifier = new Map<string, TableSchema>();
+  const tables: TableSchema[] = [];
+  for (const r of refs) {
+    const t = getTable(r.name);
+    if (!t) continue;
+    if (!tables.includes(t)) tables.push(t);
+    byQualifier.set((r.alias ?? r.name).toLowerCase(), t);
+    if (!r.alias) byQualifier.set(r.name, t);
+  }
+  const out: Array<{ table: string; column: string; missing: Platform[] }> = [];
+  const seen = new Set<string>();
+  const toks = tokenize(typeof sql === 'string' ? sql : '');
+  toks.forEach((tok, k) => {
+    if (tok.kind !== 'id' && tok.kind !== 'qid') return;
+    const next = toks[k + 1];
+    const prev = toks[k - 1];
+    if (next && next.kind === 'op' && (next.v === '(' || next.v === '.')) return;
+    // `pid AS upid` names an output, not processes.upid.
+    if (prev && prev.kind === 'id' && prev.v === 'AS') return;
+    let owner: TableSchema | undefined;
+    let col: ColumnSchema | undefined;
+    if (prev && prev.kind === 'op' && prev.v === '.') {
+      const q = toks[k - 2];
+      owner = q ? byQualifier.get(q.text.toLowerCase()) : undefined;
+      col = owner ? columnsOf(owner).get(tok.text.toLowerCase()) : undefined;
+    } else {
+      const having = tables.filter((t) => columnsOf(t).has(tok.text.toLowerCase()));
+      if (having.length !== 1) return;
+      owner = having[0]!;
+      col = columnsOf(owner).get(tok.text.toLowerCase());
+    }
+    if (!owner || !col || !col.platforms) return;
+    const missing = platforms.filter((p) => owner.platforms.includes(p) && !col.platforms!.includes(p));
+    const key = `${owner.name}.${col.name}`;
+    if (missing.length > 0 && !seen.has(key)) {
+      seen.add(key);
+      out.push({ table: owner.name, column: col.name, missing });
+    }
+  });
+  return out;
 }
 
 /** Tables in the SQL that osfleet's schema does not know (CTE names excluded). */
