@@ -61,6 +61,32 @@ describe('lookups', () => {
     expect(columnPlatforms('processes', 'nope')).toBeUndefined();
   });
 
+  it('marks every *_events table evented, and only those (osquery_events is a status table)', () => {
+    for (const t of allTables()) {
+      const expected = t.name.endsWith('_events') && t.name !== 'osquery_events';
+      expect(`${t.name}:${Boolean(t.evented)}`).toBe(`${t.name}:${expected}`);
+    }
+  });
+
+  it('has at least the tables osquery.md names in §4 and the brief asks for', () => {
+    for (const name of [
+      'processes', 'users', 'groups', 'listening_ports', 'process_open_sockets', 'system_info', 'os_version', 'osquery_info',
+      'apps', 'programs', 'deb_packages', 'rpm_packages', 'kernel_info', 'uptime', 'crontab', 'startup_items', 'launchd',
+      'services', 'scheduled_tasks', 'certificates', 'chrome_extensions', 'firefox_addons', 'browser_plugins', 'etc_hosts',
+      'interface_addresses', 'routes', 'arp_cache', 'dns_resolvers', 'mounts', 'block_devices', 'disk_encryption',
+      'bitlocker_info', 'logical_drives', 'usb_devices', 'file', 'hash', 'file_events', 'process_events', 'socket_events',
+      'user_events', 'shell_history', 'last', 'logged_in_users', 'logon_sessions', 'sudoers', 'authorized_keys', 'ssh_configs',
+      'known_hosts', 'kernel_extensions', 'kernel_modules', 'sip_config', 'gatekeeper', 'alf', 'windows_security_center',
+      'patches', 'windows_update_history', 'time', 'osquery_schedule', 'osquery_packs', 'osquery_flags', 'system_controls',
+      'shadow', 'docker_containers', 'docker_images', 'cups_jobs', 'vscode_extensions', 'prometheus_metrics', 'unified_log',
+      'prefetch', 'dns_lookup_events', 'process_etw_events', 'asl', 'quicklook_cache', 'secureboot_certificates',
+      'gatekeeper_approved_apps', 'docker_container_processes', 'es_process_file_events', 'process_file_events',
+      'ntfs_journal_events', 'powershell_events', 'disk_events',
+    ]) {
+      expect(getTable(name), name).toBeDefined();
+    }
+  });
+
   it('finds columns case-insensitively', () => {
     expect(columnOf('Processes', 'START_TIME')?.name).toBe('start_time');
     expect(columnOf('system_extensions', 'uuid')?.name).toBe('UUID');
