@@ -189,6 +189,7 @@ function buildProgram(io: IO, runner: Runner): Command {
       .option('--name <name>', 'admin full name')
       .option('--username <name>', 'admin username (Kolide; defaults to the email)')
       .option('--org-name <name>', 'organisation name')
+      .option('--server-url <url>', 'the URL agents use to reach Fleet (default: the address; Kolide requires https)')
       .option('--password-stdin', 'read the password from stdin'),
     () => import('./commands/setup.js'),
   );

@@ -11,6 +11,7 @@ export interface SetupOptions {
   name?: string;
   username?: string;
   orgName?: string;
+  serverUrl?: string;
   passwordStdin?: boolean;
 }
 
@@ -41,7 +42,7 @@ export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
     name: opts.name ?? email.split('@')[0] ?? email,
     username: opts.username ?? email,
     orgName: opts.orgName ?? 'osfleet',
-    serverUrl: conn.address ?? '',
+    serverUrl: opts.serverUrl ?? conn.address ?? '',
   });
   const { dialect, version } = await client.detect({ force: true });
   await store.update(name, {
