@@ -35,8 +35,9 @@ export type SchemaLookup = (table: string) => TableSchema | undefined;
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-type TokKind = 'id' | 'qid' | 'str' | 'num' | 'op' | 'param';
-interface Tok {
+export type TokKind = 'id' | 'qid' | 'str' | 'num' | 'op' | 'param';
+/** A SQL token; comments and whitespace are dropped. */
+export interface Tok {
   kind: TokKind;
   /** For id: upper-cased; for qid: the unquoted name; otherwise the raw text. */
   v: string;
@@ -49,6 +50,7 @@ interface Tok {
 const isIdStart = (c: string) => /[A-Za-z_\u0080-\uffff]/.test(c);
 const isIdPart = (c: string) => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
 
+/** SQLite-style tokens; never throws (unterminated strings and comments run to the end). */
 export function tokenize(sql: string): Tok[] {
   const toks: Tok[] = [];
   const n = sql.length;
@@ -197,7 +199,7 @@ class Parser {
       out.push(this.statement());
       // Whatever follows that we did not understand: skip to the next statement.
       while (!this.eof() && !this.isOp(this.peek(), ';')) {
-        if (this.isOp(this.peek(), '(')) this.balanced();
+        if (this.isOp(this.peek(), '(')) this.paren();
         else this.i++;
       }
       if (this.i === before) this.i++;
@@ -219,7 +221,7 @@ class Parser {
           this.i++;
           const cteName = name.text.toLowerCase();
           this.cteNames.add(cteName);
-          if (this.isOp(this.peek(), '(')) this.balanced();
+          if (this.isOp(this.peek(), '(')) this.paren();
           if (this.isKw(this.peek(), 'AS')) this.i++;
           if (this.isKw(this.peek(), 'NOT')) this.i++;
           if (this.isKw(this.peek(), 'MATERIALIZED')) this.i++;
@@ -477,10 +479,6 @@ class Parser {
       if (this.isOp(this.peek(), '(')) this.paren();
       else this.i++;
     }
-  }
-
-  private balanced(): void {
-    this.paren();
   }
 
   private resultCol(start: number, end: number): ResultCol {
