@@ -257,6 +257,9 @@ describe.each(dialects)('agent protocol and live queries (%s)', (dialect) => {
       ['mac-1.example.com', 'online'],
       ['DESKTOP-WIN', 'online'],
     ]);
+    const targets = await raw(`${t.url}${t.prefix}/targets`, { token: t.admin.token, body: { query: 'mac', selected: { hosts: [], labels: [darwin.id, all.id] } } });
+    expect(targets.json).toMatchObject({ targets_count: 2, targets_online: 2, targets_offline: 0, targets_missing_in_action: 0 });
+    expect(targets.json.targets.hosts.map((h: { hostname: string }) => h.hostname)).toEqual(['mac-1.example.com']);
     const byId = await raw(`${t.url}${t.prefix}/hosts/identifier/uuid-mac-1`, { token: t.admin.token });
     expect(byId.json.host.hostname).toBe('mac-1.example.com');
     expect(byId.json.host.labels.map((l: { name: string }) => l.name)).toContain('Darwin boxes');

@@ -398,6 +398,38 @@ export function appRouter(deps: AppDeps): Router {
     return {};
   });
 
+  // --- targets (the UI's target picker; a client may use it to preflight) ---------------------------
+  const selectedIds = (q: Req): { hostIds: number[]; labelIds: number[] } => {
+    const sel = obj(field(q.body, 'selected'));
+    return {
+      hostIds: list(field(sel, 'hosts')).map(Number).filter(Number.isFinite),
+      labelIds: list(field(sel, 'labels')).map(Number).filter(Number.isFinite),
+    };
+  };
+  r.add('POST', '/targets', (q) => {
+    const search = str(field(q.body, 'query')).toLowerCase();
+    const { hostIds, labelIds } = selectedIds(q);
+    const m = core.metrics(core.resolveTargets(hostIds, labelIds));
+    const hosts = [...store.allHosts()].filter((h) => search === '' || h.hostname.toLowerCase().includes(search)).slice(0, 100);
+    const labels = store.labels().filter((l) => search === '' || l.name.toLowerCase().includes(search));
+    const targets: Record<string, unknown> = {
+      hosts: hosts.map((h) => ({ ...host(h), display_text: h.hostname })),
+      labels: labels.map((l) => labelJSON(d, l, store.labelMembers(l.id).size)),
+    };
+    if (d === 'fleet') targets.teams = [];
+    return {
+      targets, targets_count: m.TotalHosts, targets_online: m.OnlineHosts, targets_offline: m.OfflineHosts,
+      targets_missing_in_action: m.MissingInActionHosts,
+    };
+  }, { body: true });
+  if (d === 'fleet') {
+    r.add('POST', '/targets/count', (q) => {
+      const { hostIds, labelIds } = selectedIds(q);
+      const m = core.metrics(core.resolveTargets(hostIds, labelIds));
+      return { targets_count: m.TotalHosts, targets_online: m.OnlineHosts, targets_offline: m.OfflineHosts + m.MissingInActionHosts };
+    }, { body: true });
+  }
+
   // --- live queries --------------------------------------------------------------------------------
   const campaignSql = (q: Req): { sql: string; savedId: number | undefined } => {
     const sqlRaw = field(q.body, 'query');
