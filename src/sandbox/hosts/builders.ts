@@ -241,7 +241,8 @@ function baseMac(spec: BaseSpec, rng: Rng): HostData {
     proc('darwin', { pid: nextPid(), name: 'Safari', path: '/Applications/Safari.app/Contents/MacOS/Safari', uid: me.uid, gid: 20, parent: 1, start: login + rng.int(60, 900), userMs: rng.int(60000, 400000), sysMs: rng.int(20000, 90000), rssMiB: 310, threads: 22 }),
     proc('darwin', { pid: nextPid(), name: 'zsh', path: '/bin/zsh', cmdline: '-zsh', uid: me.uid, gid: 20, parent: finderPid, start: login + rng.int(600, 3000), userMs: rng.int(50, 400), sysMs: rng.int(30, 300), rssMiB: 3, threads: 1, cwd: `/Users/${me.username}` }),
   ];
-  const dataDev = spec.macDataVolume ? '/dev/disk1s1' : '/dev/disk1s1';
+  // The user data volume: /System/Volumes/Data on 10.15+, the root volume before; disk1s1 either way.
+  const dataDev = '/dev/disk1s1';
   const mounts: SimRow[] = spec.macDataVolume
     ? [
         mount('/dev/disk1s5', '/', 'apfs', 61202533, 0.6, 'ro'),
@@ -259,15 +260,17 @@ function baseMac(spec: BaseSpec, rng: Rng): HostData {
       ];
   const usb: SimRow[] = [
     { usb_address: 1, usb_port: 1, vendor: 'Apple Inc.', vendor_id: '05ac', version: '0.00', model: 'AppleUSBXHCI Root Hub Simulation', model_id: '8007', serial: '', class: '9', subclass: '0', protocol: '0', removable: 0 },
-    { usb_address: 2, usb_port: 1, vendor: 'Apple Inc.', vendor_id: '05ac', version: '1.00', model: 'Apple T2 Controller', model_id: '8233', serial: '', class: '239', subclass: '2', protocol: '1', removable: 0 },
+    /MacBookPro1[56],/.test(spec.hw.model)
+      ? { usb_address: 2, usb_port: 1, vendor: 'Apple Inc.', vendor_id: '05ac', version: '1.00', model: 'Apple T2 Controller', model_id: '8233', serial: '', class: '239', subclass: '2', protocol: '1', removable: 0 }
+      : { usb_address: 2, usb_port: 1, vendor: 'Apple Inc.', vendor_id: '05ac', version: '8.05', model: 'Apple Internal Keyboard / Trackpad', model_id: '0276', serial: '', class: '0', subclass: '0', protocol: '0', removable: 0 },
   ];
-  const users0 = users.find((u) => u.username === me.username);
+  const meRow = users.find((u) => u.username === me.username);
   const encrypted = spec.encrypted ?? true;
   const enc: SimRow[] = [
     {
       name: dataDev, uuid: rng.uuid(), encrypted: encrypted ? 1 : 0, type: encrypted ? 'APFS Encryption' : '',
       encryption_status: encrypted ? 'encrypted' : 'not encrypted', uid: encrypted ? String(me.uid) : '',
-      user_uuid: encrypted ? String(users0?.uuid ?? '') : '', filevault_status: encrypted ? 'on' : 'off',
+      user_uuid: encrypted ? String(meRow?.uuid ?? '') : '', filevault_status: encrypted ? 'on' : 'off',
     },
   ];
   const loggedIn: SimRow[] = [

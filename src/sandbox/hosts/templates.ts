@@ -114,7 +114,7 @@ export function buildTemplate(def: TemplateDef, index: number, seed: number): Ho
       fileEventRow({ path: `/home/${primary.username}/deploy.log`, category: 'homes', action: 'UPDATED', uid: primary.uid, gid: primary.uid, size: rng.int(100, 90000), time: t + 400, content: `deploy-${index}` }, rng),
     ];
     d.tables.shell_history = [
-      { uid: primary.uid, time: 0, command: 'sudo apt-get update', history_file: `/home/${primary.username}/.bash_history` },
+      { uid: primary.uid, time: 0, command: def.os.platform === 'ubuntu' || def.os.platform === 'debian' ? 'sudo apt-get update' : 'sudo yum -y update', history_file: `/home/${primary.username}/.bash_history` },
       { uid: primary.uid, time: 0, command: 'journalctl -u osqueryd --since today', history_file: `/home/${primary.username}/.bash_history` },
     ];
   }
