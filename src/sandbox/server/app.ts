@@ -493,6 +493,7 @@ export function appRouter(deps: AppDeps): Router {
       await new Promise<void>((resolve) => {
         let unsub: () => void = () => {};
         const timer = setTimeout(() => done(), deps.restPeriodMs);
+        timer.unref();
         const done = (): void => {
           clearTimeout(timer);
           unsub();

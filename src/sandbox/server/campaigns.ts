@@ -84,6 +84,7 @@ export class Campaigns {
     if (c.idleTimer) clearTimeout(c.idleTimer);
     // Nobody reads a completed campaign's backlog again; forget it so long sessions do not grow.
     if (c.subscribers.size === 0) c.results = [];
+    c.sentAt.clear();
   }
 
   subscribe(c: Campaign, fn: (r: CampaignResult) => void): () => void {
