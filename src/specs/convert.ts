@@ -6,9 +6,10 @@
  * diagnostics are those of the original file: every character of the processed text remembers
  * where it came from.
  */
-import { isMap, isPair, isScalar, parseDocument, stringify, type Node } from 'yaml';
+import { isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import { diag, sortDiagnostics } from './diagnostics.js';
 import { makeSourceFile } from './parse.js';
+import { orderPack, orderQuery, renderDoc } from './render.js';
 import type { Diagnostic, PackQuery, PackSpec, Pos, QuerySpec } from './types.js';
 
 export interface ConvertResult {
@@ -387,35 +388,6 @@ function reportPlatform(m: MappedPlatform, raw: string, warn: (msg: string) => v
   }
 }
 
-function orderPack(p: PackSpec): Record<string, unknown> {
-  return {
-    name: p.name,
-    ...(p.description !== undefined ? { description: p.description } : {}),
-    ...(p.platform !== undefined ? { platform: p.platform } : {}),
-    queries: p.queries.map((q) => ({
-      query: q.query,
-      name: q.name,
-      ...(q.description !== undefined ? { description: q.description } : {}),
-      interval: q.interval,
-      ...(q.snapshot !== undefined ? { snapshot: q.snapshot } : {}),
-      ...(q.removed !== undefined ? { removed: q.removed } : {}),
-      ...(q.shard !== undefined ? { shard: q.shard } : {}),
-      ...(q.platform !== undefined ? { platform: q.platform } : {}),
-      ...(q.version !== undefined ? { version: q.version } : {}),
-      ...(q.denylist !== undefined ? { denylist: q.denylist } : {}),
-    })),
-  };
-}
-
-function orderQuery(q: QuerySpec): Record<string, unknown> {
-  return { name: q.name, ...(q.description !== undefined ? { description: q.description } : {}), query: q.query };
-}
-
-/** One `---`-led document; no line folding, so SQL stays on the line the reader expects. */
-export function renderDoc(kind: string, spec: unknown): string {
-  return '---\n' + stringify({ apiVersion: 'v1', kind, spec }, { lineWidth: 0, minContentWidth: 0 });
-}
-
 /** Offsets of object keys by NUL-joined path (`queries\0name\0interval`). */
 function keyPositions(json: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -434,3 +406,4 @@ function keyPositions(json: string): Map<string, number> {
   walk(doc.contents as Node | null, '');
   return out;
 }
+export { renderDoc } from './render.js';

@@ -4,7 +4,8 @@ export { diag, formatDiagnostic, hasErrors, countBySeverity, sortDiagnostics, de
 export { parseDocuments, makeSourceFile, FLEET_QUERY_PLATFORMS, MAX_INTERVAL } from './parse.js';
 export { validate, toSpecSet, BUILTIN_LABELS, isBuiltinLabel, type ValidateOptions } from './validate.js';
 export { loadInputs, nodeLoadIO, decodeUtf8, STDIN_SOURCE, type LoadIO, type LoadResult } from './load.js';
-export { convertPack, preprocessPack, findJsonError, mapOsqueryPlatform, renderDoc, type ConvertResult } from './convert.js';
+export { convertPack, preprocessPack, findJsonError, mapOsqueryPlatform, type ConvertResult } from './convert.js';
+export { renderDoc, renderSpecSet, toAgentOptions, fromAgentOptions, AGENT_OPTIONS_NOTE } from './render.js';
 export { lint, lintSources, osqueryPlatforms, hasFilePaths, sqlPos, MIN_INTERVAL, type LintEnv, type LintReport } from './lint.js';
 export { createSqlChecker, OSQUERY_FUNCTIONS, type SchemaPort, type SqlChecker, type SqlCheckResult, type SqlIssue } from './sql-check.js';
 export { plan, renderPlan, canonical, changedPaths, secretChanges, normaliseQuery, normaliseLabel, normalisePack, normaliseOptions, PLAN_ORDER, type Plan, type KindPlan, type PlanKind, type PlanOptions } from './plan.js';
