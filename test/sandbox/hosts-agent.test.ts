@@ -7,7 +7,9 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatedFleet } from '../../src/sandbox/hosts/index.js';
+import { AgentFleet } from '../../src/sandbox/hosts/agent.js';
 import { CONFIDENTIAL_PRINTED_AT, CONFIDENTIAL_TITLE, STORY_HOSTNAMES, startFleet } from '../../src/sandbox/hosts/index.js';
+import { buildModel } from '../../src/sandbox/hosts/model.js';
 
 type Json = Record<string, any>;
 
@@ -305,6 +307,59 @@ describe('simulated osquery hosts on the wire', () => {
     await server.waitFor(() => server.writes.some((w) => w.host === STORY_HOSTNAMES.mac1015));
     expect(server.count('/enroll', STORY_HOSTNAMES.mac1015)).toBe(1);
     expect(server.count('/distributed/read', STORY_HOSTNAMES.mac1015)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects a whole read whose queries hold an empty SQL or whose discovery does not compile, and keeps polling', async () => {
+    const srv = new FakeOsqueryServer();
+    let served = 0;
+    srv.readReply = (host) => {
+      if (host === STORY_HOSTNAMES.mac1014 && served === 0) return (served++, JSON.stringify({ queries: { good: 'SELECT 1', bad: '' } }));
+      if (host === STORY_HOSTNAMES.mac1014 && served === 1) return (served++, JSON.stringify({ queries: { good: 'SELECT 1' }, discovery: { good: 'SELEC 1' } }));
+      if (host === STORY_HOSTNAMES.mac1014 && served === 2) return (served++, JSON.stringify({ queries: { ok: 'SELECT 2 AS two' } }));
+      return undefined;
+    };
+    const f = await setup({}, srv);
+    await f.ready;
+    await server.waitFor(() => served === 3 && server.writes.some((w) => w.host === STORY_HOSTNAMES.mac1014));
+    const writes = server.writes.filter((w) => w.host === STORY_HOSTNAMES.mac1014);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]!.body.queries).toEqual({ ok: [{ two: '2' }] });
+  });
+
+  it('refetches the config every ten distributed reads', async () => {
+    const f = await setup({ checkInMs: 10 });
+    await f.ready;
+    const h = STORY_HOSTNAMES.mac1015;
+    await server.waitFor(() => server.count('/distributed/read', h) >= 21);
+    const configs = server.count('/config', h);
+    expect(configs).toBeGreaterThanOrEqual(3);
+    expect(configs).toBeLessThanOrEqual(4);
+  });
+
+  it('polls fast while an integer accelerate lasts, and ignores a string one', async () => {
+    server = new FakeOsqueryServer();
+    await server.listen();
+    const srv = server;
+    let asked = 0;
+    srv.readReply = (host) => {
+      if (asked >= 2) return undefined;
+      if (host === STORY_HOSTNAMES.mac1014) return (asked++, JSON.stringify({ queries: {}, accelerate: 60 }));
+      if (host === STORY_HOSTNAMES.mac1015) return (asked++, JSON.stringify({ queries: {}, accelerate: '60' }));
+      return undefined;
+    };
+    const model = buildModel({ seed: 7, story: true, extraHosts: 0, cacheMs: 0 });
+    const agents = new AgentFleet(model, [], {
+      serverUrl: srv.url, osqueryPrefix: srv.prefix, enrollSecret: srv.secret, checkInMs: 60_000, slowDelayMs: 0, accelerateMs: 15,
+    });
+    try {
+      await agents.ready;
+      await srv.waitFor(() => srv.count('/distributed/read', STORY_HOSTNAMES.mac1014) >= 6);
+      expect(srv.count('/distributed/read', STORY_HOSTNAMES.mac1015)).toBe(1);
+      expect(srv.count('/distributed/read', STORY_HOSTNAMES.windows)).toBe(1);
+    } finally {
+      await agents.stop();
+      model.close();
+    }
   });
 
   it('keeps retrying enrollment with a wrong secret and never reaches config', async () => {

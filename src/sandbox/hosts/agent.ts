@@ -24,6 +24,8 @@ export interface AgentOptions {
   maxSockets?: number;
   maxInFlight?: number;
   requestTimeoutMs?: number;
+  /** Check-in interval while the server asked to accelerate (osquery: 5 s). */
+  accelerateMs?: number;
   now?: () => number;
 }
 
@@ -191,7 +193,7 @@ export class AgentFleet {
   }
 
   private interval(s: HostState): number {
-    return s.accelUntil > this.now() ? Math.min(this.opts.checkInMs, 5000) : this.opts.checkInMs;
+    return s.accelUntil > this.now() ? Math.min(this.opts.checkInMs, this.opts.accelerateMs ?? 5000) : this.opts.checkInMs;
   }
 
   private backoff(s: HostState): number {
