@@ -412,7 +412,10 @@ describe.each(dialects)('agent protocol and live queries (%s)', (dialect) => {
       await s.waitFor((m) => m.type === 'status');
       expect(s.closeCode).toBeUndefined();
     }
-    // And a non-admin may not touch the fault control endpoint.
+    // A FleetDM observer may not run ad-hoc SQL; a Kolide user may. Neither may apply specs or touch the fault control endpoint.
+    const adHoc = await raw(`${t.url}${t.prefix}/queries/run_by_names`, { token: other, body: { query: 'SELECT 1', selected: { hosts: ['mac-1.example.com'], labels: [] } } });
+    expect(adHoc.status).toBe(dialect === 'fleet' ? 403 : 200);
+    expect((await raw(`${t.url}${t.prefix}/spec/queries`, { token: other, body: { specs: [] } })).status).toBe(403);
     const ctl = await raw(`${t.url}/api/_sandbox/faults`, { token: other, body: { rules: [] } });
     expect(ctl.status).toBe(403);
   });

@@ -45,6 +45,7 @@ export function appRouter(deps: AppDeps): Router {
     return v;
   };
   const host = (h: HostRec): Record<string, unknown> => hostJSON(d, h, now());
+  const isObserver = (q: Req): boolean => d === 'fleet' && q.viewer!.user.globalRole === 'observer';
 
   // --- session -------------------------------------------------------------------------------------
   r.add('POST', '/login', (q) => {
@@ -438,8 +439,11 @@ export function appRouter(deps: AppDeps): Router {
       if (typeof sqlRaw === 'string' && sqlRaw !== '') throw errs.badRequest(d, 'cannot specify both query and query_id');
       const saved = store.queryById(Number(idRaw));
       if (!saved) throw errs.notFound(`Query ${String(idRaw)} was not found in the datastore`);
+      if (isObserver(q) && saved.extra.observer_can_run !== true) throw errs.permission(d, 'forbidden');
       return { sql: saved.query, savedId: saved.id };
     }
+    // FleetDM observers may only run saved queries marked observer_can_run.
+    if (isObserver(q)) throw errs.permission(d, 'forbidden');
     const sql = str(sqlRaw);
     if (sql.trim() === '') throw errs.service(d, 'query cannot be empty', 'query');
     return { sql, savedId: undefined };
