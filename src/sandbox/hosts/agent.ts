@@ -113,7 +113,7 @@ export class AgentFleet {
     this.ready.catch(() => undefined);
     const start = this.now();
     // Enrollment is spread over a short window (1 ms per host, at most one interval) so a
-    // large fleet does not hit the server in one burst; later check-ins spread wider (see next()).
+    // large fleet does not hit the server in one burst; later check-ins spread wider (see roundDone()).
     const window = Math.min(opts.checkInMs, model.hosts.length);
     this.states = model.hosts.map((host, i) => ({
       host, flags: flags[i] ?? { offline: false, slow: false }, nodeKey: null, phase: Phase.Enroll,

@@ -2,7 +2,12 @@
  * Simulated osquery hosts for the sandbox: each one enrolls over the osquery TLS remote API,
  * fetches its config, polls distributed queries and answers them from its own SQLite
  * database of osquery-shaped tables. See agent.ts (protocol), model.ts (fleet),
- * engine.ts (SQL), story.ts and templates.ts (data).
+ * engine.ts (SQL), schedule.ts (scheduled queries and result logs), story.ts and
+ * templates.ts (data).
+ *
+ * The story's hosts, in this order: dwight-win10 (Windows 10 Pro), centos-fileserver
+ * (CentOS 7.2), pam-macbook-1015 (macOS 10.15.6), jim-macbook-1014 (macOS 10.14.6; ryan
+ * printed the confidential PDF there and copied it to a Kingston stick and the share).
  */
 import { AgentFleet } from './agent.js';
 import type { AgentHostFlags } from './agent.js';
