@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -276,6 +277,25 @@ describe('toUnixSeconds', () => {
     const got = toUnixSeconds(kind, raw);
     if (expected === undefined) expect(got).toBeUndefined();
     else expect(got).toBeCloseTo(expected, 3);
+  });
+
+  it('round-trips any date between 1971 and 2100 through every kind', () => {
+    const encode: Record<TimeKind, (s: number) => string> = {
+      unix_seconds: (s) => String(s),
+      unix_milliseconds: (s) => String(s * 1e3),
+      unix_microseconds: (s) => String(s * 1e6),
+      unix_days: (s) => String(s / 86400),
+      windows_filetime: (s) => String((s + 11644473600) * 1e7),
+      webkit_microseconds: (s) => String((s + 11644473600) * 1e6),
+      cocoa_seconds: (s) => String(s - 978307200),
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 31536000, max: 4102444800 }), fc.constantFrom(...(Object.keys(encode) as TimeKind[])), (secs, kind) => {
+        const s = kind === 'unix_days' ? Math.floor(secs / 86400) * 86400 : secs;
+        expect(toUnixSeconds(kind, encode[kind](s))).toBeCloseTo(s, 3);
+      }),
+      { numRuns: 500, seed: 1128 },
+    );
   });
 
   it('gives undefined for an unknown kind or a non-string', () => {

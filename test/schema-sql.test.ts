@@ -261,3 +261,71 @@ describe('describeOutput agrees with SQLite', () => {
     });
   });
 });
+
+describe('describeOutput agrees with SQLite on generated queries', () => {
+  const pool = ['processes', 'users', 'file_events', 'shell_history', 'cups_jobs', 'listening_ports', 'process_memory_map', 'time'];
+  const db = new Database(':memory:');
+  for (const name of pool) {
+    const t = getTable(name)!;
+    db.exec(`CREATE TABLE "${t.name}" (${t.columns.map((c) => `"${c.name}"`).join(', ')})`);
+  }
+  const quote = (n: string) => (/^[a-z_][a-z0-9_]*$/.test(n) && !['end', 'offset', 'match', 'filter', 'time'].includes(n) ? n : `"${n}"`);
+
+  it('names and sources match for random select lists, joins, aliases and subqueries', () => {
+    const table = fc.constantFrom(...pool);
+    const query = fc
+      .record({
+        tables: fc.uniqueArray(table, { minLength: 1, maxLength: 2 }),
+        aliased: fc.boolean(),
+        sub: fc.boolean(),
+        picks: fc.array(fc.record({ t: fc.nat(), c: fc.nat(), form: fc.constantFrom('bare', 'qualified', 'alias', 'expr', 'paren') }), { minLength: 1, maxLength: 6 }),
+      })
+      .map(({ tables, aliased, sub, picks }) => {
+        const refs = tables.map((name, i) => ({ name, q: aliased ? `t${i}` : name }));
+        const cols = picks.map(({ t, c, form }, i) => {
+          const ref = refs[t % refs.length]!;
+          const schema = getTable(ref.name)!;
+          const col = schema.columns[c % schema.columns.length]!.name;
+          const qualified = `${quote(ref.q)}.${quote(col)}`;
+          switch (form) {
+            case 'bare':
+              return quote(col);
+            case 'qualified':
+              return qualified;
+            case 'alias':
+              return `${qualified} AS a${i}`;
+            case 'paren':
+              return `(${qualified})`;
+            default:
+              return `upper(${qualified})`;
+          }
+        });
+        const from = refs.map((r) => (aliased ? `${quote(r.name)} ${r.q}` : quote(r.name))).join(' CROSS JOIN ');
+        const inner = `SELECT ${cols.join(', ')} FROM ${from}`;
+        const aliases = picks.flatMap((p, i) => (p.form === 'alias' ? [`s.a${i}`] : []));
+        return sub ? `SELECT ${aliases.length > 0 ? aliases.join(', ') : '*'} FROM (${inner}) s` : inner;
+      });
+    fc.assert(
+      fc.property(query, (sql) => {
+        let sqlite: Database.ColumnDefinition[];
+        try {
+          sqlite = db.prepare(sql).columns();
+        } catch {
+          return; // ambiguous column names: SQLite refuses, nothing to compare
+        }
+        const ours = describeOutput(sql);
+        if (ours.columns === null) {
+          const reported = new Set(ours.tables.map((t) => t.name));
+          for (const c of sqlite) if (c.table) expect(reported).toContain(c.table);
+          return;
+        }
+        expect(ours.columns.map((c) => c.name)).toEqual(sqlite.map((c) => c.name));
+        ours.columns.forEach((c, i) => {
+          const s = sqlite[i]!;
+          expect([c.table ?? null, c.column ?? null]).toEqual([s.table, s.column]);
+        });
+      }),
+      { numRuns: 400, seed: 20261128 },
+    );
+  });
+});
