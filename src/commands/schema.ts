@@ -3,6 +3,8 @@
  * Without a table: one line per table (platforms, column count, evented). With a table: its columns
  * with type, platforms, date kind, uid/gid, hidden/required and description. A terminal gets a
  * cli-table3 table; a pipe gets aligned plain text with no width-dependence; --json gets the data.
+ * --platform (darwin, linux, windows, a Fleet name such as ubuntu, or a list) keeps the tables and
+ * columns that exist on every platform it names.
  */
 import type { Ctx } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
