@@ -168,6 +168,16 @@ describe('lint checks beyond SQL', () => {
       ['x.yml:13:17: warning: pack "p", query "u": platform "gentoo" matches no osquery host, so the query never runs'],
     ],
     [
+      'a platform-specific column named on other platforms',
+      q('u', 'SELECT username, type FROM users;') + q('all', 'SELECT * FROM users;') + pack('    - query: u\n      interval: 60\n    - query: all\n      interval: 60\n'),
+      ['x.yml:16:14: warning: pack "p", query "u": column "users.type" exists only on windows: the query fails on darwin, linux'],
+    ],
+    [
+      'a platform-specific column in a query with a platform',
+      q('u', 'SELECT is_hidden FROM users;', '  platform: darwin,linux\n'),
+      ['x.yml:5:10: warning: query "u" runs on darwin, linux, but column "users.is_hidden" exists only on darwin: the query fails on linux'],
+    ],
+    [
       'a query platform without the table',
       q('jobs', 'SELECT * FROM cups_jobs;', '  platform: windows\n'),
       ['x.yml:5:10: warning: query "jobs" runs on windows, but table "cups_jobs" exists only on darwin'],

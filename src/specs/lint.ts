@@ -6,7 +6,7 @@
 import type { Platform } from '../schema/types.js';
 import { dedupeDiagnostics, diag, sortDiagnostics } from './diagnostics.js';
 import { parseDocuments } from './parse.js';
-import type { SchemaPort, SqlCheckResult, SqlChecker } from './sql-check.js';
+import { findToken, type SchemaPort, type SqlCheckResult, type SqlChecker } from './sql-check.js';
 import type { Diagnostic, FieldLoc, OptionsSpec, PackDoc, Pos, SourceText, SpecDoc } from './types.js';
 import { validate, type ValidateOptions } from './validate.js';
 
@@ -170,6 +170,17 @@ export function lint(docs: readonly SpecDoc[], env: LintEnv): Diagnostic[] {
           );
         }
       }
+      for (const c of columnPlatformProblems(qd.spec.query, r, platforms, env)) {
+        out.push(
+          diag(
+            d.file.source,
+            fieldPos(d, `${path}.${q.platform !== undefined ? 'platform' : 'query'}`),
+            'warning',
+            'column-platform',
+            `${where}: column "${c.table}.${c.column}" exists only on ${list(c.onlyOn)}: the query fails on ${list(c.failsOn)}`,
+          ),
+        );
+      }
     });
   }
 
@@ -225,13 +236,42 @@ function fieldPos(d: SpecDoc, path: string): Pos {
   return d.fields.get(path)?.value ?? d.pos;
 }
 
-function tablePlatformWarnings(d: SpecDoc, _sql: string, r: SqlCheckResult, platforms: Platform[], what: string, env: LintEnv, out: Diagnostic[]): void {
+function tablePlatformWarnings(d: SpecDoc, sql: string, r: SqlCheckResult, platforms: Platform[], what: string, env: LintEnv, out: Diagnostic[]): void {
   for (const [table] of r.reads) {
     const t = env.schema.getTable(table);
     if (!t) continue;
     if (platforms.some((p) => t.platforms.includes(p))) continue;
     out.push(diag(d.file.source, fieldPos(d, 'query'), 'warning', 'table-platform', `${what}, but table "${t.name}" exists only on ${list(t.platforms)}`));
   }
+  for (const c of columnPlatformProblems(sql, r, platforms, env)) {
+    out.push(
+      diag(d.file.source, fieldPos(d, 'query'), 'warning', 'column-platform', `${what}, but column "${c.table}.${c.column}" exists only on ${list(c.onlyOn)}: the query fails on ${list(c.failsOn)}`),
+    );
+  }
+}
+
+/**
+ * Platform-specific columns the SQL names (not those a `*` brings in: osquery expands `*` to the
+ * host's own columns) on platforms whose table lacks them: osquery fails there with "no such column".
+ */
+export function columnPlatformProblems(
+  sql: string,
+  r: SqlCheckResult,
+  platforms: readonly Platform[],
+  env: LintEnv,
+): Array<{ table: string; column: string; onlyOn: Platform[]; failsOn: Platform[] }> {
+  const out: Array<{ table: string; column: string; onlyOn: Platform[]; failsOn: Platform[] }> = [];
+  for (const [table, columns] of r.reads) {
+    const t = env.schema.getTable(table);
+    if (!t) continue;
+    for (const name of columns) {
+      const c = t.columns.find((x) => x.name.toLowerCase() === name.toLowerCase());
+      if (!c?.platforms || findToken(sql, c.name) < 0) continue;
+      const failsOn = platforms.filter((p) => t.platforms.includes(p) && !c.platforms!.includes(p));
+      if (failsOn.length > 0) out.push({ table: t.name, column: c.name, onlyOn: c.platforms, failsOn });
+    }
+  }
+  return out;
 }
 
 export interface LintReport {

@@ -69,7 +69,7 @@ export const OSQUERY_FUNCTIONS = [
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** The first occurrence of `needle` as a whole token at or after `from` (case-insensitive for words). */
-function findToken(sql: string, needle: string, from = 0): number {
+export function findToken(sql: string, needle: string, from = 0): number {
   if (needle === '') return -1;
   const lowerSql = sql.toLowerCase();
   const lowerNeedle = needle.toLowerCase();
