@@ -223,6 +223,7 @@ function buildProgram(io: IO, runner: Runner): Command {
       .option('--dry-run', 'print the plan without applying it')
       .option('--detailed-exitcode', 'with --dry-run: exit 2 when the plan has changes')
       .option('--prune', 'also delete server objects of the applied kinds that the files no longer have')
+      .option('--no-sql-check', 'do not refuse SQL that SQLite cannot parse (osfleet lint shows why)')
       .option('-y, --yes', 'do not ask for confirmation')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
     () => import('./commands/apply.js'),
