@@ -18,6 +18,7 @@ function fail(expr: string, col: number, what: string): never {
 
 function tokenize(expr: string): Token[] {
   const tokens: Token[] = [];
+  let bare: Token | undefined;
   let i = 0;
   while (i < expr.length) {
     const c = expr[i]!;
@@ -47,11 +48,13 @@ function tokenize(expr: string): Token[] {
       tokens.push({ kind: upper.toLowerCase() as 'and' | 'or' | 'not', text: word, col: i + 1 });
     } else {
       const prev = tokens[tokens.length - 1];
-      // Consecutive bare words form one name: `All Hosts`.
-      if (prev && prev.kind === 'name' && expr.slice(prev.col - 1, i).trim() === prev.text) {
+      // Consecutive bare words form one name: `All Hosts`. Tracking the bare token (rather than
+      // re-reading the text since it began) keeps a long run of words linear.
+      if (prev && prev === bare) {
         prev.text = `${prev.text} ${word}`;
       } else {
-        tokens.push({ kind: 'name', text: word, col: i + 1 });
+        bare = { kind: 'name', text: word, col: i + 1 };
+        tokens.push(bare);
       }
     }
     i = j;
@@ -59,10 +62,21 @@ function tokenize(expr: string): Token[] {
   return tokens;
 }
 
+/** Deeper nesting is no real label expression, and unbounded recursion would overflow the stack. */
+export const MAX_LABEL_EXPR_DEPTH = 64;
+/** AND/OR chains build a tree as deep as they are long, which evaluation walks recursively. */
+export const MAX_LABEL_EXPR_TOKENS = 1000;
+
 export function parseLabelExpr(expr: string): LabelExpr {
   const tokens = tokenize(expr);
   if (tokens.length === 0) fail(expr, 1, 'empty expression');
+  const over = tokens[MAX_LABEL_EXPR_TOKENS];
+  if (over) fail(expr, over.col, `too long (more than ${MAX_LABEL_EXPR_TOKENS} names and operators)`);
   let pos = 0;
+  let depth = 0;
+  const enter = (t: Token) => {
+    if (++depth > MAX_LABEL_EXPR_DEPTH) fail(expr, t.col, `nested more than ${MAX_LABEL_EXPR_DEPTH} levels deep`);
+  };
   const peek = () => tokens[pos];
   const endCol = expr.length + 1;
   const parseOr = (): LabelExpr => {
@@ -85,7 +99,10 @@ export function parseLabelExpr(expr: string): LabelExpr {
     const t = peek();
     if (t?.kind === 'not') {
       pos++;
-      return { op: 'not', expr: parseNot() };
+      enter(t);
+      const inner = parseNot();
+      depth--;
+      return { op: 'not', expr: inner };
     }
     return parseAtom();
   };
@@ -98,7 +115,9 @@ export function parseLabelExpr(expr: string): LabelExpr {
     }
     if (t.kind === 'lparen') {
       pos++;
+      enter(t);
       const inner = parseOr();
+      depth--;
       const close = peek();
       if (close?.kind !== 'rparen') fail(expr, close?.col ?? endCol, 'expected ")"');
       pos++;
