@@ -120,6 +120,7 @@ async function readConfigFile(file: string): Promise<FileShape | undefined> {
         hint: `chmod 600 '${file}'`,
       });
     }
+    await checkFolder(path.dirname(file));
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -130,16 +131,52 @@ async function readConfigFile(file: string): Promise<FileShape | undefined> {
   return parseConfigText(text, file);
 }
 
+/**
+ * A folder others can write to lets them replace the token file (or plant one that sends the token
+ * elsewhere), whatever the file's own mode. A readable folder only shows the names, so 0755 (what a
+ * plain `mkdir -p` makes) is accepted; osfleet itself creates 0700.
+ */
+async function checkFolder(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const st = await fs.stat(dir);
+  if ((st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+    throw new ConfigError(`config folder ${dir} is writable by group or others (mode ${mode}); anyone could replace the file with its API tokens`, {
+      hint: `chmod 700 '${dir}'`,
+    });
+  }
+}
+
 /** Parses the contexts file; errors name the file, line and column. */
 export async function parseConfigText(text: string, file: string): Promise<FileShape> {
-  const { parseDocument, LineCounter } = await import('yaml');
+  const { parseDocument, LineCounter, visit, isScalar, isAlias } = await import('yaml');
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const first = doc.errors[0];
+  const where = (offset: number | undefined) => {
+    const pos = lc.linePos(offset ?? 0);
+    return `${file}:${pos.line}:${pos.col}`;
+  };
   if (first) {
-    const pos = lc.linePos(first.pos[0]);
-    throw new ConfigError(`${file}:${pos.line}:${pos.col}: malformed YAML: ${first.message.split('\n')[0]}`);
+    throw new ConfigError(`${where(first.pos[0])}: malformed YAML: ${first.message.split('\n')[0]}`);
   }
+  // A contexts file has plain keys and no aliases; refusing the rest up front keeps toJS from
+  // stringifying collection keys (with a process warning) or expanding an alias bomb.
+  let odd: { offset: number | undefined; what: string } | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        odd = { offset: (pair.key as { range?: [number, number, number] }).range?.[0], what: 'a key must be plain text' };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+    Alias(_, node) {
+      if (isAlias(node)) odd = { offset: node.range?.[0], what: 'YAML aliases (*name) are not allowed here' };
+      return visit.BREAK;
+    },
+  });
+  if (odd) throw new ConfigError(`${where(odd.offset)}: ${odd.what}`);
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -259,6 +296,7 @@ class FileConfigStore implements ConfigStore {
     const { stringify } = await import('yaml');
     const dir = path.dirname(this.path);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    await checkFolder(dir);
     const body: FileShape = {};
     if (this.data['current-context']) body['current-context'] = this.data['current-context'];
     body.contexts = this.data.contexts ?? {};
