@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
+import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type HostAnswer, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { findQueryByName } from '../api/queries.js';
@@ -61,6 +62,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (opts.query !== undefined && opts.queryName !== undefined) throw new UsageError('--query and --query-name must not be given together');
   if (opts.query === undefined && opts.queryName === undefined) throw new UsageError('no query', 'pass --query SQL or --query-name NAME');
   if (opts.query !== undefined && opts.query.trim() === '') throw new UsageError('--query is empty');
+  // A typo in the expression is a usage error before any connection, like every other flag.
+  if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
   const timeoutMs = parseDuration(opts.timeout ?? '5m');
   const defaultFormat = ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
