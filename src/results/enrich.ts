@@ -105,8 +105,18 @@ export class Enricher {
     let rows: Row[] | undefined;
     for (let i = 0; i < r.rows.length; i++) {
       const row = r.rows[i]!;
-      const keys = Object.keys(row);
-      if (!sameKeys(keys, this.lastKeys)) this.compile(keys);
+      // Same keys as the previous row? Checked without allocating (the common case).
+      let n = 0;
+      let same = true;
+      const lastKeys = this.lastKeys;
+      for (const k in row) {
+        if (k !== lastKeys[n++]) {
+          same = false;
+          break;
+        }
+      }
+      if (!same || n !== lastKeys.length) this.compile(Object.keys(row));
+      const keys = this.lastKeys;
       if (!this.lastAny) {
         if (rows) rows.push(row);
         continue;

@@ -53,8 +53,12 @@ export function statusOf(r: HostResult): HostStatus {
   };
 }
 
+/** Rows per slice when a row-wise format writes a large answer. */
+const SLICE = 256;
+
 export class ResultPipeline {
   readonly plan: ColumnPlan;
+  private readonly rowWise: boolean;
   readonly layout: ColumnLayout;
   private readonly enricher: Enricher | null;
   private readonly join: UsernameJoin | null;
@@ -64,6 +68,7 @@ export class ResultPipeline {
 
   constructor(private readonly init: PipelineInit) {
     const o = init.options;
+    this.rowWise = o.format === 'csv' || o.format === 'table';
     this.plan = planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
     if (this.plan.select) {
       const missing = o.timeColumns.filter((c) => !this.plan.select!.includes(c));
@@ -109,10 +114,16 @@ export class ResultPipeline {
 
   private async emit(list: HostResult[]): Promise<void> {
     for (const r of list) {
-      const out = this.enricher ? this.enricher.enrich(r) : r;
-      this.rows += out.rows.length;
       this.results++;
-      await this.writer.write(out);
+      this.rows += r.rows.length;
+      if (this.rowWise && r.rows.length > SLICE) {
+        // CSV and table take rows, not documents: enrich and write a big answer in slices so the
+        // enriched copies die young instead of doubling what a large answer keeps alive.
+        for (let i = 0; i < r.rows.length; i += SLICE) {
+          const part: HostResult = { ...r, rows: r.rows.slice(i, i + SLICE) };
+          await this.writer.write(this.enricher ? this.enricher.enrich(part) : part);
+        }
+      } else await this.writer.write(this.enricher ? this.enricher.enrich(r) : r);
     }
   }
 

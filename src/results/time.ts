@@ -43,18 +43,6 @@ const pad4 = (n: number) => (n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 
 const MIN_SECONDS = -62135596800;
 const MAX_SECONDS = 253402300799;
 
-/** Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian). */
-function civil(days: number): { y: number; m: number; d: number } {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
 
 /** Offsets (seconds east of UTC) of one zone, cached per UTC day. */
 class ZoneOffsets {
@@ -137,7 +125,17 @@ export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: 
     const local = whole + off;
     const days = Math.floor(local / 86400);
     const sod = local - days * 86400;
-    const { y, m, d } = civil(days);
+    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian), inline
+    // so the hot path allocates nothing but the result string.
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
     const hh = Math.floor(sod / 3600);
     const mi = Math.floor((sod % 3600) / 60);
     const ss = sod % 60;

@@ -61,7 +61,7 @@ export function csvText(records: readonly string[][]): string {
   if (pending) out += stringify(pending, CSV_OPTIONS);
   return out;
 }
-const BATCH = 2000;
+const BATCH = 256;
 const DEFAULT_MEMORY_ROWS = 10_000;
 
 export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
