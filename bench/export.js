@@ -1,7 +1,7 @@
 // bench/export: `osfleet export` of NDJSON query results to enriched CSV, against a baseline that
 // only parses the same NDJSON and writes it out again. Each case runs in its own child process so
 // its peak RSS (process.resourceUsage().maxRSS) is its own.
-//   node bench/export.js   (after `npm run build`; BENCH_ROWS=100000,1000000 and BENCH_REPEAT=2 by default)
+//   node bench/export.js   (after `npm run build`; BENCH_ROWS=100000,1000000 and BENCH_REPEAT=3 by default)
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 const self = fileURLToPath(import.meta.url);
 const ROWS_PER_RESULT = 1000;
 const HOSTS = 200;
-const REPEAT = Number(process.env.BENCH_REPEAT ?? 2);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
 function row(i, host) {
   const t = String(1598384396 + i);
@@ -101,20 +106,21 @@ if (process.argv[2] === '--child') {
   try {
     for (const rows of sizes) {
       const { input, users } = await generate(dir, rows);
-      // The machine is shared: every case runs REPEAT times, interleaved, and keeps its fastest run
-      // (and the highest peak RSS, to be safe on memory).
+      // The machine is shared and GC timing varies: every case runs REPEAT times, interleaved with
+      // the others, and its figures are the medians (time and peak RSS separately).
+      const runs = {};
       for (let rep = 0; rep < REPEAT; rep++) {
         for (const kind of kinds) {
           const output = join(dir, `out-${kind}-${rows}`);
           const p = spawnSync(process.execPath, [self, '--child', kind, String(rows), input, users, output], { encoding: 'utf8' });
           if (p.status !== 0) throw new Error(`${kind} ${rows}: ${p.stderr}`);
-          const r = JSON.parse(p.stdout.trim().split('\n').pop());
-          const prev = results[`${kind}_${rows}`];
-          results[`${kind}_${rows}`] = prev
-            ? { ...r, seconds: Math.min(prev.seconds, r.seconds), maxRssMiB: Math.max(prev.maxRssMiB, r.maxRssMiB) }
-            : r;
+          (runs[kind] ??= []).push(JSON.parse(p.stdout.trim().split('\n').pop()));
           rmSync(output, { force: true });
         }
+      }
+      for (const kind of kinds) {
+        const rs = runs[kind];
+        results[`${kind}_${rows}`] = { ...rs[0], seconds: median(rs.map((r) => r.seconds)), maxRssMiB: median(rs.map((r) => r.maxRssMiB)) };
       }
       for (const kind of kinds) {
         const r = results[`${kind}_${rows}`];
@@ -128,7 +134,7 @@ if (process.argv[2] === '--child') {
   }
   const big = Math.max(...sizes);
   const small = Math.min(...sizes);
-  const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT };
+  const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT, repeat: REPEAT, statistic: 'median' };
   for (const kind of kinds.slice(1)) {
     const ratio = results[`baseline_${big}`].seconds / results[`${kind}_${big}`].seconds;
     const rss = results[`${kind}_${big}`].maxRssMiB / results[`${kind}_${small}`].maxRssMiB;
