@@ -25,6 +25,7 @@ import {
   timeKindInTables,
   toUnixSeconds,
   unknownTablesIn,
+  unconstrainedRequired,
 } from '../src/schema/index.js';
 import type { Platform, TimeKind } from '../src/schema/index.js';
 
@@ -449,5 +450,34 @@ describe('columnsMissingOnEach', () => {
     ['SELECT pid AS upid FROM processes', ['linux'], []],
   ])('%s %j', (sql, platforms, expected) => {
     expect(columnsMissingOnEach(sql, platforms)).toEqual(expected);
+  });
+});
+
+describe('unconstrainedRequired', () => {
+  it.each<[string, Array<{ table: string; alias?: string; required: string[] }>]>([
+    ['SELECT * FROM file', [{ table: 'file', required: ['path', 'directory'] }]],
+    ["SELECT * FROM file WHERE path = '/etc/passwd'", []],
+    ["SELECT * FROM file WHERE directory LIKE '/Users/%/Downloads/%'", []],
+    ["SELECT * FROM file f WHERE f.path = '/etc/hosts'", []],
+    ["SELECT h.sha256 FROM processes p JOIN hash h ON h.path = p.path", []],
+    ['SELECT h.sha256, path FROM processes p JOIN hash h', [{ table: 'hash', alias: 'h', required: ['path', 'directory'] }]],
+    ["SELECT key, value FROM plist p, (SELECT * FROM users) u WHERE p.path = u.directory || '/Library/x.plist'", []],
+    ['SELECT * FROM curl', [{ table: 'curl', required: ['url'] }]],
+    ["SELECT * FROM curl WHERE url = 'https://example.com'", []],
+    ['SELECT * FROM processes', []],
+    ['SELECT * FROM my_table', []],
+  ])('%s', (sql, expected) => {
+    expect(unconstrainedRequired(sql)).toEqual(expected);
+  });
+
+  it('finds nothing to complain about in the official packs', () => {
+    for (const file of ['incident-response.conf', 'it-compliance.conf', 'osquery-monitoring.conf']) {
+      const text = readFileSync(path.resolve(repoRoot, '../shared/fixtures/osquery-packs', file), 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*(#|\/\/)/.test(l))
+        .join('\n');
+      const pack = JSON.parse(text) as { queries: Record<string, { query: string }> };
+      for (const q of Object.values(pack.queries)) expect([q.query, unconstrainedRequired(q.query)]).toEqual([q.query, []]);
+    }
   });
 });

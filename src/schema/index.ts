@@ -271,6 +271,39 @@ export function columnsMissingOnEach(
   return out;
 }
 
+/**
+ * Tables of the SQL with required columns (osquery's `required=True`, e.g. file and hash need a
+ * path or directory) none of which the query constrains, so osquery returns nothing for them. A
+ * column counts as constrained when its name appears in a WHERE, ON or USING part (qualified by the
+ * table's alias or name, or bare). Lenient on purpose: one required column is enough.
+ */
+export function unconstrainedRequired(sql: string): Array<{ table: string; alias?: string; required: string[] }> {
+  const toks = tokenize(typeof sql === 'string' ? sql : '');
+  // Names seen in constraint positions: from WHERE/ON/USING up to the next clause word.
+  const constrained = new Set<string>();
+  const stops = new Set(['SELECT', 'FROM', 'GROUP', 'ORDER', 'LIMIT', 'UNION', 'INTERSECT', 'EXCEPT', 'JOIN', 'WINDOW', 'HAVING']);
+  let inside = false;
+  toks.forEach((t, k) => {
+    if (t.kind === 'id' && (t.v === 'WHERE' || t.v === 'ON' || t.v === 'USING')) inside = true;
+    else if (t.kind === 'id' && stops.has(t.v)) inside = false;
+    else if (inside && (t.kind === 'id' || t.kind === 'qid')) {
+      const prev = toks[k - 1];
+      const q = prev && prev.kind === 'op' && prev.v === '.' ? toks[k - 2]?.text.toLowerCase() : undefined;
+      constrained.add(`${q ?? ''}.${t.text.toLowerCase()}`);
+    }
+  });
+  const out: Array<{ table: string; alias?: string; required: string[] }> = [];
+  for (const ref of tablesInSql(sql)) {
+    const t = getTable(ref.name);
+    const required = t?.columns.filter((c) => c.required).map((c) => c.name) ?? [];
+    if (!t || required.length === 0) continue;
+    const quals = ['', (ref.alias ?? ref.name).toLowerCase()];
+    const ok = required.some((c) => quals.some((q) => constrained.has(`${q}.${c.toLowerCase()}`)));
+    if (!ok) out.push({ table: t.name, ...(ref.alias !== undefined ? { alias: ref.alias } : {}), required });
+  }
+  return out;
+}
+
 /** Tables in the SQL that osfleet's schema does not know (CTE names excluded). */
 export function unknownTablesIn(sql: string): string[] {
   return tableNamesInSql(sql).filter((n) => !getTable(n));
