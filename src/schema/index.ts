@@ -188,7 +188,8 @@ export function platformsOf(platform: string | undefined | null, mode: 'fleet' |
   if (s.includes('freebsd')) set.add('freebsd');
   if (mode === 'fleet') {
     for (const token of s.split(/[\s,]+/)) {
-      if (FLEET_LINUX.includes(token)) set.add('linux');
+      // Fleet names some distributions with a variant suffix: opensuse-leap, opensuse-tumbleweed.
+      if (FLEET_LINUX.some((d) => token === d || token.startsWith(`${d}-`))) set.add('linux');
       if (token === 'macos' || token === 'mac') set.add('darwin');
       if (token === 'chrome' || token === 'chromeos') set.add('chrome');
     }
