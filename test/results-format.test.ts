@@ -104,6 +104,12 @@ describe('csv', () => {
     expect(text).toBe(['host,extra,path,uid', 'b-host,,/b,501', "a-host,,'=cmd(),0", 'a-host,e,"x,y",501', ''].join('\r\n'));
   });
 
+  it("labels a result column called host as host.1 (the answering host comes first)", async () => {
+    const text = await writeAll('csv', [{ host: 'mac', rows: [{ host: '10.0.0.7', user: 'jim' }] }]);
+    expect(text).toBe('host,host.1,user\r\nmac,10.0.0.7,jim\r\n');
+    expect(await writeAll('table', [{ host: 'mac', rows: [{ host: '10.0.0.7' }] }], { layout: identityLayoutForTest(['host']) })).toBe('host  host.1\nmac   10.0.0.7\n');
+  });
+
   it('keeps SELECT order when known, adds a BOM, and can stay raw', async () => {
     const text = await writeAll('csv', results, { layout: identityLayoutForTest(['uid', 'path']), csv: { neutralise: false, bom: true } });
     expect(text.startsWith('\ufeffhost,uid,path\r\n')).toBe(true);

@@ -67,3 +67,15 @@ export function cellsOf(host: string, row: Row, columns: readonly string[]): str
   for (let i = 0; i < columns.length; i++) out[i + 1] = row[columns[i]!] ?? '';
   return out;
 }
+
+/**
+ * The header of table and CSV output: `host` (the answering host) then the columns. A result column
+ * that is itself called `host` (last.host, logged_in_users.host: a remote address) is labelled
+ * `host.1`, the usual spelling of a repeated column name (pandas, R), so no header is ambiguous.
+ */
+export function headerOf(columns: readonly string[]): string[] {
+  const out = new Array<string>(columns.length + 1);
+  out[0] = 'host';
+  for (let i = 0; i < columns.length; i++) out[i + 1] = columns[i] === 'host' ? 'host.1' : columns[i]!;
+  return out;
+}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
-import { put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
+import { headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -74,7 +74,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
 
   const start = async (columns: readonly string[]) => {
     started = true;
-    const header = ['host', ...columns].map(cell);
+    const header = headerOf(columns).map(cell);
     await put(sink, (opts.csv?.bom ? '\ufeff' : '') + stringify([header], CSV_OPTIONS));
   };
   const flush = async () => {

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import Table from 'cli-table3';
 import type { HostResult } from '../types.js';
-import { byCodePoint, cellsOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
+import { byCodePoint, cellsOf, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
@@ -67,7 +67,7 @@ export function tableWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       for (const [r] of sorted) for (const row of r.rows) body.push(cellsOf(r.host, row, columns).map(flat));
       results.length = 0;
       if (body.length === 0) return;
-      await put(sink, renderTable(['host', ...columns], body, { tty: opts.tty ?? false, width: opts.width }));
+      await put(sink, renderTable(headerOf(columns), body, { tty: opts.tty ?? false, width: opts.width }));
     },
     async abort() {
       results.length = 0;
