@@ -236,7 +236,7 @@ export function appRouter(deps: AppDeps): Router {
         const changed = !p.existing || p.existing.query !== p.query || p.existing.platform !== p.platform || p.existing.membershipType !== p.mt;
         const l = p.existing && !changed
           ? store.upsertLabel({ ...p.existing, description: p.description }, p.existing.updatedAt)
-          : store.upsertLabel({ name: p.name, description: p.description, query: p.query, platform: p.platform, builtin: false, membershipType: p.mt as 'dynamic' | 'manual' }, now());
+          : store.upsertLabel({ name: p.name, description: p.description, query: p.query, platform: p.platform, builtin: false, membershipType: p.mt as 'dynamic' | 'manual' }, Math.max(now(), (p.existing?.updatedAt ?? 0) + 1));
         if (p.mt === 'manual') store.replaceMembers(l.id, p.hostIds);
       }
     });

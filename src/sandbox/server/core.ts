@@ -63,14 +63,17 @@ export class Core {
   private readonly loginFailures = new Map<string, number[]>();
   private readonly labelIntervalMs: number;
   private readonly detailIntervalMs: number;
-  /** host id -> (query name -> when it was handed out), for label and detail queries. */
-  private readonly pending = new Map<number, Map<string, number>>();
+  /** host id -> (query name -> when it was handed out and, for labels, which version of the label). */
+  private readonly pending = new Map<number, Map<string, Handout>>();
   /**
-   * host id -> (label id -> when the query it answered was handed out). Per label, so a label applied
-   * while a host holds older label queries is still sent to it (a single label_updated_at would hide it).
-   * In memory only: after a restart every host evaluates its labels once more.
+   * host id -> (label id -> the hand-out its last answer replied to). Per label and per label version,
+   * so a label applied or changed while a host holds older label queries is still sent to it (one
+   * label_updated_at per host would hide it). In memory: after a restart hosts evaluate labels again.
    */
-  private readonly labelEval = new Map<number, Map<number, number>>();
+  private readonly labelEval = new Map<number, Map<number, Handout>>();
+  /** label id -> its version: bumped whenever the label's updated_at moves (query, platform or type changed). */
+  private readonly labelVersions = new Map<number, { updatedAt: number; version: number }>();
+  private versionCounter = 0;
   logLines = 0;
 
   constructor(readonly opts: ServerOptions) {
@@ -337,11 +340,11 @@ export class Core {
     const out: Record<string, string> = {};
     const now = this.now();
     let pend = this.pending.get(h.id);
-    const handOut = (name: string, sql: string): void => {
-      const at = pend?.get(name);
-      if (at !== undefined && now - at < 30_000) return;
+    const handOut = (name: string, sql: string, version = 0): void => {
+      const prev = pend?.get(name);
+      if (prev !== undefined && prev.version === version && now - prev.at < 30_000) return;
       if (!pend) this.pending.set(h.id, (pend = new Map()));
-      pend.set(name, now);
+      pend.set(name, { at: now, version });
       out[name] = sql;
     };
     if (h.detailUpdatedAt < now - this.detailIntervalMs) {
@@ -351,12 +354,21 @@ export class Core {
     for (const l of this.store.labels()) {
       if (l.membershipType !== 'dynamic') continue;
       if (l.platform !== '' && l.platform !== h.platform) continue;
-      const at = evaluated?.get(l.id);
-      if (at !== undefined && at > l.updatedAt && at > now - this.labelIntervalMs) continue;
-      handOut(`${this.d}_label_query_${l.id}`, l.query);
+      const version = this.labelVersion(l);
+      const ev = evaluated?.get(l.id);
+      if (ev !== undefined && ev.version === version && ev.at > now - this.labelIntervalMs) continue;
+      handOut(`${this.d}_label_query_${l.id}`, l.query, version);
     }
     this.campaigns.queriesFor(h.id, out);
     return out;
+  }
+
+  private labelVersion(l: LabelRec): number {
+    const v = this.labelVersions.get(l.id);
+    if (v && v.updatedAt === l.updatedAt) return v.version;
+    const version = ++this.versionCounter;
+    this.labelVersions.set(l.id, { updatedAt: l.updatedAt, version });
+    return version;
   }
 
   /** Distributed write: label membership, details and campaign results. */
@@ -367,7 +379,7 @@ export class Core {
     let detailsSeen = false;
     this.store.transaction(() => {
       for (const [name, raw] of Object.entries(queries)) {
-        const handedAt = pend?.get(name) ?? now;
+        const handout = pend?.get(name) ?? { at: now, version: -1 };
         pend?.delete(name);
         const status = Number(statuses[name] ?? 0);
         const failed = Number.isFinite(status) && status !== 0;
@@ -390,7 +402,7 @@ export class Core {
             this.store.setMembership(id, h.id, !failed && rows.length > 0);
             let ev = this.labelEval.get(h.id);
             if (!ev) this.labelEval.set(h.id, (ev = new Map()));
-            ev.set(id, handedAt);
+            ev.set(id, handout);
           }
           labelsSeen = true;
         } else if (name.startsWith(detailPrefix)) {
@@ -561,6 +573,12 @@ export class Core {
 }
 
 export class AuthRefusal extends Error {}
+
+interface Handout {
+  at: number;
+  /** The label's version when handed out (0 for detail queries; -1 when the answer matched no hand-out). */
+  version: number;
+}
 
 export function stringifyRow(r: Record<string, unknown>): Row {
   const o: Row = {};
