@@ -41,6 +41,15 @@ describe.each(dialects)('setup gating (%s)', (dialect) => {
       admin: { admin: true, username: ADMIN.username, name: ADMIN.name, email: ADMIN.email, password: ADMIN.password },
       org_info: { org_name: 'Org' }, server_url: sb.url, kolide_server_url: sb.url,
     };
+    // Validation first: FleetDM's password rule; Kolide drops the connection when admin.username is missing.
+    if (dialect === 'fleet') {
+      const weak = await raw(`${sb.url}/api/v1/setup`, { body: { ...body, admin: { ...body.admin, password: 'short' } } });
+      expect(weak.status).toBe(422);
+      expect(weak.json.errors[0]).toEqual({ name: 'password', reason: expect.stringMatching(/at least 12 characters/) });
+    } else {
+      const { username: _u, ...noUsername } = body.admin;
+      await expect(raw(`${sb.url}/api/v1/setup`, { body: { ...body, admin: noUsername } })).rejects.toThrow();
+    }
     const setup = await raw(`${sb.url}/api/v1/setup`, { body });
     expect(setup.status).toBe(200);
     expect(typeof setup.json.token).toBe('string');
