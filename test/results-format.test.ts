@@ -170,6 +170,8 @@ describe('table', () => {
 
   it('shrinks the widest columns first', () => {
     expect(fitWidths([10, 50, 5], 40)).toEqual([10, 15, 5]);
+    // Dates (25 characters) keep their width while a long path can give.
+    expect(fitWidths([16, 49, 25, 3], 80)).toEqual([16, 23, 25, 3]);
     expect(fitWidths([10, 10], 100)).toEqual([10, 10]);
     expect(renderTable(['a'], [], { tty: false })).toBe('a\n');
   });

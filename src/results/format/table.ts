@@ -10,21 +10,26 @@ import { byCodePoint, cellsOf, headerOf, put, unionColumns, type ResultWriter, t
 
 const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
 
-/** Column widths (content only) that fit `total` characters of table, shrinking the widest first. */
-export function fitWidths(natural: readonly number[], total: number, min = 3): number[] {
+/**
+ * Column widths (content only) that fit `total` characters of table. The widest columns shrink
+ * first, and none below `soft` characters (an ISO date is 25) until that is not enough.
+ */
+export function fitWidths(natural: readonly number[], total: number, min = 3, soft = 25): number[] {
   const w = [...natural];
   // Each column costs its content, 2 padding and 1 border; plus the final border.
   let excess = w.reduce((a, b) => a + b + 3, 1) - total;
-  while (excess > 0) {
-    let widest = -1;
-    for (let i = 0; i < w.length; i++) if (w[i]! > min && (widest < 0 || w[i]! > w[widest]!)) widest = i;
-    if (widest < 0) break;
-    // Shrink the widest down to the next width (or by what is left), not one character at a time.
-    let next = min;
-    for (let i = 0; i < w.length; i++) if (i !== widest && w[i]! < w[widest]! && w[i]! > next) next = w[i]!;
-    const cut = Math.min(excess, Math.max(1, w[widest]! - next));
-    w[widest] = w[widest]! - cut;
-    excess -= cut;
+  for (const floor of [soft, min]) {
+    while (excess > 0) {
+      let widest = -1;
+      for (let i = 0; i < w.length; i++) if (w[i]! > floor && (widest < 0 || w[i]! > w[widest]!)) widest = i;
+      if (widest < 0) break;
+      // Shrink the widest down to the next width (or the floor), not one character at a time.
+      let next = floor;
+      for (let i = 0; i < w.length; i++) if (i !== widest && w[i]! < w[widest]! && w[i]! > next) next = w[i]!;
+      const cut = Math.min(excess, Math.max(1, w[widest]! - next));
+      w[widest] = w[widest]! - cut;
+      excess -= cut;
+    }
   }
   return w;
 }
@@ -46,7 +51,7 @@ export function renderTable(header: string[], body: string[][], opts: { tty: boo
     colWidths: widths.map((w) => w + 2),
     truncate: '…',
     wordWrap: false,
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const r of body) table.push(r);
   return `${table.toString()}\n`;
