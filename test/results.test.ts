@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   canonicalTimeZone,
+  convertTimes,
   convertTimeValue,
   createDateFormatter,
   Enricher,
@@ -206,6 +207,15 @@ describe('enrichment', () => {
       creation_time_epoch: '1598384396',
     });
     expect(e.layout().fixed).toEqual(['title', 'creation_time', 'creation_time_epoch']);
+  });
+
+  it('convertTimes converts one row by plan, never durations', () => {
+    const plan = planColumns('SELECT name, start_time, user_time FROM processes');
+    expect(convertTimes({ name: 'zsh', start_time: '1598384396', user_time: '1598384396' }, plan, { format: 'iso', zone, keepEpoch: false })).toEqual({
+      name: 'zsh',
+      start_time: '2020-08-25T12:39:56-07:00',
+      user_time: '1598384396',
+    });
   });
 
   it('returns rows untouched (same objects) when nothing is to be enriched', () => {

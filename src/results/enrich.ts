@@ -191,3 +191,8 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** One row with its time columns converted (a pure convenience over Enricher, for single rows). */
+export function convertTimes(row: Row, plan: ColumnPlan, times: TimeOptions): Row {
+  return new Enricher(plan, { times, users: null }).enrich({ host: '', rows: [row] }).rows[0]!;
+}

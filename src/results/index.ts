@@ -3,7 +3,7 @@ export type { HostResult, HostState, HostStatus, Row } from './types.js';
 export { ResultPipeline, statusOf, usernameWarningLines, type PipelineInit, type PipelineSummary } from './pipeline.js';
 export { resolveResultOptions, formatFromPath, enrichesByDefault, type ResultFlags, type ResultOptions } from './options.js';
 export { planColumns, usernameColumnFor, type ColumnPlan, type TimeColumn } from './plan.js';
-export { Enricher, type ColumnLayout, type EnrichOptions, type TimeOptions } from './enrich.js';
+export { convertTimes, Enricher, type ColumnLayout, type EnrichOptions, type TimeOptions } from './enrich.js';
 export { UserDirectory, UsernameJoin, UNSET_UID, type UsernameWarnings } from './usernames.js';
 export {
   canonicalTimeZone,
