@@ -429,3 +429,20 @@ describe.each(dialects)('agent protocol and live queries (%s)', (dialect) => {
     expect(ctl.status).toBe(403);
   });
 });
+
+describe('FleetDM login rate limit', () => {
+  let t: TestSandbox;
+  beforeAll(async () => {
+    t = await startTestSandbox({ dialect: 'fleet', hosts: false });
+  });
+  afterAll(async () => t.stop());
+
+  it('answers 429 with Retry-After after 10 failed logins in a minute, even with the right password', async () => {
+    const attempt = (password: string) => raw(`${t.url}/api/v1/fleet/login`, { body: { email: ADMIN.email, password } });
+    for (let i = 0; i < 10; i++) expect((await attempt('wrong-Pass1234!')).status).toBe(401);
+    const limited = await attempt(ADMIN.password);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await raw(`${t.url}/api/v1/fleet/me`, { token: t.admin.token })).status).toBe(200);
+  });
+});
