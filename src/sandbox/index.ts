@@ -7,6 +7,7 @@
  * anyone runs setup. A secret given to setup is added beside it.
  */
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxServer } from './server/http.js';
 import type { Dialect, FaultPlan } from './server/types.js';
@@ -100,6 +101,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const checkInMs = opts.checkInMs ?? defaultCheckInMs(total);
   const host = opts.host ?? '127.0.0.1';
   const enrollSecret = sandboxEnrollSecret(seed);
+  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const server = new SandboxServer(
     {
       dialect, enrollSecret, dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
