@@ -116,6 +116,13 @@ describe('osfleet export (run)', () => {
     expect(doc.hosts.map((h: { status: string }) => h.status)).toEqual(['answered', 'answered', 'error', 'empty']);
   });
 
+  it('says so when a table has no rows', async () => {
+    const io = testIO({ stdin: '{"host":"h","rows":[]}\n' });
+    const r = await exportWith({ files: [], format: 'table' }, io);
+    expect(r.out).toBe('');
+    expect(r.err).toBe('No rows from 1 host.\n');
+  });
+
   it('reads stdin when no file is given', async () => {
     const io = testIO({ stdin: '{"host":"h","rows":[{"time":"1598384396","other":"=1+1"}]}\n' });
     const r = await exportWith({ files: [], format: 'csv', tz: 'UTC', table: 'last' }, io);

@@ -290,6 +290,7 @@ async function exportFiles(
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
     });
   }
+  if (!file && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);
   if (file) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${statuses.size} host${statuses.size === 1 ? '' : 's'} to ${options.output}\n`);
   if (interrupted) throw new InterruptedError('interrupted: the output holds every result read before the interrupt');
   return badLines.length > 0 ? ExitCode.partial : ExitCode.ok;
