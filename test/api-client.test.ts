@@ -1,13 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MockAgent } from 'undici';
 import { FleetClient } from '../src/api/client.js';
 import { login } from '../src/api/session.js';
 import { ApiError, AuthError, CliError, NetworkError } from '../src/errors.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
+import { repoRoot } from './helpers/cli.js';
 
 const servers: StubServer[] = [];
 const clients: FleetClient[] = [];
@@ -212,27 +211,18 @@ describe('secrets on the wire', () => {
 });
 
 describe('TLS', () => {
-  let dir: string;
-  let tls: { key: string; cert: string; ca: string };
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'osfleet-tls-'));
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=osfleet test CA']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-    // Node checks the IP against subjectAltName, not the CN.
-    writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
-    tls = { key: readFileSync(path.join(dir, 'server.key'), 'utf8'), cert: readFileSync(path.join(dir, 'server.pem'), 'utf8'), ca: readFileSync(path.join(dir, 'ca.pem'), 'utf8') };
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A self-signed certificate for 127.0.0.1 that is its own CA (test/fixtures/tls/README.md).
+  const tls = {
+    key: readFileSync(path.join(repoRoot, 'test/fixtures/tls/key.pem'), 'utf8'),
+    cert: readFileSync(path.join(repoRoot, 'test/fixtures/tls/cert.pem'), 'utf8'),
+  };
 
   it('fails without the CA, with a hint about rootca; works with it; skip-verify works', async () => {
-    const s = await stub((req, res) => json(res, 200, { version: '4.60.0' }), { key: tls.key, cert: tls.cert });
-    const address = s.url;
-    const err = await client({ address, maxAttempts: 1 }).detect().catch((e: unknown) => e);
+    const s = await stub((req, res) => json(res, 200, { version: '4.60.0' }), tls);
+    const err = await client({ address: s.url, maxAttempts: 1 }).detect().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as NetworkError).hint).toContain('--rootca');
-    expect((await client({ address, ca: tls.ca }).detect()).version).toBe('4.60.0');
-    expect((await client({ address, tlsSkipVerify: true }).detect()).version).toBe('4.60.0');
+    expect((await client({ address: s.url, ca: tls.cert }).detect()).version).toBe('4.60.0');
+    expect((await client({ address: s.url, tlsSkipVerify: true }).detect()).version).toBe('4.60.0');
   });
 });

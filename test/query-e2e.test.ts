@@ -2,7 +2,6 @@
  * `osfleet query` end to end: the built CLI as a child process against the sandbox, both dialects.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -216,34 +215,22 @@ describe('Ctrl-C during a query', () => {
 });
 
 describe('TLS with a custom CA, on REST and websocket alike', () => {
-  let dir: string;
+  // A self-signed certificate for 127.0.0.1 that is its own CA (test/fixtures/tls/README.md).
+  const ca = path.join(repoRoot, 'test/fixtures/tls/cert.pem');
   let fleet: CliFleet;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'osfleet-tlsq-'));
-    const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=osfleet test CA']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-    writeFileSync(path.join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
-    const ca = readFileSync(path.join(dir, 'ca.pem'));
-    fleet = await startCliFleetTls({ key: readFileSync(path.join(dir, 'server.key')), cert: readFileSync(path.join(dir, 'server.pem')), ca });
-  });
-  afterAll(async () => {
-    await fleet?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function startCliFleetTls(tls: { key: Buffer; cert: Buffer; ca: Buffer }) {
+    const tls = { key: readFileSync(path.join(repoRoot, 'test/fixtures/tls/key.pem')), cert: readFileSync(ca) };
     // The test process itself must trust the CA to set the sandbox up over fetch.
     const { Agent, setGlobalDispatcher, getGlobalDispatcher } = await import('undici');
     const previous = getGlobalDispatcher();
-    setGlobalDispatcher(new Agent({ connect: { ca: tls.ca.toString() } }));
+    setGlobalDispatcher(new Agent({ connect: { ca: tls.cert.toString() } }));
     try {
-      return await startCliFleet({ dialect: 'fleet', tls });
+      fleet = await startCliFleet({ dialect: 'fleet', tls });
     } finally {
       setGlobalDispatcher(previous);
     }
-  }
+  });
+  afterAll(async () => fleet?.stop());
 
   const writeConfig = (extra: string) => {
     const cfg = path.join(fleet.home, '.config', 'osfleet', 'config.yml');
@@ -259,7 +246,7 @@ describe('TLS with a custom CA, on REST and websocket alike', () => {
     expect(bad.stderr).toContain('TLS verification');
     expect(bad.stderr).toContain('--rootca');
 
-    writeConfig(`    rootca: ${path.join(dir, 'ca.pem')}\n`);
+    writeConfig(`    rootca: ${ca}\n`);
     const good = await runCli(['query', '--labels', 'macOS', '--query', CUPS], { env: envNoOverrides() });
     expect(good.code).toBe(0);
     expect(lines(good.stdout).map((l) => l.host).sort()).toEqual(MACS);

@@ -9,10 +9,9 @@ import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
-import { LiveQuery, type HostAnswer, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
+import { LiveQuery, type HostAnswer, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { findQueryByName } from '../api/queries.js';
-import type { FleetClient } from '../api/client.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
   ResultPipeline,
@@ -125,21 +124,22 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     spinner.text = `${pct}% responded | ${p.responded}/${p.targeted} hosts (${p.online} online) | ${p.errors} error${p.errors === 1 ? '' : 's'} | ${(p.elapsedMs / 1000).toFixed(1)}s${p.transport === 'rest' ? ' (REST)' : ''}`;
   };
 
-  const live = new LiveQuery(client, {
-    query: ref,
-    selection: resolved.selection,
-    targets,
-    waitAll: Boolean(opts.waitAll),
-    timeoutMs: timeoutMs || undefined,
-    transport: opts.transport ?? 'auto',
-    signal: ctx.signal,
-    onProgress,
-    onNotice: (m) => (spinner && ctx.io.interactive ? (spinner.text = m) : say(m)),
-    debug: ctx.globals.debug ? (l) => ctx.debug(l) : undefined,
-  });
-
-  // The companion users campaign runs beside the main one; the pipeline joins per host.
-  const usersRun = pipeline.wantsUsers ? runUsersCampaign(client, ctx, resolved, targets, opts, timeoutMs, pipeline, serial) : Promise.resolve();
+  // The main campaign and, when the result has uid columns, the companion users campaign on the
+  // same targets, in parallel; the pipeline joins them per host.
+  const campaign = (query: QueryRef, tag: string, extra: Partial<LiveQueryOptions> = {}) =>
+    new LiveQuery(client, {
+      query,
+      selection: resolved.selection,
+      targets,
+      waitAll: Boolean(opts.waitAll),
+      timeoutMs: timeoutMs || undefined,
+      transport: opts.transport ?? 'auto',
+      signal: ctx.signal,
+      debug: ctx.globals.debug ? (l) => ctx.debug(`${tag}${l}`) : undefined,
+      ...extra,
+    });
+  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner && ctx.io.interactive ? (spinner.text = m) : say(m)) });
+  const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
 
   let failure: unknown;
   try {
@@ -277,26 +277,7 @@ function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (
   }
 }
 
-async function runUsersCampaign(
-  client: FleetClient,
-  ctx: Ctx,
-  resolved: ResolvedTargets,
-  targets: TargetHost[],
-  opts: QueryOptions,
-  timeoutMs: number,
-  pipeline: ResultPipeline,
-  serial: <T>(fn: () => Promise<T>) => Promise<T>,
-): Promise<void> {
-  const users = new LiveQuery(client, {
-    query: { sql: USERS_SQL },
-    selection: resolved.selection,
-    targets,
-    waitAll: Boolean(opts.waitAll),
-    timeoutMs: timeoutMs || undefined,
-    transport: opts.transport ?? 'auto',
-    signal: ctx.signal,
-    debug: ctx.globals.debug ? (l) => ctx.debug(`[users] ${l}`) : undefined,
-  });
+async function feedUsers(users: LiveQuery, pipeline: ResultPipeline, serial: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
   try {
     for await (const a of users) {
       if (a.error) await serial(() => pipeline.usersFailed(a.host, a.error!));
