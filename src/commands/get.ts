@@ -93,6 +93,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
+
 /** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
 export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
 
@@ -102,18 +103,17 @@ export function fromServerQuery(raw: Spec, dialect: Dialect): QuerySpec {
   if (description) q.description = description;
   q.query = str(raw['query']) ?? '';
   if (dialect === 'fleet') {
+    // Only what differs from FleetDM's defaults: the YAML stays what a person would write.
     const interval = num(raw['interval']);
-    if (interval !== undefined) q.interval = interval;
+    if (interval) q.interval = interval;
     const platform = str(raw['platform']);
-    if (platform !== undefined) q.platform = platform;
+    if (platform) q.platform = platform;
     const logging = str(raw['logging']);
-    if (logging === 'snapshot' || logging === 'differential' || logging === 'differential_ignore_removals') q.logging = logging;
-    const ocr = bool(raw['observer_can_run']);
-    if (ocr !== undefined) q.observer_can_run = ocr;
+    if (logging === 'differential' || logging === 'differential_ignore_removals') q.logging = logging;
+    if (raw['observer_can_run'] === true) q.observer_can_run = true;
     const mov = str(raw['min_osquery_version']);
-    if (mov !== undefined) q.min_osquery_version = mov;
-    const ae = bool(raw['automations_enabled']);
-    if (ae !== undefined) q.automations_enabled = ae;
+    if (mov) q.min_osquery_version = mov;
+    if (raw['automations_enabled'] === true) q.automations_enabled = true;
   }
   return q;
 }

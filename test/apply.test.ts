@@ -1,0 +1,318 @@
+/**
+ * `apply` through run() against the sandbox in this process: a client whose requests are counted by
+ * method (an undici interceptor), a test IO, and an abort signal the test controls. Plus the pure
+ * pieces (dialect adjustment, kinds to read) as tables.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, type Dispatcher } from 'undici';
+import { FleetClient } from '../src/api/client.js';
+import { createContext, type Ctx } from '../src/context.js';
+import { testIO, type TestIO } from '../src/io.js';
+import { CliError, InputError, InterruptedError } from '../src/errors.js';
+import { run as apply, adjustForDialect, kindsToRead, type ApplyOptions } from '../src/commands/apply.js';
+import { FLEET_QUERY_FIELDS } from '../src/commands/get.js';
+import { parseDocuments } from '../src/specs/parse.js';
+import type { SpecSet } from '../src/specs/types.js';
+import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import { setupAdmin } from './helpers/fleet.js';
+import { repoRoot } from './helpers/cli.js';
+
+const BASE = 'test/fixtures/apply/base.yml';
+
+interface Counted {
+  client: FleetClient;
+  /** `METHOD /path` of every request, in order. */
+  log: string[];
+  writes(): string[];
+  /** Called as each request is dispatched. */
+  onRequest?: (line: string) => void;
+  close(): Promise<void>;
+}
+
+function countedClient(sandbox: Sandbox, token: string): Counted {
+  const agent = new Agent();
+  const counted: Counted = {
+    log: [],
+    writes: () => counted.log.filter((l) => !l.startsWith('GET ')),
+    client: undefined as unknown as FleetClient,
+    close: async () => {
+      await agent.close();
+    },
+  };
+  const dispatcher = agent.compose((dispatch: Dispatcher['dispatch']) => (opts, handler) => {
+    const line = `${opts.method} ${String(opts.path).replace(/\?.*$/, '')}`;
+    counted.log.push(line);
+    counted.onRequest?.(line);
+    return dispatch(opts, handler);
+  });
+  counted.client = new FleetClient({ address: sandbox.url, token, dispatcher, retryBaseMs: 1, retryCapMs: 2 });
+  return counted;
+}
+
+function ctxFor(io: TestIO, client: FleetClient, signal = new AbortController().signal, cwd = repoRoot): Ctx {
+  return createContext({ io, env: {}, globals: { debug: false, color: false }, signal, cwd, api: async () => client });
+}
+
+const opts = (o: Partial<ApplyOptions>): ApplyOptions => ({ file: [BASE], format: 'text', ...o });
+
+/** A spec folder with n queries, m labels and k packs (each pack schedules 10 queries, targets 2 labels). */
+function bigRepo(scratch: string, name: string, n: number, m: number, k: number): string {
+  const dir = path.join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  let q = '';
+  for (let i = 0; i < n; i++) q += `---\napiVersion: v1\nkind: query\nspec:\n  name: ${name}_q${i}\n  query: SELECT ${i} AS n FROM time;\n`;
+  let l = '';
+  for (let i = 0; i < m; i++) l += `---\napiVersion: v1\nkind: label\nspec:\n  name: ${name}_l${i}\n  query: SELECT 1 FROM system_info WHERE cpu_logical_cores > ${i};\n`;
+  let p = '';
+  for (let i = 0; i < k; i++) {
+    p += `---\napiVersion: v1\nkind: pack\nspec:\n  name: ${name}_p${i}\n  targets:\n    labels: [${name}_l${i % m}, ${name}_l${(i + 1) % m}]\n  queries:\n`;
+    for (let j = 0; j < Math.min(10, n); j++) p += `    - query: ${name}_q${(i * 10 + j) % n}\n      interval: ${60 + j}\n`;
+  }
+  writeFileSync(path.join(dir, 'queries.yml'), q);
+  writeFileSync(path.join(dir, 'labels.yml'), l);
+  writeFileSync(path.join(dir, 'packs.yml'), p);
+  return dir;
+}
+
+describe('adjustForDialect (pure)', () => {
+  const desiredOf = (yaml: string): SpecSet => {
+    const r = parseDocuments(yaml, 't.yml');
+    const set: SpecSet = { queries: [], packs: [], labels: [] };
+    for (const d of r.docs) {
+      if (d.kind === 'query') set.queries.push(d.spec);
+      if (d.kind === 'pack') set.packs.push(d.spec);
+      if (d.kind === 'enroll_secret') set.enroll_secret = d.spec;
+    }
+    return set;
+  };
+  const empty: SpecSet = { queries: [], packs: [], labels: [] };
+  const q = 'apiVersion: v1\nkind: query\nspec:\n  name: a\n  query: SELECT 1;\n  interval: 60\n  platform: darwin\n';
+  const secrets = 'apiVersion: v1\nkind: enroll_secret\nspec:\n  secrets:\n    - {name: a, secret: s1, active: true}\n    - {name: b, secret: s2, active: false}\n';
+  const pack = 'apiVersion: v1\nkind: pack\nspec:\n  name: p\n  queries:\n    - {query: a, interval: 60, denylist: false}\n';
+
+  it.each([
+    ['kolide drops FleetDM query fields, with a note', 'kolide', q, (r: ReturnType<typeof adjustForDialect>) => {
+      expect(r.desired.queries[0]).toEqual({ name: 'a', query: 'SELECT 1;' });
+      expect(r.notes[0]).toMatch(/Kolide Fleet keeps no interval\/platform.* ignored in 1 query/);
+    }],
+    ['fleet keeps them', 'fleet', q, (r: ReturnType<typeof adjustForDialect>) => {
+      expect(r.desired.queries[0]).toMatchObject({ interval: 60, platform: 'darwin' });
+      expect(r.notes).toEqual([]);
+    }],
+    ['kolide drops pack denylist', 'kolide', pack, (r: ReturnType<typeof adjustForDialect>) => {
+      expect(r.desired.packs[0]!.queries[0]).toEqual({ query: 'a', name: 'a', interval: 60 });
+      expect(r.notes[0]).toMatch(/denylist/);
+    }],
+    ['fleet leaves inactive secrets out (they would become valid) and drops names', 'fleet', secrets, (r: ReturnType<typeof adjustForDialect>) => {
+      expect(r.desired.enroll_secret).toEqual({ secrets: [{ secret: 's1' }] });
+      expect(r.notes[0]).toMatch(/1 secret with active: false left out/);
+    }],
+  ] as const)('%s', (_name, dialect, yaml, check) => {
+    check(adjustForDialect(desiredOf(yaml), empty, dialect, FLEET_QUERY_FIELDS));
+  });
+
+  it('kolide compares only the secrets the files name (it keeps the others)', () => {
+    const current: SpecSet = { ...empty, enroll_secret: { secrets: [{ name: 'a', secret: 's1', active: true }, { name: 'other', secret: 'x', active: true }] } };
+    const r = adjustForDialect(desiredOf(secrets), current, 'kolide', FLEET_QUERY_FIELDS);
+    expect(r.current.enroll_secret!.secrets.map((s) => s.name)).toEqual(['a']);
+  });
+});
+
+describe('kindsToRead (pure)', () => {
+  it.each([
+    ['query', ['query']],
+    ['label', ['label']],
+    ['pack', ['label', 'pack', 'query']],
+    ['options', ['options']],
+    ['enroll_secret', ['enroll_secret']],
+  ])('%s documents read %j', (kind, want) => {
+    const spec: Record<string, string> = {
+      query: 'spec: {name: a, query: SELECT 1;}',
+      label: "spec: {name: a, query: 'SELECT 1;'}",
+      pack: 'spec: {name: a, queries: [{query: a, interval: 60}]}',
+      options: 'spec: {config: {}}',
+      enroll_secret: 'spec: {secrets: [{secret: x}]}',
+    };
+    const r = parseDocuments(`apiVersion: v1\nkind: ${kind}\n${spec[kind]}\n`, 't.yml');
+    expect([...kindsToRead(r.docs)].sort()).toEqual(want);
+  });
+});
+
+describe('apply run() against the FleetDM sandbox', () => {
+  let sandbox: Sandbox;
+  let token: string;
+  let scratch: string;
+  const open: Counted[] = [];
+  const client = () => {
+    const c = countedClient(sandbox, token);
+    open.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ dialect: 'fleet', port: 0, seed: 3, hosts: false });
+    token = await setupAdmin(sandbox.url, 'fleet');
+    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-apply-'));
+  });
+  afterEach(async () => {
+    sandbox.setFaults({});
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('1,000 queries, 100 labels, 100 packs: the same requests as 10/2/2 (one GET and one POST per kind)', async () => {
+    const small = client();
+    expect(await apply(opts({ file: [bigRepo(scratch, 'small', 10, 2, 2)] }), ctxFor(testIO(), small.client))).toBe(0);
+    const big = client();
+    const io = testIO();
+    expect(await apply(opts({ file: [bigRepo(scratch, 'big', 1000, 100, 100)] }), ctxFor(io, big.client))).toBe(0);
+    const shape = (log: string[]) => [...log].sort();
+    expect(shape(big.log)).toEqual(shape(small.log));
+    expect(shape(big.log)).toEqual([
+      'GET /api/v1/fleet/spec/labels',
+      'GET /api/v1/fleet/spec/packs',
+      'GET /api/v1/fleet/spec/queries',
+      'GET /version',
+      'POST /api/v1/fleet/spec/labels',
+      'POST /api/v1/fleet/spec/packs',
+      'POST /api/v1/fleet/spec/queries',
+    ]);
+    // Dependency order: queries, then labels, then packs.
+    expect(big.writes()).toEqual(['POST /api/v1/fleet/spec/queries', 'POST /api/v1/fleet/spec/labels', 'POST /api/v1/fleet/spec/packs']);
+    expect(io.stdoutText()).toContain('Plan: 1200 to create, 0 to update, 0 to delete, 0 unchanged.');
+    expect(io.stderrText()).toContain('[+] applied 1000 queries\n[+] applied 100 labels\n[+] applied 100 packs\n');
+    // Applied again: the plan is empty and nothing is sent.
+    const again = client();
+    const io2 = testIO();
+    expect(await apply(opts({ file: [path.join(scratch, 'big')], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(again.writes()).toEqual([]);
+    expect(io2.stdoutText()).toBe('No changes: 1200 unchanged.\n');
+  }, 60_000);
+
+  it('a pack naming a query in neither the files nor the server: position, exit 1, zero writes', async () => {
+    const file = path.join(scratch, 'unknown-query.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: pack\nspec:\n  name: p\n  queries:\n    - query: nowhere_to_be_found\n      interval: 60\n');
+    const c = client();
+    const io = testIO();
+    const err = await apply(opts({ file: [file] }), ctxFor(io, c.client)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(1);
+    expect(io.stderrText()).toContain(`${file}:6:14: error: pack "p" schedules unknown query "nowhere_to_be_found" (in neither these files nor the server)`);
+    expect(c.writes()).toEqual([]);
+  });
+
+  it('a pack naming a query that only the server has is fine', async () => {
+    const seed = path.join(scratch, 'seed.yml');
+    writeFileSync(seed, 'apiVersion: v1\nkind: query\nspec:\n  name: on_server\n  query: SELECT 1;\n');
+    expect(await apply(opts({ file: [seed] }), ctxFor(testIO(), client().client))).toBe(0);
+    const file = path.join(scratch, 'server-query.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: pack\nspec:\n  name: uses_server\n  queries:\n    - query: on_server\n      interval: 60\n');
+    const c = client();
+    expect(await apply(opts({ file: [file] }), ctxFor(testIO(), c.client))).toBe(0);
+    expect(c.writes()).toEqual(['POST /api/v1/fleet/spec/packs']);
+  });
+
+  it('broken files are refused before any request at all', async () => {
+    const bad = path.join(scratch, 'bad.yml');
+    writeFileSync(bad, 'apiVersion: v1\nkind: query\nspec:\n  name: broken\n  query: SELEC name FROM processes;\n');
+    const c = client();
+    const io = testIO();
+    await expect(apply(opts({ file: [bad, path.join(scratch, 'missing.yml')] }), ctxFor(io, c.client))).rejects.toBeInstanceOf(InputError);
+    expect(io.stderrText()).toContain(`${bad}:5:10: error: query "broken": near "SELEC": syntax error`);
+    expect(io.stderrText()).toContain(`${path.join(scratch, 'missing.yml')}:1:1: error: cannot read: no such file or folder`);
+    expect(c.log).toEqual([]);
+  });
+
+  it('--format json: the plan for machines, then what was applied', async () => {
+    const file = path.join(scratch, 'json.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: query\nspec:\n  name: json_q\n  query: SELECT 1;\n');
+    const io = testIO();
+    expect(await apply(opts({ file: [file], format: 'json', dryRun: true, detailedExitcode: true }), ctxFor(io, client().client))).toBe(2);
+    expect(JSON.parse(io.stdoutText())).toMatchObject({ dry_run: true, changes: true, summary: { created: 1 }, kinds: { query: { created: ['json_q'] } }, applied: [], not_applied: ['queries'] });
+    const io2 = testIO();
+    expect(await apply(opts({ file: [file], format: 'json', detailedExitcode: true }), ctxFor(io2, client().client))).toBe(2);
+    expect(JSON.parse(io2.stdoutText())).toMatchObject({ dry_run: false, applied: ['queries'], not_applied: [] });
+  });
+
+  it('a later kind failing says which kinds were applied and which not (exit 1)', async () => {
+    const dir = bigRepo(scratch, 'fails', 3, 1, 1);
+    sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/spec/packs' }, fault: '500', count: 10 }] });
+    const c = client();
+    const io = testIO();
+    const err = (await apply(opts({ file: [dir] }), ctxFor(io, c.client)).catch((e: unknown) => e)) as CliError;
+    expect(err).toBeInstanceOf(CliError);
+    expect(err.exitCode).toBe(1);
+    expect(err.message).toBe('applying packs failed (applied: queries, labels; not applied: packs): POST /api/v1/fleet/spec/packs: 500 injected fault');
+    expect(io.stderrText()).toContain('[+] applied 3 queries\n[+] applied 1 label\n');
+  });
+
+  it('Ctrl-C between kinds stops there and says so (exit 130)', async () => {
+    const dir = bigRepo(scratch, 'sigint', 3, 1, 1);
+    const c = client();
+    const ac = new AbortController();
+    // The signal is the command's, not the client's: the request in flight completes, the next kind is not sent.
+    c.onRequest = (line) => {
+      if (line === 'POST /api/v1/fleet/spec/queries') ac.abort(new InterruptedError('interrupted by SIGINT'));
+    };
+    const err = (await apply(opts({ file: [dir] }), ctxFor(testIO(), c.client, ac.signal)).catch((e: unknown) => e)) as CliError;
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect(err.exitCode).toBe(130);
+    expect(err.message).toBe('interrupted before labels: applied: queries; not applied: labels, packs');
+    expect(c.writes()).toEqual(['POST /api/v1/fleet/spec/queries']);
+  });
+});
+
+describe('apply --prune against a fresh FleetDM sandbox', () => {
+  let sandbox: Sandbox;
+  let token: string;
+  let scratch: string;
+  const open: Counted[] = [];
+  const client = () => {
+    const c = countedClient(sandbox, token);
+    open.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    sandbox = await startSandbox({ dialect: 'fleet', port: 0, seed: 4, hosts: false });
+    token = await setupAdmin(sandbox.url, 'fleet');
+    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-prune-'));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('--prune without a terminal needs --yes, and nothing is sent before it', async () => {
+    const dir = bigRepo(scratch, 'prune', 3, 1, 2);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), client().client))).toBe(0);
+    writeFileSync(path.join(dir, 'queries.yml'), '---\napiVersion: v1\nkind: query\nspec:\n  name: prune_q0\n  query: SELECT 0 AS n FROM time;\n---\napiVersion: v1\nkind: query\nspec:\n  name: prune_q1\n  query: SELECT 1 AS n FROM time;\n');
+    writeFileSync(path.join(dir, 'packs.yml'), '---\napiVersion: v1\nkind: pack\nspec:\n  name: prune_p0\n  queries:\n    - {query: prune_q0, interval: 60}\n');
+    const c = client();
+    await expect(apply(opts({ file: [dir], prune: true }), ctxFor(testIO(), c.client))).rejects.toMatchObject({ exitCode: 64 });
+    expect(c.writes()).toEqual([]);
+    const c2 = client();
+    const io = testIO();
+    expect(await apply(opts({ file: [dir], prune: true, yes: true }), ctxFor(io, c2.client))).toBe(0);
+    expect(io.stdoutText()).toBe(
+      [
+        '- query "prune_q2"',
+        '~ pack "prune_p0": queries.prune_q1 (removed), queries.prune_q2 (removed), targets.labels',
+        '- pack "prune_p1"',
+        'Plan: 0 to create, 1 to update, 2 to delete, 3 unchanged.',
+        '',
+      ].join('\n'),
+    );
+    expect(io.stderrText()).toContain('[+] applied 1 pack\n[+] deleted 1 pack\n[+] deleted 1 query\n');
+    // Packs are deleted before queries (a pack may schedule them); labels are not an applied kind here.
+    expect(c2.writes()).toEqual(['POST /api/v1/fleet/spec/packs', 'DELETE /api/v1/fleet/packs/prune_p1', 'DELETE /api/v1/fleet/queries/prune_q2']);
+  });
+});
