@@ -158,7 +158,7 @@ describe('convertPack details', () => {
     );
     expect(r.errors).toEqual([]);
     const docs = parseDocuments(r.docs, 'out.yml');
-    expect(docs.diagnostics).toEqual([]);
+    expect(docs.diagnostics.map((d) => d.code)).toEqual(['no-targets']);
     expect(docs.docs[0]!.spec).toEqual({
       name: 'p',
       queries: [

@@ -143,34 +143,34 @@ describe('SQL checks', () => {
 
 describe('lint checks beyond SQL', () => {
   const q = (name: string, sqlText: string, extra = '') => `---\nkind: query\nspec:\n  name: ${name}\n  query: ${sqlText}\n${extra}`;
-  const pack = (entries: string, extra = '') => `---\nkind: pack\nspec:\n  name: p\n${extra}  queries:\n${entries}`;
+  const pack = (entries: string, extra = '') => `---\nkind: pack\nspec:\n  name: p\n  targets: {labels: [All Hosts]}\n${extra}  queries:\n${entries}`;
 
   it.each([
     [
       'a table missing on one of the platforms',
       q('jobs', 'SELECT * FROM cups_jobs;') + pack('    - query: jobs\n      interval: 3600\n'),
-      ['x.yml:11:14: warning: pack "p", query "jobs": table "cups_jobs" does not exist on linux, windows (only on darwin); set platform: darwin'],
+      ['x.yml:12:14: warning: pack "p", query "jobs": table "cups_jobs" does not exist on linux, windows (only on darwin); set platform: darwin'],
     ],
     [
       'a table missing on every platform of the entry',
       q('jobs', 'SELECT * FROM cups_jobs;') + pack('    - query: jobs\n      interval: 3600\n      platform: windows\n'),
-      ['x.yml:13:17: warning: pack "p", query "jobs": table "cups_jobs" does not exist on windows (only on darwin): the query always fails'],
+      ['x.yml:14:17: warning: pack "p", query "jobs": table "cups_jobs" does not exist on windows (only on darwin): the query always fails'],
     ],
     ['the pack platform narrows the entries', q('jobs', 'SELECT * FROM cups_jobs;') + pack('    - query: jobs\n      interval: 3600\n', '  platform: darwin\n'), []],
     [
       'an interval under 10 s',
       q('u', 'SELECT * FROM users;') + pack('    - query: u\n      interval: 5\n'),
-      ['x.yml:12:17: warning: pack "p", query "u": interval 5 s is under 10 s (a heavy load on hosts and the server)'],
+      ['x.yml:13:17: warning: pack "p", query "u": interval 5 s is under 10 s (a heavy load on hosts and the server)'],
     ],
     [
       'a platform that matches no host',
       q('u', 'SELECT * FROM users;') + pack('    - query: u\n      interval: 60\n      platform: gentoo\n'),
-      ['x.yml:13:17: warning: pack "p", query "u": platform "gentoo" matches no osquery host, so the query never runs'],
+      ['x.yml:14:17: warning: pack "p", query "u": platform "gentoo" matches no osquery host, so the query never runs'],
     ],
     [
       'a platform-specific column named on other platforms',
       q('u', 'SELECT username, type FROM users;') + q('all', 'SELECT * FROM users;') + pack('    - query: u\n      interval: 60\n    - query: all\n      interval: 60\n'),
-      ['x.yml:16:14: warning: pack "p", query "u": column "users.type" exists only on windows: the query fails on darwin, linux'],
+      ['x.yml:17:14: warning: pack "p", query "u": column "users.type" exists only on windows: the query fails on darwin, linux'],
     ],
     [
       'a platform-specific column in a query with a platform',

@@ -45,7 +45,9 @@ describe('parseDocuments', () => {
       '',
     ].join('\n');
     const r = parseDocuments(text, 'f.yml');
-    expect(r.diagnostics).toEqual([]);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual([
+      'f.yml:16:9: warning: pack "p": the pack targets no label, so after apply it runs on no host (add targets.labels, e.g. All Hosts)',
+    ]);
     expect(r.docs.map((d) => `${d.kind}@${d.pos.line}:${d.pos.col}#${d.index} ${d.ok}`)).toEqual([
       'query@3:1#0 true',
       'label@11:1#2 true',
@@ -80,7 +82,10 @@ describe('parseDocuments', () => {
     [
       'a scheduled name used twice',
       'kind: pack\nspec:\n  name: p\n  queries:\n    - {query: a, interval: 60}\n    - {query: b, name: a, interval: 60}\n',
-      ['f.yml:6:24: error: pack "p": scheduled query name "a" is used twice in this pack (first at line 5); osquery drops the second'],
+      [
+        'f.yml:3:9: warning: pack "p": the pack targets no label, so after apply it runs on no host (add targets.labels, e.g. All Hosts)',
+        'f.yml:6:24: error: pack "p": scheduled query name "a" is used twice in this pack (first at line 5); osquery drops the second',
+      ],
     ],
   ])('%s', (_name, text, want) => {
     expect(lines(text)).toEqual(want);
@@ -99,9 +104,16 @@ describe('parseDocuments', () => {
     expect(ok.docs[0]!.spec).toMatchObject({ query: 'SELECT 1' });
     const laughs = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++) laughs.push(`${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10).fill(i === 1 ? '*a' : `*${'b'.repeat(i - 1)}`).join(', ')}]`);
+    const started = performance.now();
     const r = parseDocuments(laughs.join('\n') + '\nkind: query\n', 'f.yml');
+    expect(performance.now() - started).toBeLessThan(3000);
     expect(r.docs).toEqual([]);
-    expect(r.diagnostics.map((d) => d.severity)).toEqual(['error']);
+    expect(r.diagnostics.map(formatDiagnostic)).toEqual(['f.yml:1:32: error: document too large (more than 100000 values once aliases are expanded)']);
+  });
+
+  it('refuses nesting deeper than 200 levels without exhausting the stack', () => {
+    const deep = 'kind: query\nspec:\n  name: q\n  query: SELECT 1\n  x: ' + '['.repeat(300) + ']'.repeat(300) + '\n';
+    expect(lines(deep)).toEqual(['f.yml:5:205: error: nested more than 200 levels deep']);
   });
 
   it('marks a document with errors but keeps its name for later checks', () => {
@@ -147,6 +159,7 @@ describe('validate', () => {
     expect(all.filter((d) => d.severity === 'error')).toEqual([]);
     expect(all.map(formatDiagnostic)).toEqual([
       'kolide.yml:90:3: warning: label "pending_updates": unknown field "platforms" is ignored (did you mean "platform"?)',
+      'kolide.yml:102:9: warning: pack "osquery_monitoring": the pack targets no label, so after apply it runs on no host (add targets.labels, e.g. All Hosts)',
       'kolide.yml:127:3: warning: query "osquery_version": unknown field "support" is ignored',
       'kolide.yml:156:3: warning: query "docker_processes": unknown field "descriptions" is ignored (did you mean "description"?)',
       'kolide.yml:158:3: warning: query "docker_processes": unknown field "support" is ignored',

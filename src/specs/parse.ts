@@ -8,7 +8,7 @@
  * anything is sent, and warns about fields the server would ignore.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
-import { diag, suggest } from './diagnostics.js';
+import { diag, sortDiagnostics, suggest } from './diagnostics.js';
 import {
   SPEC_KINDS,
   type Diagnostic,
@@ -34,8 +34,9 @@ export const MAX_INTERVAL = 604_800;
 
 const LOGGING = ['snapshot', 'differential', 'differential_ignore_removals'] as const;
 
-/** A hard cap on converted nodes, so aliases cannot blow a small file up into a huge value. */
-const MAX_NODES = 200_000;
+/** Caps on converted values and nesting, so aliases or deep flows cannot exhaust memory or stack. */
+const MAX_NODES = 100_000;
+const MAX_DEPTH = 200;
 
 export interface ParseResult {
   docs: SpecDoc[];
@@ -93,7 +94,8 @@ export function parseDocuments(text: string, source: string): ParseResult {
     if (ydoc.errors.length > 0) {
       // The first error only: yaml's later ones are mostly echoes of it (a tab gives three).
       const e = ydoc.errors[0]!;
-      diagnostics.push(diag(source, at(e.pos[0]), 'error', 'yaml-syntax', yamlMessage(e.message)));
+      const message = e.code === 'RESOURCE_EXHAUSTION' ? 'nested too deeply for the YAML parser' : yamlMessage(e.message);
+      diagnostics.push(diag(source, at(e.pos[0]), 'error', 'yaml-syntax', message));
       sawAny = true;
       continue;
     }
@@ -122,7 +124,7 @@ export function parseDocuments(text: string, source: string): ParseResult {
   if (!sawAny && diagnostics.length === 0) {
     diagnostics.push(diag(source, { line: 1, col: 1 }, 'warning', 'no-documents', 'no spec documents in this input'));
   }
-  return { docs, diagnostics };
+  return { docs, diagnostics: sortDiagnostics(diagnostics) };
 }
 
 /** yaml's messages end with " at line L, column C:" and a code excerpt; the position is printed separately. */
@@ -135,51 +137,76 @@ class Converter {
   readonly locs = new Map<string, FieldLoc>();
   failure: { pos: Pos; message: string } | undefined;
   private nodes = 0;
+  /** Alias.resolve walks the whole document: resolve each alias node once. */
+  private readonly resolved = new Map<unknown, Node | undefined>();
 
   constructor(
     private readonly doc: Document.Parsed,
     private readonly at: (offset: number) => Pos,
   ) {}
 
-  convert(node: unknown, path: string, key?: Pos): unknown {
+  private resolve(alias: Node): Node | undefined {
+    if (!this.resolved.has(alias)) this.resolved.set(alias, (alias as unknown as { resolve(d: Document.Parsed): Node | undefined }).resolve(this.doc));
+    return this.resolved.get(alias);
+  }
+
+  /**
+   * The plain value of a node, recording field positions by path. Inside an alias nothing is
+   * recorded: those fields are reported at the alias, and an expanded alias tree can be huge.
+   */
+  convert(node: unknown, path: string, key?: Pos, depth = 0, inAlias = false): unknown {
     if (this.failure) return undefined;
+    const here = (): Pos => {
+      const start = (node as Node | null)?.range?.[0];
+      return start !== undefined ? this.at(start) : (key ?? { line: 1, col: 1 });
+    };
     if (++this.nodes > MAX_NODES) {
-      this.failure = { pos: key ?? { line: 1, col: 1 }, message: `document too large (more than ${MAX_NODES} nodes after aliases)` };
+      this.failure = { pos: here(), message: `document too large (more than ${MAX_NODES} values once aliases are expanded)` };
+      return undefined;
+    }
+    if (depth > MAX_DEPTH) {
+      this.failure = { pos: here(), message: `nested more than ${MAX_DEPTH} levels deep` };
       return undefined;
     }
     if (node === null || node === undefined) {
-      if (key) this.locs.set(path, { key, value: key, range: [0, 0] });
+      if (key && !inAlias) this.locs.set(path, { key, value: key, range: [0, 0] });
       return null;
     }
     let n = node as Node;
+    const record = (target: Node) => {
+      if (inAlias) return;
+      const range = target.range ?? [0, 0, 0];
+      const loc: FieldLoc = { value: this.at(range[0]), range: [range[0], range[1]] };
+      if (key) loc.key = key;
+      if (isScalar(target)) loc.scalarType = String(target.type ?? 'PLAIN');
+      this.locs.set(path, loc);
+    };
     if (isAlias(n)) {
-      const target = n.resolve(this.doc);
+      record(n);
+      const target = this.resolve(n);
       if (!target) return null;
-      n = target as Node;
+      return this.convert(target, path, key, depth + 1, true);
     }
+    record(n);
     const range = n.range ?? [0, 0, 0];
-    const loc: FieldLoc = { value: this.at(range[0]), range: [range[0], range[1]] };
-    if (key) loc.key = key;
-    if (isScalar(n)) loc.scalarType = String(n.type ?? 'PLAIN');
-    this.locs.set(path, loc);
 
     if (isScalar(n)) return n.value;
-    if (isSeq(n)) return n.items.map((item, i) => this.convert(item, join(path, String(i))));
+    if (isSeq(n)) return n.items.map((item, i) => this.convert(item, join(path, String(i)), undefined, depth + 1, inAlias));
     if (isMap(n)) {
       const out: Record<string, unknown> = {};
       for (const pair of n.items) {
         if (!isPair(pair)) continue;
-        const k = pair.key as Node | null;
-        if (k !== null && !isScalar(k) && !isAlias(k)) {
-          this.failure = { pos: this.at(k.range?.[0] ?? 0), message: 'a mapping key must be a plain value, not a list or mapping' };
+        let k = pair.key as Node | null;
+        if (k !== null && isAlias(k)) k = this.resolve(k) ?? null;
+        if (k !== null && !isScalar(k)) {
+          this.failure = { pos: this.at((pair.key as Node).range?.[0] ?? 0), message: 'a mapping key must be a plain value, not a list or mapping' };
           return undefined;
         }
-        const keyValue = k === null ? '' : isScalar(k) ? k.value : (k.resolve(this.doc) as { value?: unknown } | undefined)?.value;
-        const name = String(keyValue ?? '');
-        const keyPos = this.at(k?.range?.[0] ?? range[0]);
+        const name = String(k === null ? '' : (k.value ?? ''));
+        const keyPos = this.at((pair.key as Node | null)?.range?.[0] ?? range[0]);
         // defineProperty: a key named __proto__ must stay data, not change the object's prototype.
         Object.defineProperty(out, name, {
-          value: this.convert(pair.value, join(path, name), keyPos),
+          value: this.convert(pair.value, join(path, name), keyPos, depth + 1, inAlias),
           enumerable: true,
           writable: true,
           configurable: true,
@@ -574,6 +601,10 @@ function readPack(r: FieldReader): PackSpec {
       spec.queries.push(pq);
       r.entryPaths.push(path);
     });
+  }
+  if (s['targets'] === undefined || s['targets'] === null || (spec.targets && Array.isArray(targets?.['labels']) && spec.targets.labels.length === 0)) {
+    // Applying a pack replaces its targets (fleet-api.md §3.2): none in the file means none after.
+    r.warn('name', 'no-targets', 'the pack targets no label, so after apply it runs on no host (add targets.labels, e.g. All Hosts)');
   }
   if (s['queries'] === undefined || s['queries'] === null || (Array.isArray(queries) && queries.length === 0)) {
     r.warn('', 'empty-pack', 'the pack schedules no queries', 'key');
