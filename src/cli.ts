@@ -130,7 +130,11 @@ function buildProgram(io: IO, runner: Runner): Command {
     });
 
   /** Declares a command whose module is loaded only when it runs. */
-  const lazy = (cmd: Command, load: Loader, shape?: (args: unknown[], opts: Record<string, unknown>) => Record<string, unknown>) => {
+  const lazy = (
+    cmd: Command,
+    load: Loader,
+    shape?: (args: unknown[], opts: Record<string, unknown>, withParents: Record<string, unknown>) => Record<string, unknown>,
+  ) => {
     cmd.exitOverride();
     cmd.action(async (...actionArgs: unknown[]) => {
       const self = actionArgs[actionArgs.length - 1] as Command;
@@ -143,7 +147,7 @@ function buildProgram(io: IO, runner: Runner): Command {
         color: all['color'] !== false,
       };
       const own = self.opts() as Record<string, unknown>;
-      await runner(load, shape ? shape(args, own) : { ...own, args }, globals);
+      await runner(load, shape ? shape(args, own, all) : { ...own, args }, globals);
     });
     return cmd;
   };
@@ -356,11 +360,17 @@ function buildProgram(io: IO, runner: Runner): Command {
     .option('--detach', 'run in the background (see `preview status` and `preview stop`)')
     .option('--use', 'make the preview context the current one');
   lazy(preview, () => import('./commands/preview.js'));
-  lazy(preview.command('status').description('is a detached sandbox running?').option('--data <dir>', 'its data folder'), () =>
-    import('./commands/preview.js').then((m) => ({ run: m.runStatus })),
+  // `preview status --data X`: commander hands --data to whichever of preview and status parses it.
+  const dataDir = (_args: unknown[], own: Record<string, unknown>, all: Record<string, unknown>) => ({ data: own['data'] ?? all['data'] });
+  lazy(
+    preview.command('status').description('is a detached sandbox running?').option('--data <dir>', 'its data folder'),
+    () => import('./commands/preview.js').then((m) => ({ run: m.runStatus })),
+    dataDir,
   );
-  lazy(preview.command('stop').description('stop a detached sandbox').option('--data <dir>', 'its data folder'), () =>
-    import('./commands/preview.js').then((m) => ({ run: m.runStop })),
+  lazy(
+    preview.command('stop').description('stop a detached sandbox').option('--data <dir>', 'its data folder'),
+    () => import('./commands/preview.js').then((m) => ({ run: m.runStop })),
+    dataDir,
   );
 
   lazy(
