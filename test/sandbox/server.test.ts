@@ -114,6 +114,17 @@ describe.each(dialects)('API errors and specs (%s)', (dialect) => {
     expect((await raw(`${t.url}${t.prefix}/me`, { token: t.admin.token })).status).toBe(200);
   });
 
+  it('refuses specs that are not a list of objects, as Go’s decoder would', async () => {
+    const r = await raw(`${t.url}${t.prefix}/spec/queries`, { token: t.admin.token, body: { specs: { name: 'x', query: 'SELECT 1' } } });
+    if (dialect === 'kolide') {
+      expect(r.status).toBe(500);
+      expect(r.json.errors[0].reason).toBe('json: cannot unmarshal object into Go struct field .specs of type []*kolide.QuerySpec');
+    } else {
+      expect(r.status).toBe(400);
+      expect(r.json.errors[0].reason).toBe('json decoder error');
+    }
+  });
+
   it('wrong password on login is refused', async () => {
     const r = await raw(`${t.url}${t.prefix}/login`, { body: { username: ADMIN.username, email: ADMIN.email, password: 'wrong-Pass1234!' } });
     expect(r.status).toBe(401);

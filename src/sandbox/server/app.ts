@@ -30,7 +30,6 @@ export interface AppDeps {
   core: Core;
   /** REST live-query wait (FleetDM's FLEET_LIVE_QUERY_REST_PERIOD). */
   restPeriodMs: number;
-  tls: boolean;
 }
 
 export function appRouter(deps: AppDeps): Router {
@@ -45,6 +44,16 @@ export function appRouter(deps: AppDeps): Router {
     return v;
   };
   const host = (h: HostRec): Record<string, unknown> => hostJSON(d, h, now());
+  /** `specs` must be an array of objects, or Go's decoder refuses the body. */
+  const specList = (q: Req, kind: string): Array<Record<string, unknown>> => {
+    const v = field(q.body, 'specs');
+    if (v === undefined || v === null) return [];
+    const bad = (what: string): never => {
+      throw errs.badRequest(d, d === 'kolide' ? `json: cannot unmarshal ${what} into Go struct field .specs of type []*kolide.${kind}Spec` : 'json decoder error');
+    };
+    if (!Array.isArray(v)) bad(typeof v === 'string' ? 'string' : typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : 'object');
+    return (v as unknown[]).map((x) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? (x as Record<string, unknown>) : bad(Array.isArray(x) ? 'array' : typeof x)));
+  };
   const isObserver = (q: Req): boolean => d === 'fleet' && q.viewer!.user.globalRole === 'observer';
 
   // --- session -------------------------------------------------------------------------------------
@@ -110,9 +119,7 @@ export function appRouter(deps: AppDeps): Router {
   // --- queries -------------------------------------------------------------------------------------
   r.add('POST', '/spec/queries', (q) => {
     requireAdmin(q);
-    const specs = list(field(q.body, 'specs'));
-    const parsed = specs.map((raw) => {
-      const s = obj(raw);
+    const parsed = specList(q, 'Query').map((s) => {
       const name = str(field(s, 'name'));
       const sql = str(field(s, 'query'));
       if (name === '') throw errs.service(d, 'query name must not be empty', 'name');
@@ -156,8 +163,7 @@ export function appRouter(deps: AppDeps): Router {
   // --- packs ---------------------------------------------------------------------------------------
   r.add('POST', '/spec/packs', (q) => {
     requireAdmin(q);
-    const specs = list(field(q.body, 'specs')).map(obj);
-    const normalized = specs.map((s) => {
+    const normalized = specList(q, 'Pack').map((s) => {
       const name = str(field(s, 'name'));
       if (name === '') throw errs.service(d, 'pack name must not be empty', 'name');
       const queries = list(field(s, 'queries')).map((x) => {
@@ -213,7 +219,7 @@ export function appRouter(deps: AppDeps): Router {
   // --- labels --------------------------------------------------------------------------------------
   r.add('POST', '/spec/labels', (q) => {
     requireAdmin(q);
-    const specs = list(field(q.body, 'specs')).map(obj);
+    const specs = specList(q, 'Label');
     const byHost = d === 'kolide' ? core.identifierIndex('hostname') : core.identifierIndex('identifier');
     const plans = specs.map((s) => {
       const name = str(field(s, 'name'));

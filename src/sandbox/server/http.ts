@@ -46,7 +46,7 @@ export class SandboxServer {
     const d = opts.dialect;
     this.appPrefixes = d === 'kolide' ? ['/api/v1/kolide'] : ['/api/v1/fleet', '/api/latest/fleet', '/api/2022-04/fleet'];
     this.osqueryPrefixes = d === 'kolide' ? ['/api/v1/osquery'] : ['/api/osquery', '/api/v1/osquery'];
-    this.app = appRouter({ core: this.core, restPeriodMs: opts.restPeriodMs ?? 25_000, tls: opts.tls });
+    this.app = appRouter({ core: this.core, restPeriodMs: opts.restPeriodMs ?? 25_000 });
     this.agent = agentRouter(this.core);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => this.crash(res, e));
