@@ -244,6 +244,7 @@ export function appRouter(deps: AppDeps): Router {
           ? store.upsertLabel({ ...p.existing, description: p.description }, p.existing.updatedAt)
           : store.upsertLabel({ name: p.name, description: p.description, query: p.query, platform: p.platform, builtin: false, membershipType: p.mt as 'dynamic' | 'manual' }, Math.max(now(), (p.existing?.updatedAt ?? 0) + 1));
         if (p.mt === 'manual') store.replaceMembers(l.id, p.hostIds);
+        else if (p.existing?.membershipType === 'manual') store.replaceMembers(l.id, []);
       }
     });
     return {};
