@@ -285,6 +285,18 @@ describe.each(dialects)('agent protocol and live queries (%s)', (dialect) => {
     expect(byId.json.host.labels.map((l: { name: string }) => l.name)).toContain('Darwin boxes');
   });
 
+  it('manual labels take their hosts from the spec and are not sent to hosts', async () => {
+    const r = await raw(`${t.url}${t.prefix}/spec/labels`, { token: t.admin.token, body: { specs: [{ name: 'Finance laptops', label_membership_type: 'manual', hosts: ['MAC-1.example.com', 'nobody'] }] } });
+    expect(r.status).toBe(200);
+    const spec = await raw(`${t.url}${t.prefix}/spec/labels/finance%20laptops`, { token: t.admin.token });
+    expect(spec.json.specs).toMatchObject({ name: 'Finance laptops', label_membership_type: 'manual', hosts: ['mac-1.example.com'] });
+    expect(spec.json.specs[dialect === 'kolide' ? 'ID' : 'id']).toEqual(expect.any(Number));
+    const c = await raw(`${t.url}${t.prefix}/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1', selected: { hosts: [], labels: ['finance LAPTOPS'] } } });
+    expect(c.json.campaign.Metrics.TotalHosts).toBe(1);
+    const qs = Object.values(await win.read());
+    expect(qs.every((sql) => !sql.includes('Finance'))).toBe(true);
+  });
+
   it('sends a label applied while the host held older label queries (no lost evaluation)', async () => {
     const apply = (name: string) =>
       raw(`${t.url}${t.prefix}/spec/labels`, { token: t.admin.token, body: { specs: [{ name, query: `SELECT '${name}' AS x` }] } });
