@@ -9,7 +9,6 @@ import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
-import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type HostAnswer, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { findQueryByName } from '../api/queries.js';
@@ -65,7 +64,6 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   // A typo in the expression is a usage error before any connection, like every other flag.
   if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
   const timeoutMs = parseDuration(opts.timeout ?? '5m');
-  if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr); // a syntax error is a usage error, before any request
   const defaultFormat = ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
