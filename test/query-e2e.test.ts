@@ -89,10 +89,10 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
 
   it('label algebra: intersections, unions and complements of labels', async () => {
     const r = await runCli(['query', '--label-expr', `"${mac}" AND NOT "Ubuntu Linux" AND NOT "${mac}"`, '--query', 'SELECT 1'], { env: fleet.env });
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('match no host');
     const both = await runCli(['query', '--label-expr', `("${mac}" OR "MS Windows") AND NOT "CentOS Linux"`, '--query', 'SELECT 1 AS one'], { env: fleet.env });
-    expect(lines(both.stdout).map((l) => l.host).sort()).toEqual(['dwight-win10', ...MACS]);
+    expect(lines(both.stdout).map((l) => l.host).sort(), both.stderr).toEqual(['dwight-win10', ...MACS]);
   });
 
   it('SQL the hosts reject is a per-host error, not a crash', async () => {
