@@ -113,7 +113,11 @@ export function serveResultsSocket(core: Core, ws: WebSocket, tickMs: number, cl
       }
     };
     const deliver = (r: CampaignResult): void => {
-      const data = core.resultJSON(c, r, (h) => hostJSON(core.d, h, core.now()));
+      // Kolide puts the bare kolide.Host in a result: the HostResponse extras (status, display_text) are not there.
+      const data = core.resultJSON(c, r, (h) => {
+        const { status: _s, display_text: _t, ...bare } = hostJSON(core.d, h, core.now());
+        return bare;
+      });
       if (!data) return;
       send('result', data);
       status.actual_results++;
