@@ -55,7 +55,7 @@ export function hostJSON(d: Dialect, h: HostRec, now: number): Record<string, un
   if (d === 'kolide') {
     return {
       created_at: goTime(h.createdAt), updated_at: goTime(h.updatedAt), id: h.id, detail_updated_at: goTime(h.detailUpdatedAt),
-      label_updated_at: goTime(h.labelUpdatedAt), last_enrolled_at: goTime(h.lastEnrolledAt), seen_time: goTime(h.seenTime),
+      label_updated_at: goTime(h.labelUpdatedAt), seen_time: goTime(h.seenTime),
       ...hostCommon(h), primary_ip: h.primaryIp, primary_mac: h.primaryMac,
       distributed_interval: h.distributedInterval, config_tls_refresh: h.configTlsRefresh, logger_tls_period: h.loggerTlsPeriod,
       enroll_secret_name: h.enrollSecretName, status: statusWord(d, h, now), display_text: h.hostname,
