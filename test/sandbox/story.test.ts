@@ -48,8 +48,23 @@ describe.each(['fleet', 'kolide'] as const)('the story on the default fleet (%s)
     const hosts = r.json.hosts as Array<Record<string, unknown>>;
     expect(hosts.map((h) => h.hostname).sort()).toEqual(Object.values(STORY_HOSTNAMES).sort());
     expect(hosts.every((h) => h.status === 'online')).toBe(true);
-    if (dialect === 'kolide') expect(hosts[0]).toHaveProperty('enroll_secret_name', 'default');
-    else expect(hosts[0]).toHaveProperty('display_name');
+    if (dialect === 'kolide') {
+      // fleet-api.md §4.1, in order (primary_ip_id and additional are omitempty).
+      expect(Object.keys(hosts[0]!)).toEqual([
+        'created_at', 'updated_at', 'id', 'detail_updated_at', 'label_updated_at', 'seen_time', 'hostname', 'uuid', 'platform',
+        'osquery_version', 'os_version', 'build', 'platform_like', 'code_name', 'uptime', 'memory', 'cpu_type', 'cpu_subtype',
+        'cpu_brand', 'cpu_physical_cores', 'cpu_logical_cores', 'hardware_vendor', 'hardware_model', 'hardware_version',
+        'hardware_serial', 'computer_name', 'primary_ip', 'primary_mac', 'distributed_interval', 'config_tls_refresh',
+        'logger_tls_period', 'enroll_secret_name', 'status', 'display_text',
+      ]);
+      expect(hosts[0]).toHaveProperty('enroll_secret_name', 'default');
+    } else {
+      expect(hosts[0]).toEqual(expect.objectContaining({ display_name: expect.any(String), team_id: null, last_enrolled_at: expect.any(String), issues: expect.any(Object) }));
+    }
+    const mac = hosts.find((h) => h.hostname === STORY_HOSTNAMES.mac1015)!;
+    expect(mac).toMatchObject({ platform: 'darwin', computer_name: "Pam's MacBook Pro", distributed_interval: 1 });
+    expect(String(mac.os_version)).toMatch(/10\.15/);
+    expect(String(mac.hardware_serial)).toMatch(/^C02/);
   });
 
   it(`${PRINT_JOBS} returns rows from both Macs and errors from the others`, async () => {
