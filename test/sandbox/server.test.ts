@@ -155,6 +155,8 @@ describe.each(dialects)('API errors and specs (%s)', (dialect) => {
 
     const del = await raw(`${t.url}${t.prefix}/queries/PRINT_JOBS`, { token: tok, method: 'DELETE' });
     expect(del.status).toBe(200);
+    // The pack's schedule loses the deleted query (ON DELETE CASCADE), the pack stays.
+    expect((await raw(`${t.url}${t.prefix}/spec/packs/DLP`, { token: tok })).json.specs).toMatchObject({ name: 'dlp', queries: [] });
     const del2 = await raw(`${t.url}${t.prefix}/queries/print_jobs`, { token: tok, method: 'DELETE' });
     expect(del2.status).toBe(404);
     expect(del2.json.message).toBe('Resource Not Found');

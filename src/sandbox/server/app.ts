@@ -151,7 +151,15 @@ export function appRouter(deps: AppDeps): Router {
   const deleteQuery = (q: Req, found: ReturnType<typeof store.savedQueryByName>, what: string): unknown => {
     requireAdmin(q);
     if (!found) throw errs.notFound(d === 'kolide' ? `queries ${what} was not found in the datastore` : `Query ${what} was not found in the datastore`);
-    store.deleteQuery(found.id);
+    store.transaction(() => {
+      store.deleteQuery(found.id);
+      // Scheduled queries reference their query ON DELETE CASCADE (kolide migration 20171219164727).
+      for (const p of store.packs()) {
+        const qs = list(p.spec.queries) as Array<Record<string, unknown>>;
+        const kept = qs.filter((x) => str(x.query).toLowerCase() !== found.name.toLowerCase());
+        if (kept.length !== qs.length) store.upsertPack(p.name, { ...p.spec, queries: kept }, now());
+      }
+    });
     return {};
   };
   r.add('DELETE', '/queries/:name', (q) => deleteQuery(q, store.savedQueryByName(q.params.name!), q.params.name!));
