@@ -3,7 +3,6 @@
  * then `hosts:` (statuses). Items are written as they come, so memory stays flat.
  */
 import type { Writable } from 'node:stream';
-import { stringify } from 'yaml';
 import type { HostResult, HostStatus } from '../types.js';
 import { put, type ResultWriter } from './common.js';
 
@@ -23,14 +22,20 @@ function statusItem(s: HostStatus): Record<string, unknown> {
   };
 }
 
+// yaml is loaded only when YAML is written: it is the heaviest import of the pipeline.
+let yamlModule: Promise<typeof import('yaml')> | undefined;
+const loadYaml = () => (yamlModule ??= import('yaml'));
+
 export function yamlWriter(sink: Writable): ResultWriter {
   let count = 0;
   return {
     async write(r) {
+      const { stringify } = await loadYaml();
       await put(sink, `${count === 0 ? 'results:\n' : ''}${stringify([item(r)], YAML_OPTS)}`);
       count++;
     },
     async end(statuses: readonly HostStatus[]) {
+      const { stringify } = await loadYaml();
       const head = count === 0 ? 'results: []\n' : '';
       const hosts = statuses.length === 0 ? 'hosts: []\n' : `hosts:\n${stringify(statuses.map(statusItem), YAML_OPTS)}`;
       await put(sink, head + hosts);
