@@ -178,6 +178,18 @@ describe('lint checks beyond SQL', () => {
       ['x.yml:5:10: warning: query "u" runs on darwin, linux, but column "users.is_hidden" exists only on darwin: the query fails on linux'],
     ],
     [
+      'a table whose required column the SQL never names',
+      q('h', 'SELECT md5 FROM hash;') + q('ok', "SELECT md5 FROM hash WHERE path = '/etc/hosts';"),
+      ['x.yml:5:26: warning: query "h": table "hash" returns nothing unless the WHERE clause constrains path or directory'],
+    ],
+    [
+      'a user-data table read without uid',
+      q('sh', 'SELECT command FROM shell_history;') + q('ok', 'SELECT u.username, s.command FROM users u CROSS JOIN shell_history s USING (uid);'),
+      [
+        'x.yml:5:30: warning: query "sh": table "shell_history" returns only the data of the user osquery runs as unless uid is constrained (join users: ... FROM users CROSS JOIN shell_history USING (uid))',
+      ],
+    ],
+    [
       'a query platform without the table',
       q('jobs', 'SELECT * FROM cups_jobs;', '  platform: windows\n'),
       ['x.yml:5:10: warning: query "jobs" runs on windows, but table "cups_jobs" exists only on darwin'],

@@ -113,6 +113,9 @@ export function lint(docs: readonly SpecDoc[], env: LintEnv): Diagnostic[] {
       out.push(diag(d.file.source, sqlPos(d, path, sql, issue.offset), issue.severity, issue.code, `${what}: ${issue.message}`));
     }
     if (platforms) tablePlatformWarnings(d, sql, r, platforms, `${what} runs on ${list(platforms)}`, env, out);
+    for (const w of usageWarnings(sql, r, env)) {
+      out.push(diag(d.file.source, sqlPos(d, path, sql, w.offset), 'warning', w.code, `${what}: ${w.message}`));
+    }
   };
 
   for (const d of docs) {
@@ -225,6 +228,36 @@ export function decoratorQueries(o: OptionsSpec): Array<{ path: string; sql: str
   };
   fromConfig(o.config, 'config');
   for (const [p, cfg] of Object.entries(o.overrides?.platforms ?? {})) fromConfig(cfg, `overrides.platforms.${p}`);
+  return out;
+}
+
+/**
+ * osquery-specific ways a valid statement returns less than it seems: tables whose required columns
+ * the SQL never names (osquery returns no rows), and user-data tables read without `uid` (only the
+ * user osquery runs as, usually root, is seen).
+ */
+export function usageWarnings(sql: string, r: SqlCheckResult, env: LintEnv): Array<{ offset: number; code: string; message: string }> {
+  const out: Array<{ offset: number; code: string; message: string }> = [];
+  for (const [table] of r.reads) {
+    const t = env.schema.getTable(table);
+    if (!t) continue;
+    const at = Math.max(0, findToken(sql, t.name));
+    const required = t.columns.filter((c) => c.required).map((c) => c.name);
+    if (required.length > 0 && !required.some((c) => findToken(sql, c) >= 0)) {
+      out.push({
+        offset: at,
+        code: 'required-column',
+        message: `table "${t.name}" returns nothing unless the WHERE clause constrains ${required.join(' or ')}`,
+      });
+    }
+    if (t.userData && findToken(sql, 'uid') < 0) {
+      out.push({
+        offset: at,
+        code: 'user-data',
+        message: `table "${t.name}" returns only the data of the user osquery runs as unless uid is constrained (join users: ... FROM users CROSS JOIN ${t.name} USING (uid))`,
+      });
+    }
+  }
   return out;
 }
 
