@@ -22,7 +22,7 @@ import {
   type ResultFormat,
 } from '../src/results/index.js';
 import { identityLayout as identityLayoutForTest } from '../src/results/enrich.js';
-import { csvRecords, csvText } from '../src/results/format/csv.js';
+import { csvRecords, csvText, neutraliseCell } from '../src/results/format/csv.js';
 import { fitWidths, renderTable } from '../src/results/format/table.js';
 
 class Sink extends Writable {
@@ -136,6 +136,20 @@ describe('csv', () => {
         expect(csvText(records)).toBe(stringify(records, { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true }));
       }),
       { numRuns: 500, seed: 7 },
+    );
+  });
+
+  it('writer output is csv-stringify output, for any cells (neutralised and not)', async () => {
+    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', '=1+1', '-1', '@x', 'a\r\nb'));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(cell, cell, cell), { minLength: 1, maxLength: 5 }), fc.boolean(), async (cells, neutralise) => {
+        const rows = cells.map(([a, b, c]) => ({ a, b, c }));
+        const text = await writeAll('csv', [{ host: 'h,1', rows }], { layout: identityLayoutForTest(['a', 'b', 'c']), csv: { neutralise, bom: false } });
+        const n = neutralise ? neutraliseCell : (v: string) => v;
+        const expected = stringify([['host', 'a', 'b', 'c'], ...cells.map(([a, b, c]) => ['h,1', a, b, c].map(n))], { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true });
+        expect(text).toBe(expected);
+      }),
+      { numRuns: 300, seed: 5 },
     );
   });
 

@@ -70,7 +70,8 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   const fixed = opts.layout.fixed;
   const memoryRows = opts.memoryRows ?? DEFAULT_MEMORY_ROWS;
   let started = false;
-  let batch: string[][] = [];
+  let buf = '';
+  let buffered = 0;
 
   const start = async (columns: readonly string[]) => {
     started = true;
@@ -78,19 +79,34 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
     await put(sink, (opts.csv?.bom ? '\ufeff' : '') + stringify([header], CSV_OPTIONS));
   };
   const flush = async () => {
-    if (batch.length === 0) return;
-    const text = csvText(batch);
-    batch = [];
+    if (buffered === 0) return;
+    const text = buf;
+    buf = '';
+    buffered = 0;
     await put(sink, text);
   };
-  const record = (host: string, row: Row, columns: readonly string[]): string[] => {
-    const out = new Array<string>(columns.length + 1);
-    out[0] = cell(host);
+  /** One CSV record with its CRLF, as csvText would write it, without building a cell array for plain rows. */
+  const line = (host: string, row: Row, columns: readonly string[]): string => {
+    let s = cell(host);
+    let plain = !NEEDS_QUOTES.test(s);
     for (let i = 0; i < columns.length; i++) {
       const v = row[columns[i]!];
-      out[i + 1] = v === undefined ? '' : cell(v);
+      if (v === undefined || v === '') {
+        s += ',';
+        continue;
+      }
+      const x = cell(v);
+      if (plain && NEEDS_QUOTES.test(x)) plain = false;
+      s += `,${x}`;
     }
-    return out;
+    if (plain) return `${s}\r\n`;
+    const cells = new Array<string>(columns.length + 1);
+    cells[0] = cell(host);
+    for (let i = 0; i < columns.length; i++) {
+      const v = row[columns[i]!];
+      cells[i + 1] = v === undefined ? '' : cell(v);
+    }
+    return stringify([cells], CSV_OPTIONS);
   };
 
   if (fixed) {
@@ -98,8 +114,8 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       async write(r) {
         if (!started) await start(fixed);
         for (const row of r.rows) {
-          batch.push(record(r.host, row, fixed));
-          if (batch.length >= BATCH) await flush();
+          buf += line(r.host, row, fixed);
+          if (++buffered >= BATCH) await flush();
         }
         // Each host's rows go out as they come (a live query on stdout shows progress).
         await flush();
@@ -121,23 +137,27 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   let dir: string | undefined;
   const segments: Segment[] = [];
   let current: Segment | undefined;
-  let pending: string[][] = [];
+  let pending = '';
+  let pendingRows = 0;
   let lastKeys: string[] = [];
 
   const newSegment = async () => {
-    if (current) await closeSegment(current, pending.splice(0));
+    if (current) await closeSegment(current, pending);
+    pending = '';
+    pendingRows = 0;
     dir ??= await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'osfleet-csv-'));
     const file = join(dir, `segment-${segments.length}.csv`);
     const columns = unionColumns(seen, opts.layout);
     current = { file, columns, known: new Set(seen), stream: createWriteStream(file, { mode: 0o600 }) };
     segments.push(current);
   };
-  const spill = async (records: string[][]) => {
-    pending.push(...records);
-    if (pending.length >= BATCH) {
-      const text = csvText(pending);
-      pending = [];
-      await put(current!.stream, text);
+  const spill = async (text: string) => {
+    pending += text;
+    if (++pendingRows >= BATCH) {
+      const chunk = pending;
+      pending = '';
+      pendingRows = 0;
+      await put(current!.stream, chunk);
     }
   };
   const cleanup = async () => {
@@ -149,11 +169,19 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   return {
     async write(r) {
       for (const row of r.rows) {
-        const keys = Object.keys(row);
         let fresh = false;
-        if (!sameKeys(keys, lastKeys)) {
-          lastKeys = keys;
-          for (const k of keys) {
+        // Same keys as the previous row? Checked without allocating (the common case).
+        let n = 0;
+        let same = true;
+        for (const k in row) {
+          if (k !== lastKeys[n++]) {
+            same = false;
+            break;
+          }
+        }
+        if (!same || n !== lastKeys.length) {
+          lastKeys = Object.keys(row);
+          for (const k of lastKeys) {
             if (!seen.has(k)) {
               seen.add(k);
               fresh = true;
@@ -164,13 +192,12 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
           memory.push([r.host, row]);
           if (memory.length > memoryRows) {
             await newSegment();
-            const rows = memory.splice(0);
-            await spill(rows.map(([h, m]) => record(h, m, current!.columns)));
+            for (const [h, m] of memory.splice(0)) await spill(line(h, m, current!.columns));
           }
           continue;
         }
-        if (fresh && keys.some((k) => !current!.known.has(k))) await newSegment();
-        await spill([record(r.host, row, current.columns)]);
+        if (fresh && lastKeys.some((k) => !current!.known.has(k))) await newSegment();
+        await spill(line(r.host, row, current.columns));
       }
     },
     async end() {
@@ -178,26 +205,31 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       await start(columns);
       try {
         for (const [h, row] of memory) {
-          batch.push(record(h, row, columns));
-          if (batch.length >= BATCH) await flush();
+          buf += line(h, row, columns);
+          if (++buffered >= BATCH) await flush();
         }
         memory.length = 0;
         await flush();
-        if (current) await closeSegment(current, pending.splice(0));
+        if (current) await closeSegment(current, pending);
+        pending = '';
         for (const seg of segments) {
           if (sameKeys(seg.columns, columns)) {
-            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 16 })) await put(sink, chunk as Buffer);
+            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 20 })) await put(sink, chunk as Buffer);
             continue;
           }
           const position = seg.columns.map((c) => columns.indexOf(c) + 1);
+          let records: string[][] = [];
           for await (const cells of csvRecords(createReadStream(seg.file, { encoding: 'utf8', highWaterMark: 1 << 16 }))) {
             const out = new Array<string>(columns.length + 1).fill('');
             out[0] = cells[0] ?? '';
             for (let i = 0; i < position.length; i++) out[position[i]!] = cells[i + 1] ?? '';
-            batch.push(out);
-            if (batch.length >= BATCH) await flush();
+            records.push(out);
+            if (records.length >= BATCH) {
+              await put(sink, csvText(records));
+              records = [];
+            }
           }
-          await flush();
+          if (records.length > 0) await put(sink, csvText(records));
         }
       } finally {
         await cleanup();
@@ -216,8 +248,8 @@ interface Segment {
   stream: WriteStream;
 }
 
-async function closeSegment(seg: Segment, rest: string[][]): Promise<void> {
-  if (rest.length > 0) await put(seg.stream, csvText(rest));
+async function closeSegment(seg: Segment, rest: string): Promise<void> {
+  if (rest.length > 0) await put(seg.stream, rest);
   await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
 }
 
