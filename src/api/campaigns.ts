@@ -87,6 +87,9 @@ export type StreamEnd =
   | { kind: 'blocked'; reason: string } // the upgrade was refused (a proxy?)
   | { kind: 'server-error'; message: string };
 
+/** Events parsed and waiting before the socket is paused (each may be one host's whole answer). */
+const QUEUE_HIGH_WATER = 8;
+
 /**
  * The raw results websocket of one campaign as an event queue. Messages are parsed as they come;
  * garbage frames are skipped (counted) rather than crashing the run.
@@ -175,6 +178,9 @@ export class ResultStream {
 
   private push(ev: StreamEvent): void {
     this.queue.push(ev);
+    // Backpressure: a server sending faster than the output is written would otherwise fill memory
+    // with parsed answers. Paused, the socket stops reading and TCP slows the server down.
+    if (this.queue.length >= QUEUE_HIGH_WATER && !this.ws.isPaused && this.ws.readyState === WebSocket.OPEN) this.ws.pause();
     this.wake();
   }
 
@@ -194,7 +200,10 @@ export class ResultStream {
   async next(signal?: AbortSignal): Promise<StreamEvent | undefined> {
     for (;;) {
       const ev = this.queue.shift();
-      if (ev) return ev;
+      if (ev) {
+        if (this.ws.isPaused && this.queue.length < QUEUE_HIGH_WATER / 2) this.ws.resume();
+        return ev;
+      }
       if (this.ended) return undefined;
       if (signal?.aborted) return undefined;
       await new Promise<void>((resolve) => {
@@ -206,6 +215,8 @@ export class ResultStream {
 
   close(): void {
     this.finish({ kind: 'closed' });
+    // A paused socket would never read the server's close frame.
+    if (this.ws.isPaused) this.ws.resume();
     if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
     else this.ws.close(1000);
   }
@@ -256,6 +267,14 @@ export interface LiveQueryOptions {
 
 export type EndReason = 'complete' | 'timeout' | 'interrupted' | 'failed';
 
+/** What is kept of an answer once yielded: enough for the statuses, never the rows, so memory stays flat. */
+export interface AnswerRecord {
+  host: string;
+  hostId: number | undefined;
+  rowCount: number;
+  error?: string | undefined;
+}
+
 /**
  * Runs one live query to its end. Iterate it for the answers (each host at most once); afterwards
  * `endReason`, `problem` and `answered` say how it ended.
@@ -264,7 +283,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   endReason: EndReason = 'complete';
   /** Why it could not complete (server error, lost socket beyond retries). */
   problem: CliError | undefined;
-  readonly answered = new Map<string, HostAnswer>();
+  readonly answered = new Map<string, AnswerRecord>();
   campaignIds: number[] = [];
   transportUsed: 'ws' | 'rest' = 'ws';
   private totals: Totals | undefined;
@@ -318,7 +337,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     const target = (a.hostId !== undefined ? this.byId.get(a.hostId) : undefined) ?? this.byName.get(a.host);
     const key = target ? `id:${target.id}` : a.hostId !== undefined ? `id:${a.hostId}` : `name:${a.host}`;
     if (this.answered.has(key)) return undefined;
-    this.answered.set(key, a);
+    this.answered.set(key, { host: a.host, hostId: a.hostId, rowCount: a.rows.length, ...(a.error !== undefined ? { error: a.error } : {}) });
     if (target) this.outstanding.delete(target.id);
     if (a.error !== undefined) this.errors++;
     return a;

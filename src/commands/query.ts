@@ -9,7 +9,7 @@ import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
-import { LiveQuery, type HostAnswer, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
+import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
@@ -20,7 +20,6 @@ import {
   resolveResultOptions,
   safeAddress,
   sha256File,
-  statusOf,
   writeManifest,
   type AtomicFile,
   type HostStatus,
@@ -245,8 +244,19 @@ export function platformWarnings(sql: string, resolved: ResolvedTargets): string
   return out;
 }
 
+/** The status of an answer whose rows were already written and let go (statusOf's rules). */
+function recordStatus(a: AnswerRecord): HostStatus {
+  return {
+    host: a.host,
+    ...(a.hostId !== undefined ? { hostId: a.hostId } : {}),
+    status: a.error ? 'error' : a.rowCount === 0 ? 'empty' : 'answered',
+    rows: a.rowCount,
+    ...(a.error ? { error: a.error } : {}),
+  };
+}
+
 /** Every target's status, plus answers from hosts outside the targets (they still count). */
-export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, HostAnswer>): HostStatus[] {
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>): HostStatus[] {
   const out: HostStatus[] = [];
   const used = new Set<string>();
   for (const t of targets) {
@@ -254,12 +264,12 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
     const a = key ? answered.get(key) : undefined;
     if (a && key) {
       used.add(key);
-      out.push(statusOf(a));
+      out.push(recordStatus(a));
     } else {
       out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
-  for (const [key, a] of answered) if (!used.has(key)) out.push(statusOf(a));
+  for (const [key, a] of answered) if (!used.has(key)) out.push(recordStatus(a));
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
