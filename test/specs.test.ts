@@ -91,6 +91,19 @@ describe('parseDocuments', () => {
     expect(lines(text)).toEqual(want);
   });
 
+  it.each([
+    ['content on the marker line', '--- {kind: query, spec: {name: a, query: SELECT 1}}\n--- {kind: query, spec: {name: b, query: SELECT 2}}\n', ['a@1:5', 'b@2:5']],
+    ['an indented --- inside a block scalar', 'kind: query\nspec:\n  name: a\n  query: |\n    SELECT 1\n    ---\n    x\n---\nkind: query\nspec: {name: b, query: SELECT 2}\n', ['a@1:1', 'b@9:1']],
+    ['a document end marker', 'kind: query\nspec: {name: a, query: SELECT 1}\n...\n---\nkind: query\nspec: {name: b, query: SELECT 2}\n', ['a@1:1', 'b@5:1']],
+    ['a %YAML directive', '%YAML 1.2\n---\nkind: query\nspec: {name: a, query: SELECT 1}\n---\nkind: query\nspec: {name: b, query: SELECT 2}\n', ['a@3:1', 'b@6:1']],
+    ['----- is no marker', 'kind: query\nspec:\n  name: a\n  query: >\n    SELECT 1\n-----\n', []],
+  ])('cuts documents at markers: %s', (_name, text, want) => {
+    const r = parseDocuments(text, 'f.yml');
+    expect(r.docs.map((d) => `${d.spec && 'name' in d.spec ? d.spec.name : '?'}@${d.pos.line}:${d.pos.col}`)).toEqual(want);
+    if (want.length === 0) expect(r.diagnostics.map((d) => d.severity)).toContain('error');
+    else expect(r.diagnostics).toEqual([]);
+  });
+
   it('keeps a __proto__ key as data', () => {
     const r = parseDocuments('kind: options\nspec:\n  config:\n    __proto__: {polluted: true}\n', 'f.yml');
     expect(r.diagnostics).toEqual([]);
