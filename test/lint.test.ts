@@ -96,6 +96,10 @@ describe('SQL checks', () => {
     expect(lintText(text, 'dir/q.yml')).toEqual(['dir/q.yml:8:17: error: query "q": near "=": syntax error']);
   });
 
+  it('keeps SQL positions right after a byte-order mark', () => {
+    expect(lintText('\uFEFFkind: query\nspec:\n  name: q\n  query: SELECT nope FROM users\n')).toEqual(['x.yml:4:17: error: query "q": no such column: nope']);
+  });
+
   it('finds a token in a folded, single- and double-quoted scalar', () => {
     const mk = (q: string) => `kind: query\nspec:\n  name: q\n  query: ${q}\n`;
     expect(lintText(mk("'SELECT nope FROM users'"))).toEqual(['x.yml:4:18: error: query "q": no such column: nope']);
