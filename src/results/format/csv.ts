@@ -214,7 +214,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
         pending = '';
         for (const seg of segments) {
           if (sameKeys(seg.columns, columns)) {
-            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 20 })) await put(sink, chunk as Buffer);
+            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 18 })) await put(sink, chunk as Buffer);
             continue;
           }
           const position = seg.columns.map((c) => columns.indexOf(c) + 1);
