@@ -95,6 +95,11 @@ describe('json and yaml', () => {
     expect(doc.results[1].rows[0]).toEqual({ uid: '0', path: '=cmd()', host_hostname: 'a-host' });
     expect(doc.hosts).toHaveLength(3);
     expect(parseYaml(await writeAll('yaml', []))).toMatchObject({ results: [] });
+    // Quoted so YAML 1.1 readers keep them as strings.
+    const text = await writeAll('yaml', [{ host: 'h', rows: [{ t: '2020-08-25T19:39:56+00:00', b: 'yes', n: '20' }] }]);
+    expect(text).toContain('t: "2020-08-25T19:39:56+00:00"');
+    expect(text).toContain('b: "yes"');
+    expect(parseYaml(text, { version: '1.1' }).results[0].rows[0]).toEqual({ t: '2020-08-25T19:39:56+00:00', b: 'yes', n: '20' });
   });
 });
 

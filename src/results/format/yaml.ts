@@ -6,7 +6,9 @@ import type { Writable } from 'node:stream';
 import type { HostResult, HostStatus } from '../types.js';
 import { put, type ResultWriter } from './common.js';
 
-const YAML_OPTS = { lineWidth: 0 } as const;
+// Written under YAML 1.1 rules so strings that 1.1 readers (PyYAML, Ruby) would take for dates,
+// booleans (yes, on) or numbers get quoted: every osquery value stays a string for every reader.
+const YAML_OPTS = { lineWidth: 0, version: '1.1' } as const;
 
 function item(r: HostResult): Record<string, unknown> {
   return { host: r.host, rows: r.rows, ...(r.error ? { error: r.error } : {}) };
