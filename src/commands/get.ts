@@ -98,10 +98,9 @@ const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : 
 export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
 
 export function fromServerQuery(raw: Spec, dialect: Dialect): QuerySpec {
-  const q: QuerySpec = { name: str(raw['name']) ?? '', query: '' };
   const description = str(raw['description']);
-  if (description) q.description = description;
-  q.query = str(raw['query']) ?? '';
+  // Key order is the YAML's: name, description, query, then the rest.
+  const q: QuerySpec = { name: str(raw['name']) ?? '', ...(description ? { description } : {}), query: str(raw['query']) ?? '' };
   if (dialect === 'fleet') {
     // Only what differs from FleetDM's defaults: the YAML stays what a person would write.
     const interval = num(raw['interval']);
