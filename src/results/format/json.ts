@@ -1,7 +1,21 @@
 /**
- * One JSON document, streamed: `{"results": [<one fleetctl-shaped object per host>], "hosts":
- * [<HostStatus per host>]}`. Each result sits on its own line so the file stays greppable; an
- * interrupted run still ends with the closing brackets.
+ * One JSON document, streamed:
+ *
+ *   {
+ *     "results": [
+ *       {"host":"mac1","rows":[{"time":"1598384396","uid":"501"}]},
+ *       {"host":"win10","rows":[],"error":"no such table: cups_jobs"}
+ *     ],
+ *     "hosts": [
+ *       {"host":"mac1","host_id":7,"status":"answered","rows":1},
+ *       {"host":"win10","status":"error","rows":0,"error":"no such table: cups_jobs"}
+ *     ]
+ *   }
+ *
+ * `results` holds fleetctl's per-host objects (the NDJSON lines, keys sorted, Go's escapes) in the
+ * order they arrived; `hosts` one status per targeted host (answered, empty, error, no-response,
+ * offline), `host_id` and `error` only when known. Each result sits on its own line so the file
+ * stays greppable; an interrupted run still ends with the closing brackets. YAML has the same shape.
  */
 import type { Writable } from 'node:stream';
 import type { HostStatus } from '../types.js';
