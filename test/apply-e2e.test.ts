@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli, sharedDir } from './helpers/cli.js';
+import { collect, runCli, sharedDir, startCli } from './helpers/cli.js';
 import { convertPack } from '../src/specs/convert.js';
 import { startCliFleet, type CliFleet } from './helpers/fleet.js';
 
@@ -154,6 +154,37 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
     expect(r.stderr).toContain('<stdin>:12:14: error: pack "nope" schedules unknown query "no_such_query" (in neither these files nor the server)');
     // Not even the valid query went.
     expect((await cli(['get', 'query', 'new_q'])).code).toBe(1);
+  });
+
+  it('Ctrl-C while a kind is in flight: says what was applied and what not, exit 130', async () => {
+    const file = path.join(dir, 'sigint.yml');
+    writeFileSync(
+      file,
+      'apiVersion: v1\nkind: query\nspec:\n  name: sigint_q\n  query: SELECT 1;\n---\napiVersion: v1\nkind: label\nspec:\n  name: sigint_l\n  query: SELECT 1;\n---\n' +
+        'apiVersion: v1\nkind: pack\nspec:\n  name: sigint_p\n  targets: {labels: [sigint_l]}\n  queries: [{query: sigint_q, interval: 60}]\n',
+    );
+    const prefix = dialect === 'kolide' ? '/api/v1/kolide' : '/api/v1/fleet';
+    fleet.sandbox.setFaults({ rules: [{ match: { method: 'POST', path: `${prefix}/spec/labels` }, fault: 'hang', count: 1 }] });
+    try {
+      const child = startCli(['apply', '-f', file], { env: fleet.env });
+      const done = collect(child);
+      // Wait for the event, not for time: the queries are applied, the labels request hangs.
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        child.stderr!.on('data', (d: Buffer | string) => {
+          seen += String(d);
+          if (seen.includes('[+] applied 1 query\n')) resolve();
+        });
+      });
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(r.stderr).toContain('interrupted while applying labels (the server may or may not have applied it): applied: queries; not applied: labels, packs');
+      expect((await cli(['get', 'query', 'sigint_q'])).code).toBe(0);
+      expect((await cli(['get', 'pack', 'sigint_p'])).code).toBe(1);
+    } finally {
+      fleet.sandbox.setFaults({});
+    }
   });
 
   it('get hosts: columns, dates in --tz, filters, one host as YAML', async () => {
