@@ -224,6 +224,13 @@ describe('enrichment', () => {
     expect(e.enrich(r)).toBe(r);
   });
 
+  it('converts equal raw values by each column\'s own rule', () => {
+    const e = new Enricher(planColumns('SELECT * FROM my_table', { timeColumns: ['a'] }), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
+    expect(e.enrich({ host: 'h', rows: [{ a: '17', time: '17', b: '17' }] }).rows[0]).toEqual({ a: '1970-01-01T00:00:17Z', time: '17', b: '17' });
+    const c = new Enricher(planColumns('SELECT install_time, install_timestamp FROM chrome_extensions'), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
+    expect(c.enrich({ host: 'h', rows: [{ install_time: '13242857996000000', install_timestamp: '13242857996000000' }] }).rows[0]!['install_time']).toBe('2020-08-25T19:39:56Z');
+  });
+
   it('guesses by name for unknown tables, only for plausible values', () => {
     const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
     expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '2020-08-25T19:39:56Z', time: '17' });

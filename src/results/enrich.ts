@@ -87,6 +87,11 @@ export class Enricher {
     return a;
   }
 
+  private lastRaw = '';
+  private lastKind: TimeColumn['kind'] | undefined;
+  private lastGuessed = false;
+  private lastText = '';
+
   /** The actions for the last key set seen: rows of one result nearly always share their keys. */
   private lastKeys: string[] = [];
   private lastActions: Array<Action | null> = [];
@@ -132,7 +137,14 @@ export class Enricher {
           continue;
         }
         if (a.time) {
-          out[k] = convertTimeValue(v, a.time.kind, this.fmt, a.time.guessed);
+          // atime, mtime, ctime and time of one row are often the same instant: reuse the text.
+          if (v !== this.lastRaw || a.time.kind !== this.lastKind || a.time.guessed !== this.lastGuessed) {
+            this.lastRaw = v;
+            this.lastKind = a.time.kind;
+            this.lastGuessed = a.time.guessed;
+            this.lastText = convertTimeValue(v, a.time.kind, this.fmt, a.time.guessed);
+          }
+          out[k] = this.lastText;
           if (a.epochColumn) out[a.epochColumn] = v;
         } else out[k] = v;
         if (a.userColumn) out[a.userColumn] = this.username(r.host, names, v);
