@@ -236,7 +236,7 @@ function buildProgram(io: IO, runner: Runner): Command {
     program
       .command('get')
       .description('list or show queries, packs, labels, options, enroll secrets or hosts')
-      .argument('<kind>', 'queries | packs | labels | options | enroll_secret | hosts')
+      .argument('<kind>', 'queries | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)')
       .argument('[name]', 'one object by name (hosts: hostname, uuid or id)')
       .option('--yaml', 'multi-document YAML (re-appliable)')
       .option('--json', 'one JSON object per line')

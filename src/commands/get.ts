@@ -36,7 +36,7 @@ export interface GetOptions {
   timeFormat?: string;
 }
 
-export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts';
+export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'all';
 
 const KIND_ALIASES: Record<string, GetKind> = {
   queries: 'queries',
@@ -59,6 +59,7 @@ const KIND_ALIASES: Record<string, GetKind> = {
   hosts: 'hosts',
   host: 'hosts',
   h: 'hosts',
+  all: 'all',
 };
 
 export function resolveKind(kind: string | undefined): GetKind {
@@ -66,7 +67,7 @@ export function resolveKind(kind: string | undefined): GetKind {
   if (!k) {
     throw new UsageError(
       kind === undefined ? 'get needs a kind' : `unknown kind "${kind}"`,
-      'use one of: queries, packs, labels, options, enroll_secret, hosts',
+      'use one of: queries, packs, labels, options, enroll_secret, hosts, all',
     );
   }
   return k;
@@ -238,7 +239,7 @@ export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind
 
 // --- rendering -----------------------------------------------------------------------------------
 
-const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts'>, string> = {
+const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
   queries: 'query',
   packs: 'pack',
   labels: 'label',
@@ -262,7 +263,7 @@ interface Columns {
   rows: string[][];
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
       const fleet = dialect === 'fleet';
@@ -348,8 +349,12 @@ async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: Array<{ kind: string
 
 export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
-  const single = opts.name !== undefined || kind === 'options';
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all';
   const mode = outputMode(opts, single);
+  if (kind === 'all') {
+    if (opts.name !== undefined) throw new UsageError('get all takes no name');
+    if (mode === 'table' || mode === 'csv') throw new UsageError('get all prints specs', 'use --yaml (the default) or --json');
+  }
   if (opts.withQueries && kind !== 'packs') throw new UsageError('--with-queries goes with get packs');
   if (kind !== 'hosts') {
     for (const [flag, v] of [['--status', opts.status], ['--label', opts.label], ['--search', opts.search]] as const) {
@@ -360,6 +365,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
   const { dialect } = await client.detect();
+  if (kind === 'all') return getAll(mode, ctx, client);
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
 
   if (opts.name !== undefined) {
@@ -396,7 +402,6 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
             : state.set.enroll_secret
               ? [state.set.enroll_secret]
               : [];
-  const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   if (kind === 'queries' || kind === 'packs' || kind === 'labels') (specs as Array<{ name: string }>).sort(byName);
 
   if (mode === 'table' || mode === 'csv') {
@@ -416,6 +421,26 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'packs' && opts.withQueries) {
     docs.push(...usedQueries(specs as PackSpec[], state.set.queries).map((spec) => ({ kind: 'query', spec })));
   }
+  await writeSpecs(ctx, mode, docs);
+  return 0;
+}
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/**
+ * Every re-appliable spec of the server in apply's order (queries, labels, packs, options, enroll
+ * secrets): a backup, or the start of a spec repository. Five GETs, sent together.
+ */
+async function getAll(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  const state = await readState(client, new Set<PlanKind>(['query', 'label', 'pack', 'options', 'enroll_secret']));
+  const builtin = lower(state.builtinLabels);
+  const docs: Array<{ kind: string; spec: unknown }> = [
+    ...[...state.set.queries].sort(byName).map((spec) => ({ kind: 'query', spec })),
+    ...state.set.labels.filter((l) => !builtin.has(l.name.toLowerCase())).sort(byName).map((spec) => ({ kind: 'label', spec })),
+    ...[...state.set.packs].sort(byName).map((spec) => ({ kind: 'pack', spec })),
+    ...(state.set.options ? [{ kind: 'options', spec: state.set.options }] : []),
+    ...(state.set.enroll_secret ? [{ kind: 'enroll_secret', spec: state.set.enroll_secret }] : []),
+  ];
   await writeSpecs(ctx, mode, docs);
   return 0;
 }
