@@ -187,7 +187,12 @@ async function exportFiles(
 
   const toFile = options.output !== undefined && options.output !== '-';
   let file: AtomicFile | undefined;
-  if (toFile) file = await atomicFile(options.output!);
+  try {
+    if (toFile) file = await atomicFile(options.output!);
+  } catch (err) {
+    for (const [, stream] of inputs) if (stream !== ctx.io.stdin) stream.destroy();
+    throw err;
+  }
   const startedAt = ctx.now();
   const statuses = new Map<string, HostStatus>();
   let pipeline: ResultPipeline;

@@ -30,8 +30,10 @@ export interface Manifest {
   rows: number;
   output: { path: string | null; format: string; sha256: string | null; bytes: number | null };
   warnings: string[];
-  /** export: the input files (`-` for stdin) */
+  /** export: the input files (`stdin` for standard input) */
   inputs?: string[];
+  /** export: where usernames came from (`server`, or the --users file) */
+  usernames_from?: string;
 }
 
 export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hosts'] {
