@@ -4,7 +4,7 @@
  * pieces (dialect adjustment, kinds to read) as tables.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
@@ -227,6 +227,41 @@ describe('apply run() against the FleetDM sandbox', () => {
     expect(io.stderrText()).toContain(`${bad}:5:10: error: query "broken": near "SELEC": syntax error`);
     expect(io.stderrText()).toContain(`${path.join(scratch, 'missing.yml')}:1:1: error: cannot read: no such file or folder`);
     expect(c.log).toEqual([]);
+  });
+
+  it("every bad-specs fixture: the errors lint names, at the same positions, exit 1, zero writes", async () => {
+    const fixtures = path.join(repoRoot, 'test/fixtures');
+    const expected = JSON.parse(readFileSync(path.join(fixtures, 'bad-specs/expected.json'), 'utf8')) as Record<string, string[]>;
+    let checked = 0;
+    for (const [source, lines] of Object.entries(expected)) {
+      const errors = lines.filter((l) => l.includes(': error: '));
+      // Unknown columns depend on osquery's version and extensions: lint's business, a warning to apply.
+      if (errors.every((l) => / no such column: /.test(l))) continue;
+      const c = client();
+      const io = testIO();
+      const err = await apply(opts({ file: [source] }), ctxFor(io, c.client, undefined, fixtures)).catch((e: unknown) => e);
+      expect(err, source).toBeInstanceOf(InputError);
+      // Offline, lint says "not in these files"; apply knows the server too.
+      const scope = (l: string) => l.replace(/ \((not in these files|in neither these files nor the server)[^)]*\)$/, '');
+      const got = io.stderrText().split('\n').filter((l) => l.includes(': error: ')).map(scope);
+      expect(got.length, source).toBeGreaterThan(0);
+      for (const l of got) expect(errors.map(scope), source).toContain(l);
+      expect(c.writes(), source).toEqual([]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(44);
+  });
+
+  it('options on FleetDM: agent_options keys beyond config/overrides are kept; dropped overrides go', async () => {
+    const store = sandbox.server.core;
+    store.setAgentOptions({ config: { options: { distributed_interval: 5 } }, overrides: { platforms: { darwin: { options: { distributed_interval: 1 } } } }, command_line_flags: { verbose: true } });
+    const file = path.join(scratch, 'options.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: options\nspec:\n  config:\n    options:\n      distributed_interval: 5\n');
+    const io = testIO();
+    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io, client().client))).toBe(2);
+    expect(io.stdoutText()).toBe('~ options: overrides.platforms.darwin (removed)\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
+    expect(store.agentOptions()).toEqual({ config: { options: { distributed_interval: 5 } }, overrides: {}, command_line_flags: { verbose: true } });
+    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(testIO(), client().client))).toBe(0);
   });
 
   it('--format json: the plan for machines, then what was applied', async () => {

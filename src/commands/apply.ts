@@ -222,7 +222,8 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
       run: async () => {
         // FleetDM's agent_options hold more than config/overrides (command_line_flags, extensions):
         // keep what the files do not manage.
-        const body = state.dialect === 'fleet' && state.rawOptions ? { ...state.rawOptions, ...options } : options;
+        // An absent overrides means none (as Kolide's replace does), not "keep the server's".
+        const body = state.dialect === 'fleet' && state.rawOptions ? { ...state.rawOptions, config: options.config, overrides: options.overrides ?? {} } : options;
         await (await lazy()).applyOptions(client, body as unknown as Spec);
       },
     });
