@@ -310,3 +310,44 @@ describe('trust on the wire', () => {
     }
   });
 });
+
+describe('preview keeps its generated secrets to itself', () => {
+  it('neither the generated password nor the token shows in its output; admin.json is 0600', async () => {
+    const home = scratchHome();
+    const data = path.join(home.home, 'pv');
+    let pid: number | undefined;
+    try {
+      const runs: CliResult[] = [];
+      const osfleet = async (args: string[]) => {
+        const r = await runCli(['--debug', ...args], { env: home.env });
+        runs.push(r);
+        expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(0);
+        return r;
+      };
+      await osfleet(['preview', '--detach', '--port', '0', '--data', data, '--use']);
+      pid = (JSON.parse(readFileSync(path.join(data, 'preview.json'), 'utf8')) as { pid?: number }).pid;
+      const token = /token: (\S+)/.exec(readFileSync(home.configPath, 'utf8'))?.[1];
+      const { password } = JSON.parse(readFileSync(path.join(data, 'admin.json'), 'utf8')) as { password: string };
+      expect(token).toBeTruthy();
+      expect(statSync(path.join(data, 'admin.json')).mode & 0o777).toBe(0o600);
+      await osfleet(['preview', 'status', '--data', data]);
+      await osfleet(['whoami']);
+      await osfleet(['config', 'get']);
+      await osfleet(['preview', 'stop', '--data', data]);
+      pid = undefined;
+      const found = runs.flatMap((r, i) => [token!, password].filter((s) => r.stdout.includes(s) || r.stderr.includes(s)).map((s) => `run ${i}: ${s.slice(0, 6)}…`));
+      checked += runs.length;
+      leaks += found.length;
+      expect(found).toEqual([]);
+    } finally {
+      if (pid !== undefined) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+      home.cleanup();
+    }
+  });
+});
