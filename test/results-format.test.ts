@@ -17,6 +17,7 @@ import {
   ResultPipeline,
   sha256File,
   UserDirectory,
+  Enricher,
   type HostResult,
   type HostStatus,
   type ResultFormat,
@@ -291,6 +292,28 @@ describe('ResultPipeline', () => {
     };
     expect(await run({})).toBe('{"host":"h","rows":[{"time":"1598384396"}]}\n');
     expect(await run({ enrich: true, keepEpoch: true })).toBe('{"host":"h","rows":[{"time":"2020-08-25T12:39:56-07:00","time_epoch":"1598384396"}]}\n');
+  });
+
+  it('writes a large answer in slices with the same bytes as in one piece', async () => {
+    const rows = Array.from({ length: 700 }, (_, i) => ({ uid: String(i % 3), time: String(1598384396 + i), path: `<${i}>` }));
+    const d = new UserDirectory();
+    d.add({ host: 'h', rows: [{ uid: '0', username: 'root' }, { uid: '1', username: 'daemon' }] });
+    for (const format of ['ndjson', 'json', 'csv'] as const) {
+      const sink = new Sink();
+      const p = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink, users: d });
+      await p.write({ host: 'h', rows });
+      await p.write({ host: 'e', rows: [], error: 'boom' });
+      expect((await p.finish([])).rows).toBe(700);
+      // The reference: the same answer enriched in one piece by a fresh pipeline fed row by row.
+      const ref = new Sink();
+      const q = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink: ref, users: d });
+      const whole = new Enricher(q.plan, { times: opts(format, { enrich: true }).times, users: d }).enrich({ host: 'h', rows });
+      if (format === 'csv') for (let i = 0; i < 700; i += 100) await q.write({ host: 'h', rows: rows.slice(i, i + 100) });
+      await q.finish([]);
+      if (format === 'ndjson') expect(sink.text()).toBe(`${ndjsonLine(whole)}\n{"host":"e","rows":[],"error":"boom"}\n`);
+      if (format === 'json') expect(JSON.parse(sink.text()).results[0]).toEqual(JSON.parse(ndjsonLine(whole)));
+      if (format === 'csv') expect(sink.text()).toBe(ref.text());
+    }
   });
 
   it('rejects --time-columns that are not in the result', async () => {

@@ -9,7 +9,7 @@ import { Enricher, identityLayout, type ColumnLayout } from './enrich.js';
 import { createResultWriter, type ResultWriter } from './format/index.js';
 import type { ResultOptions } from './options.js';
 import { planColumns, type ColumnPlan } from './plan.js';
-import type { HostResult, HostStatus } from './types.js';
+import type { HostResult, HostStatus, Row } from './types.js';
 import { UserDirectory, UsernameJoin, type UsernameWarnings } from './usernames.js';
 
 export interface PipelineInit {
@@ -116,14 +116,18 @@ export class ResultPipeline {
     for (const r of list) {
       this.results++;
       this.rows += r.rows.length;
-      if (this.rowWise && r.rows.length > SLICE) {
+      const enricher = this.enricher;
+      if (!enricher || r.rows.length <= SLICE) {
+        await this.writer.write(enricher ? enricher.enrich(r) : r);
+      } else if (this.rowWise) {
         // CSV and table take rows, not documents: enrich and write a big answer in slices so the
         // enriched copies die young instead of doubling what a large answer keeps alive.
-        for (let i = 0; i < r.rows.length; i += SLICE) {
-          const part: HostResult = { ...r, rows: r.rows.slice(i, i + SLICE) };
-          await this.writer.write(this.enricher ? this.enricher.enrich(part) : part);
-        }
-      } else await this.writer.write(this.enricher ? this.enricher.enrich(r) : r);
+        for (let i = 0; i < r.rows.length; i += SLICE) await this.writer.write(enricher.enrich({ ...r, rows: r.rows.slice(i, i + SLICE) }));
+      } else if (this.writer.writeSlices) {
+        // One document per host (ndjson, json): the writer renders slice after slice into one line.
+        const { rows, ...head } = r;
+        await this.writer.writeSlices(head, slicesOf(rows, (part) => enricher.enrich({ ...head, rows: part }).rows));
+      } else await this.writer.write(enricher.enrich(r));
     }
   }
 
@@ -145,6 +149,10 @@ export class ResultPipeline {
   async abort(): Promise<void> {
     await this.writer.abort();
   }
+}
+
+function* slicesOf(rows: readonly Row[], map: (part: Row[]) => Row[]): Generator<Row[]> {
+  for (let i = 0; i < rows.length; i += SLICE) yield map(rows.slice(i, i + SLICE));
 }
 
 export function usernameWarningLines(w: UsernameWarnings | null): string[] {

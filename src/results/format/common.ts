@@ -21,6 +21,11 @@ export interface WriterOptions {
 /** A streaming writer of one result set: results in, bytes out, statuses at the end. */
 export interface ResultWriter {
   write(r: HostResult): Promise<void>;
+  /**
+   * One answer whose rows come in slices (enriched one slice at a time, so a large answer is not
+   * held twice). Writers of whole documents per host implement it; others get write() per slice.
+   */
+  writeSlices?(head: Omit<HostResult, 'rows'>, slices: Iterable<readonly Row[]>): Promise<void>;
   /** Finishes the document (closing brackets, the CSV body of a spool, the table). Does not end the sink. */
   end(statuses: readonly HostStatus[]): Promise<void>;
   /** Releases temporary files after a failure. */

@@ -19,7 +19,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { HostStatus } from '../types.js';
-import { ndjsonLine, newCache } from './ndjson.js';
+import { joinSlices, lineOf, ndjsonLine, newCache } from './ndjson.js';
 import { put, type ResultWriter } from './common.js';
 
 export function statusJson(s: HostStatus): string {
@@ -38,6 +38,10 @@ export function jsonWriter(sink: Writable): ResultWriter {
   return {
     async write(r) {
       await put(sink, `${count === 0 ? '{\n  "results": [\n    ' : ',\n    '}${ndjsonLine(r, cache)}`);
+      count++;
+    },
+    async writeSlices(head, slices) {
+      await put(sink, `${count === 0 ? '{\n  "results": [\n    ' : ',\n    '}${lineOf(head, joinSlices(slices, cache))}`);
       count++;
     },
     async end(statuses) {

@@ -28,14 +28,16 @@ interface KeyCache {
 export const newCache = (): KeyCache => ({ keys: [], sorted: [], inOrder: true, manual: false });
 const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
 
-/** One fleetctl-compatible line (without the newline). */
-export function ndjsonLine(r: HostResult, cache: KeyCache = newCache()): string {
-  // One native JSON.stringify per line (rows rebuilt with sorted keys only when they are not),
-  // then Go's HTML escapes over the line in the rare case it needs them.
-  let rows: Row[] = r.rows;
-  let manual = false;
-  for (let i = 0; i < r.rows.length; i++) {
-    const row = r.rows[i]!;
+/**
+ * The rows of a line as JSON, without the surrounding brackets: Go's sorted keys and escapes. One
+ * native JSON.stringify (rows rebuilt with sorted keys only when they are not), then Go's HTML
+ * escapes over the text in the rare case it needs them.
+ */
+export function rowsJson(input: readonly Row[], cache: KeyCache = newCache()): string {
+  let rows: readonly Row[] = input;
+  let copied: Row[] | undefined;
+  for (let i = 0; i < input.length; i++) {
+    const row = input[i]!;
     const keys = Object.keys(row);
     if (!sameKeys(keys, cache.keys)) {
       cache.keys = keys;
@@ -43,32 +45,42 @@ export function ndjsonLine(r: HostResult, cache: KeyCache = newCache()): string 
       cache.inOrder = sameKeys(keys, cache.sorted);
       cache.manual = keys.some((k) => INDEX_LIKE.test(k));
     }
-    if (cache.manual) manual = true;
+    if (cache.manual) return manualRows(input);
     if (!cache.inOrder) {
-      if (rows === r.rows) rows = r.rows.slice(0, i);
+      copied ??= input.slice(0, i);
       const sorted = cache.sorted;
       const copy: Row = {};
       for (let j = 0; j < sorted.length; j++) copy[sorted[j]!] = row[sorted[j]!]!;
-      rows.push(copy);
-    } else if (rows !== r.rows) rows.push(row);
+      copied.push(copy);
+    } else if (copied) copied.push(row);
   }
-  if (manual) return manualLine(r);
-  const s = JSON.stringify(r.error ? { host: r.host, rows, error: r.error } : { host: r.host, rows });
-  return GO_ESCAPE_TEST.test(s) ? s.replace(GO_ESCAPES, goEscape) : s;
+  if (copied) rows = copied;
+  if (rows.length === 0) return '';
+  const s = JSON.stringify(rows);
+  const inner = s.slice(1, -1);
+  return GO_ESCAPE_TEST.test(inner) ? inner.replace(GO_ESCAPES, goEscape) : inner;
 }
 
-function manualLine(r: HostResult): string {
-  let s = `{"host":${goString(r.host)},"rows":[`;
-  for (let i = 0; i < r.rows.length; i++) {
-    const row = r.rows[i]!;
+/** One fleetctl-compatible line (without the newline). */
+export function ndjsonLine(r: HostResult, cache: KeyCache = newCache()): string {
+  return lineOf(r, rowsJson(r.rows, cache));
+}
+
+/** The line around rows already rendered by rowsJson (slices joined by commas). */
+export function lineOf(r: Pick<HostResult, 'host' | 'error'>, rows: string): string {
+  return `{"host":${goString(r.host)},"rows":[${rows}]${r.error ? `,"error":${goString(r.error)}` : ''}}`;
+}
+
+function manualRows(rows: readonly Row[]): string {
+  let s = '';
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
     const sorted = Object.keys(row).sort(byCodePoint);
     s += i === 0 ? '{' : ',{';
     for (let j = 0; j < sorted.length; j++) s += `${j === 0 ? '' : ','}${goString(sorted[j]!)}:${goString(row[sorted[j]!]!)}`;
     s += '}';
   }
-  s += ']';
-  if (r.error) s += `,"error":${goString(r.error)}`;
-  return `${s}}`;
+  return s;
 }
 
 function sameKeys(a: string[], b: string[]): boolean {
@@ -83,7 +95,21 @@ export function ndjsonWriter(sink: Writable): ResultWriter {
     async write(r) {
       await put(sink, `${ndjsonLine(r, cache)}\n`);
     },
+    async writeSlices(head, slices) {
+      await put(sink, `${lineOf(head, joinSlices(slices, cache))}\n`);
+    },
     async end() {},
     async abort() {},
   };
+}
+
+/** Rows JSON of several slices of one answer, as if they were one list. */
+export function joinSlices(slices: Iterable<readonly Row[]>, cache: KeyCache): string {
+  let out = '';
+  for (const slice of slices) {
+    const part = rowsJson(slice, cache);
+    if (part === '') continue;
+    out = out === '' ? part : `${out},${part}`;
+  }
+  return out;
 }
