@@ -15,6 +15,7 @@ import {
   hostRow,
   lastSeen,
   outputMode,
+  prefetch,
   redactSecret,
   resolveKind,
   run as get,
@@ -107,6 +108,44 @@ describe('get: pure pieces', () => {
   it('a host row has the seven columns in order', () => {
     const h = { id: 1, hostname: 'h', platform: 'darwin', os_version: 'Mac OS X 10.15.6', osquery_version: '4.4.0', status: 'online', seen_time: '2020-08-25T19:39:56Z', uuid: 'U' };
     expect(hostRow(h, createDateFormatter('utc', 'UTC'))).toEqual(['h', 'darwin', 'Mac OS X 10.15.6', '4.4.0', 'online', '2020-08-25T19:39:56Z', 'U']);
+  });
+});
+
+describe('prefetch', () => {
+  async function* pages(log: string[], fail?: number) {
+    for (let i = 0; i < 3; i++) {
+      log.push(`fetch ${i}`);
+      await Promise.resolve();
+      if (i === fail) throw new Error(`page ${i} failed`);
+      yield i;
+    }
+  }
+
+  it('asks for page n+1 before page n is consumed, and yields every page in order', async () => {
+    const log: string[] = [];
+    for await (const p of prefetch(pages(log))) log.push(`use ${p}`);
+    expect(log).toEqual(['fetch 0', 'fetch 1', 'use 0', 'fetch 2', 'use 1', 'use 2']);
+  });
+
+  it('a failing page is thrown where it would have been consumed', async () => {
+    const log: string[] = [];
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const p of prefetch(pages(log, 1))) seen.push(p);
+      })(),
+    ).rejects.toThrow('page 1 failed');
+    expect(seen).toEqual([0]);
+  });
+
+  it('stopping early closes the source (no request after the one in flight)', async () => {
+    const log: string[] = [];
+    for await (const p of prefetch(pages(log))) {
+      log.push(`use ${p}`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 0));
+    expect(log).toEqual(['fetch 0', 'fetch 1', 'use 0']);
   });
 });
 

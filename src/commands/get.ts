@@ -475,6 +475,26 @@ async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promis
 
 // --- hosts ---------------------------------------------------------------------------------------
 
+/**
+ * Asks for the next page as soon as one arrives, so the server prepares page n+1 while page n is
+ * formatted and written: one request in flight at a time, memory still one page ahead at most.
+ */
+export async function* prefetch<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
+  let next = source.next();
+  try {
+    for (;;) {
+      const r = await next;
+      if (r.done) return;
+      next = source.next();
+      // Seen here so an early stop leaves no unhandled rejection; awaited (and thrown) on the next turn.
+      next.catch(() => undefined);
+      yield r.value;
+    }
+  } finally {
+    await source.return(undefined).catch(() => undefined);
+  }
+}
+
 export const HOST_COLUMNS = ['hostname', 'platform', 'os_version', 'osquery_version', 'status', 'last_seen', 'uuid'] as const;
 const STATUSES = ['online', 'offline', 'new', 'mia', 'missing'];
 
@@ -528,7 +548,7 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     labelId = label.id;
   }
 
-  const pages = hostsApi.listHosts(client, { status, search: opts.search, labelId });
+  const pages = prefetch(hostsApi.listHosts(client, { status, search: opts.search, labelId }));
   const { put } = await import('../results/format/common.js');
   const sink = ctx.io.stdout;
   let count = 0;
