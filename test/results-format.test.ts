@@ -213,6 +213,22 @@ describe('reader', () => {
     expect(got).toEqual([['a', 1], ['bc', 2], ['', 3], ['d', 4]]);
   });
 
+  it('splits any text into the same lines however it is chunked', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('a', 'é', '\n', '\r\n', '{"x":1}', '€'), { maxLength: 40 }), fc.integer({ min: 1, max: 7 }), async (pieces, cut) => {
+        const bytes = Buffer.from(pieces.join(''));
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i += cut) chunks.push(bytes.subarray(i, i + cut));
+        const got: string[] = [];
+        for await (const [l] of lines(Readable.from(chunks))) got.push(l);
+        const want = pieces.join('').split('\n').map((l) => l.replace(/\r$/, ''));
+        if (want[want.length - 1] === '') want.pop();
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+  });
+
   it('skips broken lines, reporting their numbers, or stops under strict', async () => {
     const text = '{"host":"a","rows":[]}\nnope\n{"host":"b","rows":[]}\n';
     const bad: number[] = [];

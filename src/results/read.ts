@@ -61,27 +61,37 @@ export interface ReadOptions {
 /** Lines of a stream, decoded as UTF-8, without their line ends, numbered from 1. */
 export async function* lines(input: Readable, signal?: AbortSignal): AsyncGenerator<[string, number]> {
   const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // Pieces of a line that spans chunks, joined once when its end arrives (not re-concatenated
+  // chunk after chunk: a long line would otherwise be copied several times).
+  let parts: string[] = [];
   let n = 0;
+  const clean = (line: string): string => {
+    const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
+    return n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1, end) : end === line.length ? line : line.slice(0, end);
+  };
   for await (const chunk of input) {
     if (signal?.aborted) return;
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
     let start = 0;
     let nl = text.indexOf('\n');
     while (nl !== -1) {
+      let line = text.slice(start, nl);
+      if (parts.length > 0) {
+        parts.push(line);
+        line = parts.join('');
+        parts = [];
+      }
       n++;
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield [n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1, end) : text.slice(start, end), n];
+      yield [clean(line), n];
       start = nl + 1;
       nl = text.indexOf('\n', start);
     }
-    rest = text.slice(start);
+    if (start < text.length) parts.push(text.slice(start));
   }
-  rest += decoder.end();
-  if (rest !== '') {
+  const tail = parts.join('') + decoder.end();
+  if (tail !== '') {
     n++;
-    const end = rest.endsWith('\r') ? rest.length - 1 : rest.length;
-    yield [n === 1 && rest.charCodeAt(0) === 0xfeff ? rest.slice(1, end) : rest.slice(0, end), n];
+    yield [clean(tail), n];
   }
 }
 

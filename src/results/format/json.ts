@@ -19,7 +19,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { HostStatus } from '../types.js';
-import { joinSlices, lineOf, ndjsonLine, newCache } from './ndjson.js';
+import { ndjsonLine, newCache, writeLineInParts } from './ndjson.js';
 import { put, type ResultWriter } from './common.js';
 
 export function statusJson(s: HostStatus): string {
@@ -41,7 +41,7 @@ export function jsonWriter(sink: Writable): ResultWriter {
       count++;
     },
     async writeSlices(head, slices) {
-      await put(sink, `${count === 0 ? '{\n  "results": [\n    ' : ',\n    '}${lineOf(head, joinSlices(slices, cache))}`);
+      await writeLineInParts(sink, head, slices, cache, count === 0 ? '{\n  "results": [\n    ' : ',\n    ');
       count++;
     },
     async end(statuses) {

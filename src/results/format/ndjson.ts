@@ -96,11 +96,35 @@ export function ndjsonWriter(sink: Writable): ResultWriter {
       await put(sink, `${ndjsonLine(r, cache)}\n`);
     },
     async writeSlices(head, slices) {
-      await put(sink, `${lineOf(head, joinSlices(slices, cache))}\n`);
+      await writeLineInParts(sink, head, slices, cache, '');
+      await put(sink, '\n');
     },
     async end() {},
     async abort() {},
   };
+}
+
+/**
+ * Writes one line piece by piece: the head, each slice's rows, the tail. Pieces stay small enough
+ * for V8's young generation, where a whole line of a large answer would be a large object that
+ * only a full GC frees.
+ */
+export async function writeLineInParts(
+  sink: Writable,
+  head: Pick<HostResult, 'host' | 'error'>,
+  slices: Iterable<readonly Row[]>,
+  cache: KeyCache,
+  prefix: string,
+): Promise<void> {
+  await put(sink, `${prefix}{"host":${goString(head.host)},"rows":[`);
+  let first = true;
+  for (const slice of slices) {
+    const part = rowsJson(slice, cache);
+    if (part === '') continue;
+    await put(sink, first ? part : `,${part}`);
+    first = false;
+  }
+  await put(sink, `]${head.error ? `,"error":${goString(head.error)}` : ''}}`);
 }
 
 /** Rows JSON of several slices of one answer, as if they were one list. */
