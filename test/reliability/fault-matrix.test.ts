@@ -24,7 +24,7 @@ import { binPath, childEnv, collect, runCli, scratchHome, type CliResult } from 
 import { ADMIN, startCliFleet, type CliFleet } from '../helpers/fleet.js';
 
 type Cmd = 'get hosts' | 'apply' | 'query' | 'login';
-type Fault = '500 ×2' | '502 ×2' | '503 ×2' | '429 Retry-After: 1' | 'reset mid-body' | 'no answer' | 'malformed JSON' | 'proxy HTML page' | '503 forever';
+type Fault = '500 ×2' | '502 ×2' | '503 ×2' | '429 Retry-After: 1' | '429 Retry-After: 60' | 'reset mid-body' | 'no answer' | 'malformed JSON' | 'proxy HTML page' | '503 forever';
 
 interface Expect {
   code: number;
@@ -43,6 +43,8 @@ const MATRIX: Array<[Cmd, Fault, Expect]> = [
   ['get hosts', '502 ×2', { code: 0, attempts: 3 }],
   ['get hosts', '503 ×2', { code: 0, attempts: 3 }],
   ['get hosts', '429 Retry-After: 1', { code: 0, attempts: 2 }],
+  // Longer than the 30 s osfleet waits at most: it gives up at once, saying why, instead of hanging a cron job.
+  ['get hosts', '429 Retry-After: 60', { code: 1, attempts: 1, error: /^Error: GET \/api\/v1\/\w+\/hosts: 429 Too many requests: rate limit exceeded$/ }],
   ['get hosts', 'reset mid-body', { code: 0, attempts: 2 }],
   ['get hosts', 'no answer', { code: 0, attempts: 2 }],
   ['get hosts', 'malformed JSON', { code: 0, attempts: 2 }],
@@ -73,6 +75,7 @@ const MATRIX: Array<[Cmd, Fault, Expect]> = [
   ['login', '502 ×2', { code: 1, attempts: 1, error: /^Error: POST \/api\/v1\/\w+\/login: 502 Bad Gateway$/ }],
   ['login', '503 ×2', { code: 1, attempts: 1, error: /^Error: POST \/api\/v1\/\w+\/login: 503 Service Unavailable$/ }],
   ['login', '429 Retry-After: 1', { code: 0, attempts: 2 }],
+  ['login', '429 Retry-After: 60', { code: 1, attempts: 1, error: /^Error: POST \/api\/v1\/\w+\/login: 429 Too many requests: rate limit exceeded$/ }],
   ['login', 'reset mid-body', { code: 1, attempts: 1, error: /^Error: the connection to http:\/\/127\.0\.0\.1:\d+ was cut/ }],
   ['login', 'no answer', { code: 1, attempts: 1, error: /^Error: http:\/\/127\.0\.0\.1:\d+ stopped answering/ }],
   ['login', 'malformed JSON', { code: 1, attempts: 1, error: /^Error: POST \/api\/v1\/\w+\/login: 200 malformed JSON in the response/ }],
@@ -94,6 +97,7 @@ const RULE: Record<Fault, Omit<FaultRule, 'match'>> = {
   '502 ×2': { fault: '502', count: 2 },
   '503 ×2': { fault: '503', count: 2 },
   '429 Retry-After: 1': { fault: '429', count: 1, retryAfter: 1 },
+  '429 Retry-After: 60': { fault: '429', count: 1, retryAfter: 60 },
   'reset mid-body': { fault: 'reset', count: 1 },
   'no answer': { fault: 'hang', count: 1 },
   'malformed JSON': { fault: 'malformed-json', count: 1 },
@@ -182,6 +186,12 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
       }
       const hits = seen.filter((s) => s.method === target[cmd].method && s.path.startsWith(target[cmd].path));
       expect({ code: r.code, attempts: hits.length }, r.stderr).toEqual({ code: want.code, attempts: want.attempts });
+      if (fault === '503 forever' && want.attempts > 1) {
+        // Capped, growing backoff: each wait within [half, all] of min(4 s, 250 ms × 2^n), plus slack.
+        const gaps = hits.slice(1).map((h, i) => h.at - hits[i]!.at);
+        gaps.forEach((g, n) => expect(g).toBeGreaterThanOrEqual(Math.min(4000, 250 * 2 ** n) / 2 - 20));
+        gaps.forEach((g, n) => expect(g).toBeLessThan(Math.min(4000, 250 * 2 ** n) + 1000));
+      }
       if (fault === '429 Retry-After: 1') {
         // Retry-After honoured: the second attempt waited the second it was told (not the 250 ms backoff).
         expect(hits[1]!.at - hits[0]!.at).toBeGreaterThanOrEqual(950);
