@@ -378,6 +378,11 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     if (kind === 'packs' && opts.withQueries) docs.push(...(await packQueries(client, [spec as PackSpec], dialect)));
     if (mode === 'table' || mode === 'csv') {
       await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
+      const queries = docs.slice(1).map((d) => d.spec);
+      if (queries.length > 0) {
+        if (mode === 'table') ctx.io.out('\n');
+        await writeColumns(ctx, mode, columnsFor('queries', queries, dialect, new Set()), '');
+      }
       return 0;
     }
     await writeSpecs(ctx, mode, docs);
