@@ -146,6 +146,12 @@ describe('planColumns', () => {
     });
   });
 
+  it('does not guess expressions over known tables, but does over unknown ones', () => {
+    expect(timesOf('SELECT count(*) AS event_time, max(time) AS t FROM file_events')).toEqual({});
+    expect(planColumns('SELECT count(*) AS uid FROM processes').uids.size).toBe(0);
+    expect(timesOf('SELECT max(x) AS event_time FROM my_table')).toEqual({ event_time: 'unix_seconds?' });
+  });
+
   it('plans SELECT * from the schema of every table and leaves the rest to the name rule', () => {
     const p = planColumns('SELECT * FROM file_events');
     expect(p.select).toBeNull();

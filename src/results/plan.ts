@@ -56,7 +56,10 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
   const plain = new Set<string>();
   const known = tables.map((t) => getTable(t)).filter((t) => t !== undefined);
 
-  const decide = (name: string, table: string | undefined, column: string | undefined) => {
+  // The name rule is for tables the schema does not know: with only known tables in FROM, an
+  // output column without a source is an expression (count(*) AS uid is no uid).
+  const someUnknown = tables.length === 0 || known.length < tables.length;
+  const decide = (name: string, table: string | undefined, column: string | undefined, byName = someUnknown) => {
     const schema = table ? getTable(table) : undefined;
     if (schema && column !== undefined) {
       const kind = timeKind(schema.name, column);
@@ -66,6 +69,7 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
       } else plain.add(name);
       return;
     }
+    if (!byName) return;
     if (isLikelyTimeColumnName(name)) times.set(name, { kind: 'unix_seconds', guessed: true });
     else if (isLikelyUidColumnName(name)) uidCols.push(name);
   };
