@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import type { FleetClient } from './client.js';
 import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
+import { printable } from './errors.js';
 
 export interface Selection {
   hosts: string[];
@@ -407,7 +408,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         this.problem =
           end.message === 'unauthorized'
             ? new AuthError('the server refused the token on the results websocket (unauthorized)')
-            : new CliError(`the server reported an error on the results websocket: ${end.message}`);
+            : new CliError(`the server reported an error on the results websocket: ${printable(end.message)}`);
         return;
       }
       if (end.kind === 'blocked' || (attempt === 0 && stream.messages === 0 && /TLS/.test(end.reason))) {

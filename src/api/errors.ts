@@ -10,8 +10,28 @@ export interface ServerErrorBody {
   uuid?: string;
 }
 
+/** Longest server-supplied text shown in one error line. */
+const MAX_SHOWN = 300;
+
+/**
+ * Server-supplied text made safe for a terminal line: control characters (an ESC could rewrite the
+ * screen or the window title), DEL, C1 controls and bidirectional overrides are shown escaped, and
+ * the length is capped, so a broken or hostile server cannot forge or flood what the user reads.
+ */
+export function printable(text: string, max = MAX_SHOWN): string {
+  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === '\n' || c === '\t' || c === '\r' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+}
+
 /** Reads Fleet's `{message, errors[{name, reason}]}` body (both generations), or a text/HTML body. */
 export function describeErrorBody(status: number, contentType: string | undefined, text: string): { message: string; reasons: string[] } {
+  const { message, reasons } = readErrorBody(status, contentType, text);
+  return { message: printable(message), reasons: reasons.map((r) => printable(r)) };
+}
+
+function readErrorBody(status: number, contentType: string | undefined, text: string): { message: string; reasons: string[] } {
   const type = (contentType ?? '').toLowerCase();
   const trimmed = text.trim();
   if (type.includes('json') || trimmed.startsWith('{')) {

@@ -11,6 +11,7 @@ import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
+import { printable } from '../api/errors.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
@@ -283,7 +284,8 @@ function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (
   const width = Math.max(0, ...statuses.map((s) => s.host.length));
   for (const s of statuses) {
     if (s.status === 'answered' || s.status === 'empty') continue;
-    say(`  ${s.host.padEnd(width)}  ${s.status}${s.error ? `: ${s.error}` : ''}`);
+    // Host names and errors come from the hosts: escaped, so they cannot drive the terminal.
+    say(`  ${printable(s.host).padEnd(width)}  ${s.status}${s.error ? `: ${printable(s.error)}` : ''}`);
   }
 }
 

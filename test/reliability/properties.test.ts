@@ -16,6 +16,7 @@ import { parseDuration } from '../../src/duration.js';
 import { canonicalTimeZone } from '../../src/results/time.js';
 import { resolveResultOptions } from '../../src/results/options.js';
 import { parseLabelExpr } from '../../src/labelexpr.js';
+import { describeErrorBody, parseRetryAfter } from '../../src/api/errors.js';
 import { main } from '../../src/cli.js';
 import { testIO } from '../../src/io.js';
 import { ConfigError, InputError, UsageError } from '../../src/errors.js';
@@ -171,6 +172,39 @@ describe('the config file (parseConfigText)', () => {
         if (!/:\d+:\d+: /.test((err as Error).message)) expect((err as Error).message).toMatch(/context/);
       }
     }, 500));
+});
+
+describe("servers' error bodies (describeErrorBody, parseRetryAfter)", () => {
+  const bodies = [
+    JSON.stringify({ message: 'Validation Failed', errors: [{ name: 'name', reason: 'cannot be empty' }], uuid: 'u' }),
+    JSON.stringify({ message: 'Unknown Error', errors: [{ name: 'base', reason: "cannot schedule unknown query 'x'" }] }),
+    '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>',
+    'invalid character \'}\' looking for beginning of object key string\n',
+  ];
+  it('any body, any content type: one printable line of bounded length, never a throw', () =>
+    check(
+      'error-body',
+      fc.tuple(fc.integer({ min: 400, max: 599 }), fc.constantFrom(undefined, 'application/json', 'text/html', 'text/plain; charset=utf-8', ''), badInput(bodies, 2000)),
+      ([status, type, text]) => {
+        const { message, reasons } = describeErrorBody(status, type, text);
+        for (const m of [message, ...reasons]) {
+          // eslint-disable-next-line no-control-regex
+          expect(m).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+          expect(m.length).toBeLessThanOrEqual(301);
+        }
+        expect(message).not.toBe('');
+      },
+      600,
+    ));
+
+  it('Retry-After: a non-negative number of milliseconds, or undefined', () =>
+    check('retry-after', fc.oneof(randomText(40), fc.nat().map(String), fc.date({ noInvalidDate: true }).map((d) => d.toUTCString())), (v) => {
+      const ms = parseRetryAfter(v, Date.UTC(2026, 0, 1));
+      if (ms !== undefined) {
+        expect(Number.isFinite(ms)).toBe(true);
+        expect(ms).toBeGreaterThanOrEqual(0);
+      }
+    }, 400));
 });
 
 describe('durations (parseDuration)', () => {

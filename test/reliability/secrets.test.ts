@@ -286,6 +286,26 @@ describe('trust on the wire', () => {
     }
   });
 
+  it("a server's error text cannot drive the terminal: control characters escaped, length capped", async () => {
+    const evil = '\u001b]0;owned\u0007\u001b[2J\u001b[31mAll good, nothing to see\u202e' + 'x'.repeat(10_000);
+    const stub = await startStub((req, res) =>
+      req.path === '/version' ? json(res, 200, { version: '4.60.0' }) : json(res, 500, { message: evil, errors: [{ name: 'base', reason: '\u009b31m' }] }),
+    );
+    const home = scratchHome();
+    try {
+      const r = await runCli(['get', 'hosts'], { env: { ...home.env, FLEET_URL: stub.url, FLEET_API_TOKEN: 'tok' } });
+      expect(r.code).toBe(1);
+      // eslint-disable-next-line no-control-regex
+      expect(r.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(r.stderr).toContain('\\u001b]0;owned\\u0007');
+      const line = r.stderr.split('\n').find((l) => l.startsWith('Error: '))!;
+      expect(line.length).toBeLessThan(700);
+    } finally {
+      home.cleanup();
+      await stub.close();
+    }
+  });
+
   it('a redirect to another origin is not followed: the token stays home', async () => {
     const other = await startStub((req, res) => json(res, 200, { hosts: [] }));
     const home = scratchHome();
