@@ -86,6 +86,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */
 export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: boolean }): number {
+  // `osfleet export big.ndjson | head` closes stdout early: the reader's choice, not a failure.
+  if (isBrokenPipe(err)) return ExitCode.ok;
   if (err instanceof CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       return ExitCode.ok;
@@ -108,6 +110,14 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
   return ExitCode.error;
+}
+
+/** A write to a closed pipe (EPIPE), possibly wrapped as the cause of another error. */
+function isBrokenPipe(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === 'EPIPE') return true;
+  }
+  return false;
 }
 
 type Runner = (load: Loader, opts: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;

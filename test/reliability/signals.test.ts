@@ -184,3 +184,18 @@ it.fails('export -o FILE writes FILE.manifest.json by default, as the help says'
   expect(r.code, r.stderr).toBe(0);
   expect(readdirSync(dir)).toContain('default-manifest.csv.manifest.json');
 });
+
+describe('a reader that goes away (`| head`)', () => {
+  it.each(['csv', 'ndjson', 'json'])('export --format %s into a closed pipe: exit 0, no error', async (format) => {
+    const input = path.join(dir, `many-${format}.ndjson`);
+    writeFileSync(input, Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ host: `h${i}`, rows: [{ a: 'x'.repeat(100) }] })).join('\n') + '\n');
+    const child = startCli(['export', input, '--format', format], { env: {} });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read the first chunk, then close our end, as `head -1` does.
+    child.stdout!.once('data', () => child.stdout!.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toContain('unexpected failure');
+    expect(code).toBe(0);
+  });
+});
