@@ -62,7 +62,7 @@ export function csvText(records: readonly string[][]): string {
   return out;
 }
 const BATCH = 256;
-const DEFAULT_MEMORY_ROWS = 10_000;
+const DEFAULT_MEMORY_ROWS = 2000;
 
 export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   const neutralise = opts.csv?.neutralise ?? true;
