@@ -207,10 +207,7 @@ export class ResultStream {
       }
       if (this.ended) return undefined;
       if (signal?.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        this.waiter = resolve;
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await wakeOrAbort(signal, (wake) => (this.waiter = wake));
     }
   }
 
@@ -519,27 +516,39 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         break;
       }
       if ((queue.length === 0 && active === 0) || stop.aborted) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        stop.addEventListener('abort', () => resolve(), { once: true });
-      });
+      await wakeOrAbort(stop, (w) => (wake = w));
     }
     await all.catch(() => undefined);
   }
 }
 
+/**
+ * Waits until the function handed to `arm` is called or the signal aborts. The abort listener is
+ * removed either way: one left per wait piles up on a long run (Node warns past ten).
+ */
+function wakeOrAbort(signal: AbortSignal | undefined, arm: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    signal?.addEventListener('abort', done, { once: true });
+    arm(done);
+  });
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 
