@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError } from './errors.js';
+import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
 import { systemIO, type IO } from './io.js';
 import { createContext, type Ctx, type Env, type GlobalOptions } from './context.js';
 
@@ -110,14 +110,6 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
   return ExitCode.error;
-}
-
-/** A write to a closed pipe (EPIPE), possibly wrapped as the cause of another error. */
-function isBrokenPipe(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === 'EPIPE') return true;
-  }
-  return false;
 }
 
 type Runner = (load: Loader, opts: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;

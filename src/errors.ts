@@ -118,3 +118,13 @@ export class SilentExit extends CliError {
     super('', { exitCode });
   }
 }
+
+/** A write to a closed pipe (EPIPE: `osfleet ... | head` stopped reading), possibly as another error's cause. */
+export function isBrokenPipe(err: unknown): boolean {
+  let e = err as { code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    if (e.code === 'EPIPE') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}

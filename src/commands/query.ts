@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
-import { CliError, ExitCode, InputError, UsageError } from '../errors.js';
+import { CliError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
@@ -149,6 +149,11 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   }
   await usersRun;
   spinner?.stop();
+  // The reader went away (`| head`): nothing more can be delivered, and a report would only be noise.
+  if (isBrokenPipe(failure)) {
+    await pipeline.abort();
+    return ExitCode.ok;
+  }
 
   const statuses = hostStatuses(targets, live.answered);
   const interrupted = live.endReason === 'interrupted' || ctx.signal.aborted;
@@ -208,7 +213,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     return ExitCode.interrupted;
   }
   if (problem) {
-    const p = problem instanceof CliError ? problem : new CliError(String(problem));
+    const p = problem instanceof CliError ? problem : new CliError(problem instanceof Error ? problem.message : String(problem));
     ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
     return ExitCode.partial;
   }
