@@ -101,7 +101,7 @@ function nextSteps(ctx: Ctx, url: string, dialect: string, hosts: number): void 
       'Try:',
       `  osfleet ${c}get hosts`,
       `  osfleet ${c}apply -f packs/data-leak`,
-      `  osfleet ${c}query --labels macOS --query 'SELECT * FROM cups_jobs;'`,
+      `  osfleet ${c}query --labels '${dialect === 'kolide' ? 'Mac OS X' : 'macOS'}' --query 'SELECT * FROM cups_jobs;'`,
       `  osfleet ${c}query --all --format csv -o copies.csv --query "SELECT action, file_events.uid, users.username, target_path, time FROM file_events JOIN users USING (uid);"`,
       '',
     ].join('\n'),
