@@ -350,4 +350,27 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
     // Packs are deleted before queries (a pack may schedule them); labels are not an applied kind here.
     expect(c2.writes()).toEqual(['POST /api/v1/fleet/spec/packs', 'DELETE /api/v1/fleet/packs/prune_p1', 'DELETE /api/v1/fleet/queries/prune_q2']);
   });
+
+  it('on a terminal --prune asks; "n" cancels before anything is sent, "y" goes ahead', async () => {
+    const dir = bigRepo(scratch, 'ask', 2, 1, 1);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), client().client))).toBe(0);
+    writeFileSync(path.join(dir, 'queries.yml'), '---\napiVersion: v1\nkind: query\nspec:\n  name: ask_q0\n  query: SELECT 0 AS n FROM time;\n');
+    writeFileSync(path.join(dir, 'packs.yml'), '---\napiVersion: v1\nkind: pack\nspec:\n  name: ask_p0\n  targets: {labels: [ask_l0]}\n  queries:\n    - {query: ask_q0, interval: 60}\n');
+    const no = client();
+    const ioNo = testIO({ tty: true, stdin: 'n\n' });
+    await expect(apply(opts({ file: [path.join(dir, 'queries.yml'), path.join(dir, 'packs.yml')], prune: true }), ctxFor(ioNo, no.client))).rejects.toThrow('apply cancelled: nothing was applied');
+    // Prune works on whole kinds: what the previous test left goes too.
+    expect(ioNo.stderrText()).toMatch(/Delete 1 pack, 3 queries from the server\? \[y\/N\] /);
+    expect(no.writes()).toEqual([]);
+    const yes = client();
+    const ioYes = testIO({ tty: true, stdin: 'y\n' });
+    expect(await apply(opts({ file: [path.join(dir, 'queries.yml'), path.join(dir, 'packs.yml')], prune: true }), ctxFor(ioYes, yes.client))).toBe(0);
+    expect(yes.writes()).toEqual([
+      'POST /api/v1/fleet/spec/packs',
+      'DELETE /api/v1/fleet/packs/prune_p0',
+      'DELETE /api/v1/fleet/queries/ask_q1',
+      'DELETE /api/v1/fleet/queries/prune_q0',
+      'DELETE /api/v1/fleet/queries/prune_q1',
+    ]);
+  });
 });
