@@ -41,7 +41,8 @@ function describe(err: unknown): string {
 export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile> {
   const target = resolve(path);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const stream = createWriteStream(tmp, { flags: 'wx', mode });
+  // Room for a few chunks, so formatting goes on while the previous one is on its way to disk.
+  const stream = createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 1 << 18 });
   await new Promise<void>((ok, fail) => {
     stream.once('open', () => ok());
     stream.once('error', (err) => fail(new InputError(`cannot write ${path}: ${describe(err)}`, { cause: err })));
