@@ -303,6 +303,26 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
     await expect(get({ kind: 'query', name: 'nope' }, ctxFor(testIO()))).rejects.toThrow('query "nope" doesn\'t exist');
   });
 
+  it('delete: Ctrl-C between names stops there and says how far it got (exit 130)', async () => {
+    await apply({ file: ['test/fixtures/apply/base.yml'], format: 'text' }, ctxFor(testIO()));
+    const ac = new AbortController();
+    const io = testIO();
+    const write = io.out;
+    // The first result line is the moment: the next name must not be sent.
+    io.out = (t) => {
+      write(t);
+      ac.abort();
+    };
+    const ctx = createContext({ io, env: {}, globals: { debug: false, color: false }, signal: ac.signal, cwd: repoRoot, api: async () => client });
+    await expect(del({ kind: 'query', names: ['usb_devices', 'cups_jobs'], yes: true }, ctx)).rejects.toMatchObject({
+      exitCode: 130,
+      message: 'interrupted: 1 of 2 handled, stopped before query "cups_jobs"',
+    });
+    expect(io.stdoutText()).toBe('[+] deleted query "usb_devices"\n');
+    expect((await out({ kind: 'query', name: 'cups_jobs', json: true })).stdoutText()).toContain('"name":"cups_jobs"');
+    await apply({ file: ['test/fixtures/apply/base.yml'], format: 'text' }, ctxFor(testIO()));
+  });
+
   it("delete: fleetctl's lines, the pack before its queries, built-in labels refused up front", async () => {
     const io = testIO();
     expect(await del({ kind: 'query', names: ['logged_in', 'nope'], yes: true }, ctxFor(io))).toBe(0);
