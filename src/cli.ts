@@ -3,10 +3,10 @@
  * module only when that command runs, so `--help` and `--version` load no HTTP, YAML or spinner code
  * and read no configuration.
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
-import { systemIO, type IO } from './io.js';
+import type { IO } from './io.js';
 import { createContext, type Ctx, type Env, type GlobalOptions } from './context.js';
 
 export interface MainOptions {
@@ -34,6 +34,13 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const env: Env = options.env ?? process.env;
   const wantsMachineOutput = argv.includes('--json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
   const noColorFlag = argv.includes('--no-color') || wantsMachineOutput;
+  // `osfleet --version` runs thousands of times a day from scripts: answer it before loading
+  // commander and chalk at all.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    (options.io ? (t: string) => options.io!.out(t) : (t: string) => void process.stdout.write(t))(`${clientVersion()}\n`);
+    return ExitCode.ok;
+  }
+  const [commander, { systemIO }] = await Promise.all([import('commander'), import('./io.js')]);
   const io = options.io ?? systemIO(env, { noColor: noColorFlag });
 
   const controller = new AbortController();
@@ -54,7 +61,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   let ctx: Ctx | undefined;
   let exitCode: number = ExitCode.ok;
   let debug = argv.includes('--debug');
-  const program = buildProgram(io, async (load, opts, globals) => {
+  const program = buildProgram(commander, io, async (load, opts, globals) => {
     debug = globals.debug;
     ctx = createContext({
       io,
@@ -73,7 +80,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
-    exitCode = reportError(err, io, { debug, json: wantsMachineOutput });
+    exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
   } finally {
     if (ctx) await ctx.close();
     if (installSignals) {
@@ -85,10 +92,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
 }
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */
-export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: boolean }): number {
+export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: boolean; CommanderError?: typeof CommanderError }): number {
   // `osfleet export big.ndjson | head` closes stdout early: the reader's choice, not a failure.
   if (isBrokenPipe(err)) return ExitCode.ok;
-  if (err instanceof CommanderError) {
+  if (opts.CommanderError && err instanceof opts.CommanderError) {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') {
       return ExitCode.ok;
     }
@@ -114,8 +121,9 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
 
 type Runner = (load: Loader, opts: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
 
-function buildProgram(io: IO, runner: Runner): Command {
-  const program = new Command('osfleet');
+function buildProgram(commander: { Command: typeof Command; Option: typeof Option }, io: IO, runner: Runner): Command {
+  const { Option } = commander;
+  const program = new commander.Command('osfleet');
   program
     .description('Manage osquery fleets through a Fleet server (Kolide Fleet 3.x or FleetDM 4.x)')
     .version(clientVersion(), '-V, --version', 'print the client version')
