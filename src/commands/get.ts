@@ -361,6 +361,9 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
       if (v !== undefined) throw new UsageError(`${flag} goes with get hosts`);
     }
   }
+  if (kind === 'hosts' && opts.status !== undefined && !STATUSES.includes(opts.status)) {
+    throw new UsageError(`unknown host status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
+  }
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
@@ -539,9 +542,6 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     return 0;
   }
 
-  if (opts.status !== undefined && !STATUSES.includes(opts.status)) {
-    throw new UsageError(`unknown host status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
-  }
   const { dialect } = await client.detect();
   // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
   const status = dialect === 'kolide' && opts.status === 'missing' ? 'mia' : opts.status;
