@@ -422,7 +422,14 @@ export function checkAddress(address: string, opts: { allowInsecureHttp: boolean
   try {
     url = new URL(address);
   } catch {
-    throw new ConfigError(`"${address}" is not a valid URL`, { hint: 'use the form https://fleet.example.com:8080' });
+    throw new ConfigError(`"${address.replace(/\/\/[^/@]*@/, '//…@')}" is not a valid URL`, { hint: 'use the form https://fleet.example.com:8080' });
+  }
+  // Credentials in the URL are never sent (the origin drops them) but would be printed wherever the
+  // address is: in whoami, in messages, in logs. Refuse them, without repeating them.
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(`the address ${url.protocol}//…@${url.host} holds a user name or password; osfleet authenticates with an API token`, {
+      hint: 'remove "user:password@" from the address (FLEET_URL or osfleet config set --address), then osfleet login',
+    });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`address ${address} must start with https:// (or http:// on loopback)`);

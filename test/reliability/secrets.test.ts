@@ -316,6 +316,28 @@ describe('trust on the wire', () => {
     }
   });
 
+  it('credentials in the address are refused, never repeated, never sent', async () => {
+    const stub = await startStub((req, res) => json(res, 200, { version: '4.60.0', user: { email: 'a@b.c' } }));
+    const home = scratchHome();
+    try {
+      const withUser = stub.url.replace('http://', 'http://admin:hunter2-url-secret@');
+      for (const [args, env] of [
+        [['whoami', '--json'], { FLEET_URL: withUser, FLEET_API_TOKEN: 'tok' }],
+        [['--debug', 'get', 'hosts'], { FLEET_URL: withUser, FLEET_API_TOKEN: 'tok' }],
+        [['config', 'set', '--address', withUser], {}],
+      ] as const) {
+        const r = await runCli([...args], { env: { ...home.env, ...env } });
+        expect(r.code, args.join(' ')).toBe(1);
+        expect(r.stderr).toContain('holds a user name or password');
+        expect(r.stdout + r.stderr).not.toContain('hunter2-url-secret');
+      }
+      expect(stub.seen).toEqual([]);
+    } finally {
+      home.cleanup();
+      await stub.close();
+    }
+  });
+
   it('a redirect to another origin is not followed: the token stays home', async () => {
     const other = await startStub((req, res) => json(res, 200, { hosts: [] }));
     const home = scratchHome();
