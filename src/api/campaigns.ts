@@ -472,7 +472,9 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
           const res = await this.client.request<{ host_id: number; status?: string; error?: string | null; rows?: Array<Record<string, string>> | null }>(
             'POST',
             `/hosts/${t.id}/query`,
-            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop },
+            // Safe to repeat: it runs a read-only query on one host and keeps no state on the server,
+            // so a 503 burst from a proxy need not sink the whole run.
+            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop, idempotent: true },
           );
           if (res.status === 'offline' || res.error === 'timeout waiting for results') {
             // Not answered yet: try again while time remains, without hammering the server.

@@ -328,6 +328,37 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
   );
 });
 
+describe("FleetDM's REST live queries (--transport rest): one host's request under a fault", () => {
+  let fleet: CliFleet;
+  let seen: Seen[];
+  beforeAll(async () => {
+    fleet = await startCliFleet({ dialect: 'fleet' });
+    seen = watch(fleet);
+  });
+  afterAll(async () => fleet?.stop());
+
+  // POST /hosts/{id}/query runs a read-only query on one host and keeps no server state: retried.
+  it.each([
+    ['503 ×2', 3],
+    ['reset mid-body', 2],
+    ['proxy HTML page', 2],
+  ] as const)('%s → recovers, every host once', (fault, attempts) =>
+    cell(async () => {
+      seen.length = 0;
+      fleet.sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/hosts/1/query' }, ...RULE[fault] }] });
+      let r: CliResult;
+      try {
+        r = await runCli(['query', '--all', '--transport', 'rest', '--query', 'SELECT 1 AS one', '--quiet'], { env: fleet.env });
+      } finally {
+        fleet.sandbox.setFaults({});
+      }
+      expect(r.code, r.stderr).toBe(0);
+      expect(seen.filter((x) => x.method === 'POST' && x.path === '/api/v1/fleet/hosts/1/query')).toHaveLength(attempts);
+      countLoss(HOSTS, r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host));
+    }),
+  );
+});
+
 /** Every expected host exactly once; counts what was lost or duplicated for the closing figures. */
 function countLoss(expected: string[], got: string[]): void {
   const missing = expected.filter((h) => !got.includes(h));
