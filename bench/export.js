@@ -124,7 +124,8 @@ if (process.argv[2] === '--child') {
           if (p.status !== 0) throw new Error(`${kind} ${rows}: ${p.stderr}`);
           const out = p.stdout.trim().split('\n');
           const live = [...p.stdout.matchAll(/Mark-Compact[^>]*-> ([0-9.]+) \(/g)].map((m) => Number(m[1]));
-          (runs[kind] ??= []).push({ ...JSON.parse(out.pop()), liveAfterGcMiB: live.length ? Math.max(...live) : NaN });
+          const line = out.find((l) => l.startsWith('{"kind"'));
+          (runs[kind] ??= []).push({ ...JSON.parse(line), liveAfterGcMiB: live.length ? Math.max(...live) : NaN });
           rmSync(output, { force: true });
         }
       }
