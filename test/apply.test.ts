@@ -374,3 +374,63 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
     ]);
   });
 });
+
+describe('apply run() against the Kolide sandbox', () => {
+  let sandbox: Sandbox;
+  let token: string;
+  let scratch: string;
+  const open: Counted[] = [];
+  const client = () => {
+    const c = countedClient(sandbox, token);
+    open.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    sandbox = await startSandbox({ dialect: 'kolide', port: 0, seed: 6, hosts: false });
+    token = await setupAdmin(sandbox.url, 'kolide');
+    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-apply-kolide-'));
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()));
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("FleetDM's query fields: a note, not sent, and no change planned forever after", async () => {
+    const file = path.join(scratch, 'fleet-fields.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: query\nspec:\n  name: scheduled\n  query: SELECT 1;\n  interval: 3600\n  platform: darwin\n');
+    const io = testIO();
+    expect(await apply(opts({ file: [file] }), ctxFor(io, client().client))).toBe(0);
+    expect(io.stderrText()).toContain('Note: Kolide Fleet keeps no interval/platform/logging/observer_can_run/min_osquery_version/automations_enabled on queries: ignored in 1 query');
+    const again = client();
+    const io2 = testIO();
+    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
+    expect(again.writes()).toEqual([]);
+  });
+
+  it('an enroll secret without a name is refused with its position (Kolide updates secrets by name)', async () => {
+    const file = path.join(scratch, 'secret.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: enroll_secret\nspec:\n  secrets:\n    - name: ok\n      secret: abcdefghij\n    - secret: klmnopqrst\n');
+    const c = client();
+    const io = testIO();
+    await expect(apply(opts({ file: [file] }), ctxFor(io, c.client))).rejects.toBeInstanceOf(InputError);
+    expect(io.stderrText()).toContain(`${file}:7:7: error: enroll_secret: Kolide Fleet needs a name on each secret (it updates secrets by name)`);
+    expect(c.writes()).toEqual([]);
+  });
+
+  it('secrets the files do not name are kept, and not planned as removed', async () => {
+    const file = path.join(scratch, 'one-secret.yml');
+    writeFileSync(file, 'apiVersion: v1\nkind: enroll_secret\nspec:\n  secrets:\n    - name: extra\n      secret: extra-secret-value\n');
+    const io = testIO();
+    expect(await apply(opts({ file: [file] }), ctxFor(io, client().client))).toBe(0);
+    expect(io.stdoutText()).toBe('+ enroll_secret\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n');
+    const io2 = testIO();
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(io2, client().client))).toBe(0);
+    expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
+    const names = sandbox.server.core.store.secrets().map((s) => s.name).sort();
+    expect(names).toEqual(['default', 'extra']);
+  });
+});
