@@ -255,18 +255,18 @@ class FileConfigStore implements ConfigStore {
   }
 
   async update(name: string, fields: Partial<StoredContext>, opts: { remove?: Array<keyof StoredContext> } = {}): Promise<void> {
-    const contexts = { ...(this.data.contexts ?? {}) };
-    const next: StoredContext = { ...(contexts[name] ?? {}), ...fields };
-    for (const key of opts.remove ?? []) delete next[key];
-    for (const key of Object.keys(next) as Array<keyof StoredContext>) if (next[key] === undefined) delete next[key];
-    contexts[name] = next;
-    this.data = { ...this.data, contexts };
-    await this.write();
+    await this.write((data) => {
+      const contexts = { ...(data.contexts ?? {}) };
+      const next: StoredContext = { ...(contexts[name] ?? {}), ...fields };
+      for (const key of opts.remove ?? []) delete next[key];
+      for (const key of Object.keys(next) as Array<keyof StoredContext>) if (next[key] === undefined) delete next[key];
+      contexts[name] = next;
+      return { ...data, contexts };
+    });
   }
 
   async setCurrent(name: string): Promise<void> {
-    this.data = { ...this.data, 'current-context': name };
-    await this.write();
+    await this.write((data) => ({ ...data, 'current-context': name }));
   }
 
   resolve(): ResolvedContext {
@@ -292,16 +292,55 @@ class FileConfigStore implements ConfigStore {
     };
   }
 
-  private async write(): Promise<void> {
+  /**
+   * Applies one change to the file as it is on disk now, under a lock: two osfleet runs at once (cron
+   * jobs logging in to different contexts) would otherwise each write back what they read at start,
+   * and the last one would silently drop the other's change.
+   */
+  private async write(change: (data: FileShape) => FileShape): Promise<void> {
     const { stringify } = await import('yaml');
     const dir = path.dirname(this.path);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await checkFolder(dir);
-    const body: FileShape = {};
-    if (this.data['current-context']) body['current-context'] = this.data['current-context'];
-    body.contexts = this.data.contexts ?? {};
-    const text = stringify(body, { lineWidth: 0 });
-    await writeFileAtomic(this.path, text, 0o600);
+    const release = await lockFile(`${this.path}.lock`);
+    try {
+      // Read again under the lock; with no file of our own yet, start from what was imported.
+      const current = (await readConfigFile(this.path)) ?? this.data;
+      this.data = change(current);
+      const body: FileShape = {};
+      if (this.data['current-context']) body['current-context'] = this.data['current-context'];
+      body.contexts = this.data.contexts ?? {};
+      const text = stringify(body, { lineWidth: 0 });
+      await writeFileAtomic(this.path, text, 0o600);
+    } finally {
+      await release();
+    }
+  }
+}
+
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+
+/** Takes an exclusive lock file (O_EXCL), waiting up to ~10 s for another holder; returns its release. */
+async function lockFile(lock: string): Promise<() => Promise<void>> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await fs.open(lock, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      await handle.close();
+      return () => fs.rm(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new ConfigError(`cannot lock the config file (${lock}): ${(err as Error).message}`);
+    }
+    const st = await fs.stat(lock).catch(() => undefined);
+    if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) {
+      await fs.rm(lock, { force: true });
+      continue;
+    }
+    if (Date.now() - started > STALE_LOCK_MS) {
+      throw new ConfigError(`the config file is locked by another osfleet run (${lock})`, { hint: `if no osfleet is running, remove it: rm '${lock}'` });
+    }
+    await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** Math.min(attempt, 5)) + Math.random() * 10));
   }
 }
 

@@ -223,6 +223,24 @@ describe('files are private whatever the umask', () => {
   });
 });
 
+describe('the config file under concurrent runs', () => {
+  it('eight runs writing different contexts at once: every change kept, no lock left, still 0600', async () => {
+    const home = scratchHome();
+    try {
+      const runs = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => runCli(['--context', `c${i}`, 'config', 'set', '--address', `https://fleet${i}.example.com`], { env: home.env })),
+      );
+      for (const r of runs) expect(r.code, r.stderr).toBe(0);
+      const text = readFileSync(home.configPath, 'utf8');
+      for (let i = 0; i < 8; i++) expect(text).toContain(`address: https://fleet${i}.example.com`);
+      expect(readdirSync(path.dirname(home.configPath))).toEqual(['config.yml']);
+      expect(statSync(home.configPath).mode & 0o777).toBe(0o600);
+    } finally {
+      home.cleanup();
+    }
+  });
+});
+
 describe('trust on the wire', () => {
   let fleet: CliFleet;
   beforeAll(async () => {
