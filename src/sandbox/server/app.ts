@@ -353,11 +353,15 @@ export function appRouter(deps: AppDeps): Router {
     const key = q.query.get('order_key');
     if (key) {
       const dir = q.query.get('order_direction') === 'desc' ? -1 : 1;
-      out = out.slice().sort((a, b) => {
-        const va = (hostJSON(d, a, t) as Record<string, unknown>)[key];
-        const vb = (hostJSON(d, b, t) as Record<string, unknown>)[key];
-        return (va === vb ? a.id - b.id : String(va ?? '') < String(vb ?? '') ? -1 : 1) * dir;
+      // One sort key per host, computed once (not per comparison); numbers compare as numbers, as
+      // the real server's SQL ORDER BY does ("9" before "10").
+      const keyed = out.map((h) => ({ h, v: key === 'id' ? h.id : (hostJSON(d, h, t) as Record<string, unknown>)[key] }));
+      keyed.sort((a, b) => {
+        if (a.v === b.v) return a.h.id - b.h.id;
+        const cmp = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v ?? '') < String(b.v ?? '') ? -1 : 1;
+        return cmp * dir;
       });
+      out = keyed.map((k) => k.h);
     } else out = out.slice().sort((a, b) => a.id - b.id);
     return paginate(out, q);
   };
