@@ -422,3 +422,12 @@ describe('plan', () => {
     expect(canonical(a) === canonical(b)).toBe(want.length === 0);
   });
 });
+
+describe('FleetDM query fields', () => {
+  it('observer_can_run is a known field (no "unknown field" warning)', async () => {
+    const { parseDocuments } = await import('../src/specs/index.js');
+    const r = parseDocuments('apiVersion: v1\nkind: query\nspec:\n  name: q\n  query: SELECT 1\n  observer_can_run: true\n', 'q.yml');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.docs[0]?.spec).toMatchObject({ observer_can_run: true });
+  });
+});

@@ -579,6 +579,7 @@ function readQuery(r: FieldReader): QuerySpec {
     'platform',
     'logging',
     'min_osquery_version',
+    'observer_can_run',
     'automations_enabled',
     'discard_data',
     ...OUTPUT_ONLY,
