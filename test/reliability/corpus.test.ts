@@ -6,7 +6,9 @@
  * test/fixtures/bad-specs (exact diagnostics) is run by test/specs.test.ts and not repeated.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseDocuments } from '../../src/specs/parse.js';
@@ -19,7 +21,7 @@ import { parseLabelExpr } from '../../src/labelexpr.js';
 import { main } from '../../src/cli.js';
 import { testIO } from '../../src/io.js';
 import { ConfigError, InputError, UsageError } from '../../src/errors.js';
-import { repoRoot, scratchHome } from '../helpers/cli.js';
+import { collect, repoRoot, runCli, scratchHome, startCli } from '../helpers/cli.js';
 
 const corpusDir = path.join(repoRoot, 'test/fixtures/corpus');
 const expected = JSON.parse(readFileSync(path.join(corpusDir, 'expected.json'), 'utf8')) as Record<string, Record<string, string>>;
@@ -237,5 +239,42 @@ describe('flags (through commander)', () => {
     expect(io.stderrText()).toMatch(want);
     expect(got).toBe(code);
     expect(io.stderrText()).not.toMatch(/unexpected failure|\n\s+at /);
+  });
+});
+
+describe('inputs that never end', () => {
+  // Bug (src/specs/load.ts): an explicit -f path is read whole with readFile, whatever it is. A FIFO
+  // blocks forever; /dev/zero made `lint -f /dev/zero` reach 4 GB in 15 s (and `apply -f /dev/zero`
+  // 24 GB, exhausting this machine). Refusing what is not a regular file (stat first), and capping
+  // the size read, would end both at once with an error naming the path.
+  it.fails('lint -f FIFO ends at once with an error naming the path', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'osfleet-fifo-'));
+    try {
+      const fifo = path.join(dir, 'specs.yml');
+      execFileSync('mkfifo', [fifo]);
+      tally('never-ending inputs');
+      const r = await runCli(['lint', '-f', fifo], { timeoutMs: 3000 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(fifo);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Bug (src/results/read.ts): `lines()` keeps an unterminated line in memory without bound, so a
+  // stream without newlines (`export /dev/zero`, a binary file) grows until the process dies. A cap
+  // (say 256 MB, far above any real answer line) with an InputError naming the line would end it.
+  it.fails('export of 80 MB without a newline, under a 64 MB heap: an InputError naming the line, not a crash', async () => {
+    tally('never-ending inputs');
+    const child = startCli(['export', '--table', 'file'], { nodeArgs: ['--max-old-space-size=64'], env: {} });
+    const done = collect(child, { timeoutMs: 60_000 });
+    const chunk = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 80 && child.stdin!.writable; i++) {
+      if (!child.stdin!.write(chunk)) await new Promise((r) => child.stdin!.once('drain', r));
+    }
+    child.stdin!.end();
+    const r = await done;
+    expect(r.stderr).toMatch(/stdin:1: /);
+    expect(r.code).toBe(1);
   });
 });
