@@ -2,17 +2,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { collect, runCli, scratchHome, startCli } from './helpers/cli.js';
 
 let home: ReturnType<typeof scratchHome>;
+// What a failing test could leave running: the foreground child, and a detached sandbox.
+let foreground: ChildProcess | undefined;
+let detachedData: string | undefined;
 beforeAll(() => {
   home = scratchHome();
 });
-afterAll(() => home.cleanup());
+afterAll(async () => {
+  if (foreground && foreground.exitCode === null && foreground.signalCode === null) foreground.kill('SIGKILL');
+  if (detachedData) await runCli(['preview', 'stop', '--data', detachedData], { env: home.env });
+  home.cleanup();
+});
 
 describe('osfleet preview', () => {
   it('foreground: sets up, saves a current preview context, answers queries, stops on Ctrl-C', async () => {
     const child = startCli(['preview', '--port', '0', '--dialect', 'kolide', '--check-in', '100'], { env: home.env });
+    foreground = child;
     let err = '';
     const ready = new Promise<void>((resolve, reject) => {
       child.stderr!.on('data', (d: Buffer) => {
@@ -44,6 +53,7 @@ describe('osfleet preview', () => {
 
   it('--detach runs in the background with status and stop; data survives a restart', async () => {
     const data = path.join(home.home, 'preview-data');
+    detachedData = data;
     const start = await runCli(['preview', '--detach', '--port', '0', '--data', data, '--check-in', '100'], { env: home.env });
     expect(start.code).toBe(0);
     expect(start.stderr).toContain('Running in the background');
