@@ -144,6 +144,12 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
       continue;
     }
     if (!st.isDirectory()) {
+      // A FIFO or a device (/dev/zero) would block or never end: specs are regular files.
+      if (!st.isFile()) {
+        sources.push(p);
+        diagnostics.push(diag(p, START, 'error', 'not-a-file', 'not a regular file or folder (a pipe or device?); use - to read stdin'));
+        continue;
+      }
       await addFile(p, p);
       continue;
     }
