@@ -188,14 +188,14 @@ describe('files are private whatever the umask', () => {
     }
   });
 
-  // Bug (src/results/format/table.ts): the table is for people, yet cells go to the terminal raw, so
-  // a value on a host (a file name, a USB serial) holding ESC sequences can retitle the window, clear
-  // the screen or hide rows. Machine formats keep the bytes; the table should escape them.
-  it.fails('the table escapes control characters in cells from hosts', async () => {
+  // The table is for people: a value on a host (a file name, a USB serial) holding ESC sequences
+  // must not retitle the window, clear the screen or hide rows. Machine formats keep the bytes.
+  it('the table escapes control characters in cells from hosts', async () => {
     const r = await runCli(['query', '--hosts', 'jim-macbook-1014', '--format', 'table', '--query', "SELECT char(27) || ']0;owned' || char(7) || char(27) || '[2J' AS x"], { env: fleet.env });
     expect(r.code, r.stderr).toBe(0);
     // eslint-disable-next-line no-control-regex
     expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stdout).toContain('\\x1b]0;owned\\x07\\x1b[2J');
   });
 
   it('a config folder others can write to is refused, naming the fix', async () => {

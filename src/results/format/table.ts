@@ -8,7 +8,12 @@ import Table from 'cli-table3';
 import type { HostResult } from '../types.js';
 import { byCodePoint, cellsOf, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
-const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ');
+// The table is for a person's terminal: line breaks become spaces, and other control characters
+// (ESC sequences from a file name on a host could retitle the window or clear the screen) are shown
+// escaped, as \x1b. Machine formats keep the bytes.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ').replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /**
  * Column widths (content only) that fit `total` characters of table. The widest columns shrink
