@@ -4,7 +4,7 @@
  * removes it. An interrupted query commits what it received (its writer closes the document first).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
@@ -48,7 +48,13 @@ export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile
     stream.once('error', (err) => fail(new InputError(`cannot write ${path}: ${describe(err)}`, { cause: err })));
   });
   let done = false;
-  const remove = () => rm(tmp, { force: true });
+  // A second Ctrl-C exits at once (process.exit): the half-written temporary must not stay behind.
+  const onExit = () => rmSync(tmp, { force: true });
+  process.once('exit', onExit);
+  const remove = () => {
+    process.off('exit', onExit);
+    return rm(tmp, { force: true });
+  };
   return {
     path: target,
     stream,
@@ -62,6 +68,7 @@ export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile
         });
         await chmod(tmp, mode);
         await rename(tmp, target);
+        process.off('exit', onExit);
       } catch (err) {
         await remove();
         throw new InputError(`cannot write ${path}: ${describe(err)}`, { cause: err });
