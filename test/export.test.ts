@@ -185,7 +185,7 @@ describe('osfleet export (run)', () => {
     const doc = JSON.parse(readFileSync(out, 'utf8'));
     expect(doc.results.map((r: { host: string }) => r.host)).toEqual(['a', 'b']);
     expect(doc.hosts).toHaveLength(2);
-    expect(readdirSync(dir)).toEqual(['partial.json']);
+    expect(readdirSync(dir)).toEqual(['partial.json', 'partial.json.manifest.json']) // no temporary file left;
   });
 });
 

@@ -266,9 +266,11 @@ async function exportFiles(
     ...badLines.map((b) => `${b.source}:${b.line}: skipped: ${b.message}`),
     ...summary.warnings,
   ];
-  if (options.manifest) {
+  // As for query: a file output gets its manifest beside it unless told where.
+  const manifestPath = options.manifest ?? (file ? `${options.output}.manifest.json` : undefined);
+  if (manifestPath) {
     const outPath = file ? file.path : null;
-    await writeManifest(options.manifest, {
+    await writeManifest(manifestPath, {
       manifest_version: MANIFEST_VERSION,
       osfleet_version: clientVersion(),
       command: 'export',

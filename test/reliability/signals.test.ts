@@ -185,9 +185,8 @@ describe('export', () => {
   });
 });
 
-// Bug (src/commands/export.ts): `--manifest` is documented as defaulting to <output>.manifest.json,
-// as `query` does, but export writes a manifest only when --manifest is given.
-it.fails('export -o FILE writes FILE.manifest.json by default, as the help says', async () => {
+// `--manifest` defaults to <output>.manifest.json for export as for query.
+it('export -o FILE writes FILE.manifest.json by default, as the help says', async () => {
   const out = path.join(dir, 'default-manifest.csv');
   const r = await runCli(['export', '--table', 'file', '-o', out], { stdin: `${JSON.stringify({ host: 'a', rows: [{ path: '/x' }] })}\n` });
   expect(r.code, r.stderr).toBe(0);
