@@ -14,34 +14,10 @@ import type { Dialect, FaultPlan } from './server/types.js';
 
 export type { Dialect, FaultPlan, FaultRule } from './server/types.js';
 
-/** The hosts helper's contract (src/sandbox/hosts/index.ts), restated so the server compiles on its own. */
-export interface FleetOptions {
-  serverUrl: string;
-  osqueryPrefix: string;
-  enrollSecret: string;
-  seed: number;
-  story?: boolean;
-  extraHosts: number;
-  offline: number;
-  slow: number;
-  slowDelayMs?: number;
-  checkInMs: number;
-  ca?: string | Buffer;
-}
-export interface SimulatedHostInfo {
-  hostname: string;
-  uuid: string;
-  hardwareSerial: string;
-  platform: 'darwin' | 'linux' | 'windows';
-  osVersion: string;
-  offline: boolean;
-  slow: boolean;
-}
-export interface SimulatedFleet {
-  hosts: SimulatedHostInfo[];
-  ready: Promise<void>;
-  stop(): Promise<void>;
-}
+// The simulated hosts' contract, from their module (loaded lazily below: a server without hosts
+// does not pay for it).
+import type { FleetOptions, SimulatedFleet, SimulatedHostInfo } from './hosts/index.js';
+export type { FleetOptions, SimulatedFleet, SimulatedHostInfo };
 
 export interface SandboxOptions {
   dialect?: Dialect;
@@ -117,7 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const port = await server.listen(opts.port ?? 0, host);
     const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     if (opts.hosts !== false && total > 0) {
-      const mod = (await import('./hosts/index.js')) as unknown as { startFleet(o: FleetOptions): Promise<SimulatedFleet> };
+      const mod = await import('./hosts/index.js');
       fleet = await mod.startFleet({
         serverUrl: url, osqueryPrefix: dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery', enrollSecret, seed, story, extraHosts,
         offline: opts.offline ?? 0, slow: opts.slow ?? 0, checkInMs,
