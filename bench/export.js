@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { atLeast, atMost, figure, report } from './lib.js';
 
 const self = fileURLToPath(import.meta.url);
 const ROWS_PER_RESULT = 1000;
@@ -173,5 +174,13 @@ if (process.argv[2] === '--child') {
       live_heap_after_gc_mib: +r.liveAfterGcMiB.toFixed(1),
     };
   }
-  console.log(JSON.stringify(summary));
+  // The summary line bench/run.js collects: each figure against the baseline of the same run.
+  const figures = [];
+  for (const kind of kinds.slice(1)) {
+    const r = results[`${kind}_${big}`];
+    const b = results[`baseline_${big}`];
+    figures.push(figure(`${kind} throughput, ${big} rows`, big / r.seconds, big / b.seconds, 'rows/s', atLeast(0.5)));
+    figures.push(figure(`${kind} peak RSS ${big} vs ${small} rows`, r.maxRssMiB, results[`${kind}_${small}`].maxRssMiB, 'MiB', atMost(1.25)));
+  }
+  report('export', figures, { details: summary });
 }

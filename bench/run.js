@@ -38,7 +38,8 @@ for (const bench of benches) {
     results.push({ bench, figures: [{ name: '(failed)', value: null, baseline: null, unit: '', ratio: null, target: null, met: false }] });
     continue;
   }
-  results.push(JSON.parse(json));
+  const parsed = JSON.parse(json);
+  results.push(Array.isArray(parsed.figures) ? parsed : { bench, figures: [] });
 }
 
 const rows = [['benchmark', 'figure', 'value', 'baseline', 'ratio', 'target', '']];
