@@ -50,7 +50,7 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   // Opened up front so a missing file fails before any output exists.
   try {
     const fh = await open(path, 'r');
-    return createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 16 });
+    return createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
