@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { collect, repoRoot, runCli, startCli } from './helpers/cli.js';
-import { startCliFleet, type CliFleet } from './helpers/fleet.js';
+import { startCliFleet, TEST_CA_PATH, TEST_TLS, type CliFleet } from './helpers/fleet.js';
 
 const CUPS = 'SELECT * FROM cups_jobs;';
 const COPIES =
@@ -215,20 +215,10 @@ describe('Ctrl-C during a query', () => {
 });
 
 describe('TLS with a custom CA, on REST and websocket alike', () => {
-  // A self-signed certificate for 127.0.0.1 that is its own CA (test/fixtures/tls/README.md).
-  const ca = path.join(repoRoot, 'test/fixtures/tls/cert.pem');
+  const ca = TEST_CA_PATH;
   let fleet: CliFleet;
   beforeAll(async () => {
-    const tls = { key: readFileSync(path.join(repoRoot, 'test/fixtures/tls/key.pem')), cert: readFileSync(ca) };
-    // The test process itself must trust the CA to set the sandbox up over fetch.
-    const { Agent, setGlobalDispatcher, getGlobalDispatcher } = await import('undici');
-    const previous = getGlobalDispatcher();
-    setGlobalDispatcher(new Agent({ connect: { ca: tls.cert.toString() } }));
-    try {
-      fleet = await startCliFleet({ dialect: 'fleet', tls });
-    } finally {
-      setGlobalDispatcher(previous);
-    }
+    fleet = await startCliFleet({ dialect: 'fleet', tls: TEST_TLS });
   });
   afterAll(async () => fleet?.stop());
 

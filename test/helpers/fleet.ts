@@ -3,7 +3,13 @@
  * HTTP (not osfleet's client), with an isolated HOME and FLEET_URL/FLEET_API_TOKEN for the child.
  */
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/index.js';
-import { scratchHome } from './cli.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot, scratchHome } from './cli.js';
+
+/** A self-signed certificate for 127.0.0.1 that is its own CA (test/fixtures/tls/README.md). */
+export const TEST_CA_PATH = path.join(repoRoot, 'test/fixtures/tls/cert.pem');
+export const TEST_TLS = { key: readFileSync(path.join(repoRoot, 'test/fixtures/tls/key.pem')), cert: readFileSync(TEST_CA_PATH) };
 
 export const ADMIN = { email: 'admin@osfleet.test', password: 'Test-password#1', name: 'Test Admin' };
 
@@ -40,7 +46,7 @@ export async function startCliFleet(opts: SandboxOptions = {}): Promise<CliFleet
   const sandbox = await startSandbox({ port: 0, seed: 1, checkInMs: 100, ...opts });
   const home = scratchHome();
   try {
-    const token = await setupAdmin(sandbox.url, sandbox.dialect);
+    const token = opts.tls ? await trusting(opts.tls.cert, () => setupAdmin(sandbox.url, sandbox.dialect)) : await setupAdmin(sandbox.url, sandbox.dialect);
     return {
       sandbox,
       url: sandbox.url,
@@ -56,5 +62,17 @@ export async function startCliFleet(opts: SandboxOptions = {}): Promise<CliFleet
     await sandbox.stop();
     home.cleanup();
     throw err;
+  }
+}
+
+/** Runs `fn` with this process's fetch trusting `ca` (the sandbox is set up over plain fetch). */
+async function trusting<T>(ca: string | Buffer, fn: () => Promise<T>): Promise<T> {
+  const { Agent, setGlobalDispatcher, getGlobalDispatcher } = await import('undici');
+  const previous = getGlobalDispatcher();
+  setGlobalDispatcher(new Agent({ connect: { ca: ca.toString() } }));
+  try {
+    return await fn();
+  } finally {
+    setGlobalDispatcher(previous);
   }
 }

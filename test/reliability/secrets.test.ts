@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { binPath, childEnv, collect, repoRoot, runCli, scratchHome, sharedDir, type CliResult } from '../helpers/cli.js';
-import { startCliFleet, type CliFleet } from '../helpers/fleet.js';
+import { startCliFleet, TEST_TLS, type CliFleet } from '../helpers/fleet.js';
 import { json, startStub } from '../helpers/stub-server.js';
 
 const PASSWORD = 'Known-Passw0rd!secret#7';
@@ -244,17 +244,7 @@ describe('the config file under concurrent runs', () => {
 describe('trust on the wire', () => {
   let fleet: CliFleet;
   beforeAll(async () => {
-    const tlsDir = path.join(repoRoot, 'test/fixtures/tls');
-    const tls = { key: readFileSync(path.join(tlsDir, 'key.pem')), cert: readFileSync(path.join(tlsDir, 'cert.pem')) };
-    // The test process itself must trust the certificate to set the sandbox up over fetch.
-    const { Agent, setGlobalDispatcher, getGlobalDispatcher } = await import('undici');
-    const previous = getGlobalDispatcher();
-    setGlobalDispatcher(new Agent({ connect: { ca: tls.cert.toString() } }));
-    try {
-      fleet = await startCliFleet({ dialect: 'fleet', tls });
-    } finally {
-      setGlobalDispatcher(previous);
-    }
+    fleet = await startCliFleet({ dialect: 'fleet', tls: TEST_TLS });
   });
   afterAll(async () => fleet?.stop());
 
