@@ -141,37 +141,45 @@ describe('kindsToRead (pure)', () => {
   });
 });
 
-describe('apply run() against the FleetDM sandbox', () => {
-  let sandbox: Sandbox;
-  let token: string;
-  let scratch: string;
-  const open: Counted[] = [];
-  const client = () => {
-    const c = countedClient(sandbox, token);
-    open.push(c);
-    return c;
+/** A fresh sandbox (no hosts) with an admin, a scratch folder, and counted clients closed after each test. */
+function useApplySandbox(dialect: 'fleet' | 'kolide', seed: number, prefix: string) {
+  const s = {
+    sandbox: undefined as unknown as Sandbox,
+    token: '',
+    scratch: '',
+    open: [] as Counted[],
+    client(): Counted {
+      const c = countedClient(s.sandbox, s.token);
+      s.open.push(c);
+      return c;
+    },
   };
-
   beforeAll(async () => {
-    sandbox = await startSandbox({ dialect: 'fleet', port: 0, seed: 3, hosts: false });
-    token = await setupAdmin(sandbox.url, 'fleet');
-    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-apply-'));
+    s.sandbox = await startSandbox({ dialect, port: 0, seed, hosts: false });
+    s.token = await setupAdmin(s.sandbox.url, dialect);
+    s.scratch = mkdtempSync(path.join(tmpdir(), prefix));
   });
   afterEach(async () => {
-    sandbox.setFaults({});
-    await Promise.all(open.splice(0).map((c) => c.close()));
+    s.sandbox.setFaults({});
+    await Promise.all(s.open.splice(0).map((c) => c.close()));
   });
   afterAll(async () => {
-    await sandbox?.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    await s.sandbox?.stop();
+    if (s.scratch) rmSync(s.scratch, { recursive: true, force: true });
   });
+  return s;
+}
+
+describe('apply run() against the FleetDM sandbox', () => {
+  const s = useApplySandbox('fleet', 3, 'osfleet-apply-');
+
 
   it('1,000 queries, 100 labels, 100 packs: the same requests as 10/2/2 (one GET and one POST per kind)', async () => {
-    const small = client();
-    expect(await apply(opts({ file: [bigRepo(scratch, 'small', 10, 2, 2)] }), ctxFor(testIO(), small.client))).toBe(0);
-    const big = client();
+    const small = s.client();
+    expect(await apply(opts({ file: [bigRepo(s.scratch, 'small', 10, 2, 2)] }), ctxFor(testIO(), small.client))).toBe(0);
+    const big = s.client();
     const io = testIO();
-    expect(await apply(opts({ file: [bigRepo(scratch, 'big', 1000, 100, 100)] }), ctxFor(io, big.client))).toBe(0);
+    expect(await apply(opts({ file: [bigRepo(s.scratch, 'big', 1000, 100, 100)] }), ctxFor(io, big.client))).toBe(0);
     const shape = (log: string[]) => [...log].sort();
     expect(shape(big.log)).toEqual(shape(small.log));
     expect(shape(big.log)).toEqual([
@@ -188,17 +196,17 @@ describe('apply run() against the FleetDM sandbox', () => {
     expect(io.stdoutText()).toContain('Plan: 1200 to create, 0 to update, 0 to delete, 0 unchanged.');
     expect(io.stderrText()).toContain('[+] applied 1000 queries\n[+] applied 100 labels\n[+] applied 100 packs\n');
     // Applied again: the plan is empty and nothing is sent.
-    const again = client();
+    const again = s.client();
     const io2 = testIO();
-    expect(await apply(opts({ file: [path.join(scratch, 'big')], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(await apply(opts({ file: [path.join(s.scratch, 'big')], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(again.writes()).toEqual([]);
     expect(io2.stdoutText()).toBe('No changes: 1200 unchanged.\n');
   }, 60_000);
 
   it('a pack naming a query in neither the files nor the server: position, exit 1, zero writes', async () => {
-    const file = path.join(scratch, 'unknown-query.yml');
+    const file = path.join(s.scratch, 'unknown-query.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: pack\nspec:\n  name: p\n  queries:\n    - query: nowhere_to_be_found\n      interval: 60\n');
-    const c = client();
+    const c = s.client();
     const io = testIO();
     const err = await apply(opts({ file: [file] }), ctxFor(io, c.client)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
@@ -208,24 +216,24 @@ describe('apply run() against the FleetDM sandbox', () => {
   });
 
   it('a pack naming a query that only the server has is fine', async () => {
-    const seed = path.join(scratch, 'seed.yml');
+    const seed = path.join(s.scratch, 'seed.yml');
     writeFileSync(seed, 'apiVersion: v1\nkind: query\nspec:\n  name: on_server\n  query: SELECT 1;\n');
-    expect(await apply(opts({ file: [seed] }), ctxFor(testIO(), client().client))).toBe(0);
-    const file = path.join(scratch, 'server-query.yml');
+    expect(await apply(opts({ file: [seed] }), ctxFor(testIO(), s.client().client))).toBe(0);
+    const file = path.join(s.scratch, 'server-query.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: pack\nspec:\n  name: uses_server\n  queries:\n    - query: on_server\n      interval: 60\n');
-    const c = client();
+    const c = s.client();
     expect(await apply(opts({ file: [file] }), ctxFor(testIO(), c.client))).toBe(0);
     expect(c.writes()).toEqual(['POST /api/v1/fleet/spec/packs']);
   });
 
   it('broken files are refused before any request at all', async () => {
-    const bad = path.join(scratch, 'bad.yml');
+    const bad = path.join(s.scratch, 'bad.yml');
     writeFileSync(bad, 'apiVersion: v1\nkind: query\nspec:\n  name: broken\n  query: SELEC name FROM processes;\n');
-    const c = client();
+    const c = s.client();
     const io = testIO();
-    await expect(apply(opts({ file: [bad, path.join(scratch, 'missing.yml')] }), ctxFor(io, c.client))).rejects.toBeInstanceOf(InputError);
+    await expect(apply(opts({ file: [bad, path.join(s.scratch, 'missing.yml')] }), ctxFor(io, c.client))).rejects.toBeInstanceOf(InputError);
     expect(io.stderrText()).toContain(`${bad}:5:10: error: query "broken": near "SELEC": syntax error`);
-    expect(io.stderrText()).toContain(`${path.join(scratch, 'missing.yml')}:1:1: error: cannot read: no such file or folder`);
+    expect(io.stderrText()).toContain(`${path.join(s.scratch, 'missing.yml')}:1:1: error: cannot read: no such file or folder`);
     expect(c.log).toEqual([]);
   });
 
@@ -237,7 +245,7 @@ describe('apply run() against the FleetDM sandbox', () => {
       const errors = lines.filter((l) => l.includes(': error: '));
       // Unknown columns depend on osquery's version and extensions: lint's business, a warning to apply.
       if (errors.every((l) => / no such column: /.test(l))) continue;
-      const c = client();
+      const c = s.client();
       const io = testIO();
       const err = await apply(opts({ file: [source] }), ctxFor(io, c.client, undefined, fixtures)).catch((e: unknown) => e);
       expect(err, source).toBeInstanceOf(InputError);
@@ -253,32 +261,32 @@ describe('apply run() against the FleetDM sandbox', () => {
   });
 
   it('options on FleetDM: agent_options keys beyond config/overrides are kept; dropped overrides go', async () => {
-    const store = sandbox.server.core;
+    const store = s.sandbox.server.core;
     store.setAgentOptions({ config: { options: { distributed_interval: 5 } }, overrides: { platforms: { darwin: { options: { distributed_interval: 1 } } } }, command_line_flags: { verbose: true } });
-    const file = path.join(scratch, 'options.yml');
+    const file = path.join(s.scratch, 'options.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: options\nspec:\n  config:\n    options:\n      distributed_interval: 5\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io, client().client))).toBe(2);
+    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
     expect(io.stdoutText()).toBe('~ options: overrides.platforms.darwin (removed)\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
     expect(store.agentOptions()).toEqual({ config: { options: { distributed_interval: 5 } }, overrides: {}, command_line_flags: { verbose: true } });
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(testIO(), client().client))).toBe(0);
+    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(0);
   });
 
   it('--format json: the plan for machines, then what was applied', async () => {
-    const file = path.join(scratch, 'json.yml');
+    const file = path.join(s.scratch, 'json.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: query\nspec:\n  name: json_q\n  query: SELECT 1;\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file], format: 'json', dryRun: true, detailedExitcode: true }), ctxFor(io, client().client))).toBe(2);
+    expect(await apply(opts({ file: [file], format: 'json', dryRun: true, detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
     expect(JSON.parse(io.stdoutText())).toMatchObject({ dry_run: true, changes: true, summary: { created: 1 }, kinds: { query: { created: ['json_q'] } }, applied: [], not_applied: ['queries'] });
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], format: 'json', detailedExitcode: true }), ctxFor(io2, client().client))).toBe(2);
+    expect(await apply(opts({ file: [file], format: 'json', detailedExitcode: true }), ctxFor(io2, s.client().client))).toBe(2);
     expect(JSON.parse(io2.stdoutText())).toMatchObject({ dry_run: false, applied: ['queries'], not_applied: [] });
   });
 
   it('a later kind failing says which kinds were applied and which not (exit 1)', async () => {
-    const dir = bigRepo(scratch, 'fails', 3, 1, 1);
-    sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/spec/packs' }, fault: '500', count: 10 }] });
-    const c = client();
+    const dir = bigRepo(s.scratch, 'fails', 3, 1, 1);
+    s.sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/spec/packs' }, fault: '500', count: 10 }] });
+    const c = s.client();
     const io = testIO();
     const err = (await apply(opts({ file: [dir] }), ctxFor(io, c.client)).catch((e: unknown) => e)) as CliError;
     expect(err).toBeInstanceOf(CliError);
@@ -288,8 +296,8 @@ describe('apply run() against the FleetDM sandbox', () => {
   });
 
   it('Ctrl-C between kinds stops there and says so (exit 130)', async () => {
-    const dir = bigRepo(scratch, 'sigint', 3, 1, 1);
-    const c = client();
+    const dir = bigRepo(s.scratch, 'sigint', 3, 1, 1);
+    const c = s.client();
     const ac = new AbortController();
     // The signal is the command's, not the client's: the request in flight completes, the next kind is not sent.
     c.onRequest = (line) => {
@@ -304,37 +312,18 @@ describe('apply run() against the FleetDM sandbox', () => {
 });
 
 describe('apply --prune against a fresh FleetDM sandbox', () => {
-  let sandbox: Sandbox;
-  let token: string;
-  let scratch: string;
-  const open: Counted[] = [];
-  const client = () => {
-    const c = countedClient(sandbox, token);
-    open.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    sandbox = await startSandbox({ dialect: 'fleet', port: 0, seed: 4, hosts: false });
-    token = await setupAdmin(sandbox.url, 'fleet');
-    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-prune-'));
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
+  const s = useApplySandbox('fleet', 4, 'osfleet-prune-');
+
 
   it('--prune without a terminal needs --yes, and nothing is sent before it', async () => {
-    const dir = bigRepo(scratch, 'prune', 3, 1, 2);
-    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), client().client))).toBe(0);
+    const dir = bigRepo(s.scratch, 'prune', 3, 1, 2);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), s.client().client))).toBe(0);
     writeFileSync(path.join(dir, 'queries.yml'), '---\napiVersion: v1\nkind: query\nspec:\n  name: prune_q0\n  query: SELECT 0 AS n FROM time;\n---\napiVersion: v1\nkind: query\nspec:\n  name: prune_q1\n  query: SELECT 1 AS n FROM time;\n');
     writeFileSync(path.join(dir, 'packs.yml'), '---\napiVersion: v1\nkind: pack\nspec:\n  name: prune_p0\n  queries:\n    - {query: prune_q0, interval: 60}\n');
-    const c = client();
+    const c = s.client();
     await expect(apply(opts({ file: [dir], prune: true }), ctxFor(testIO(), c.client))).rejects.toMatchObject({ exitCode: 64 });
     expect(c.writes()).toEqual([]);
-    const c2 = client();
+    const c2 = s.client();
     const io = testIO();
     expect(await apply(opts({ file: [dir], prune: true, yes: true }), ctxFor(io, c2.client))).toBe(0);
     expect(io.stdoutText()).toBe(
@@ -352,17 +341,17 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
   });
 
   it('on a terminal --prune asks; "n" cancels before anything is sent, "y" goes ahead', async () => {
-    const dir = bigRepo(scratch, 'ask', 2, 1, 1);
-    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), client().client))).toBe(0);
+    const dir = bigRepo(s.scratch, 'ask', 2, 1, 1);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), s.client().client))).toBe(0);
     writeFileSync(path.join(dir, 'queries.yml'), '---\napiVersion: v1\nkind: query\nspec:\n  name: ask_q0\n  query: SELECT 0 AS n FROM time;\n');
     writeFileSync(path.join(dir, 'packs.yml'), '---\napiVersion: v1\nkind: pack\nspec:\n  name: ask_p0\n  targets: {labels: [ask_l0]}\n  queries:\n    - {query: ask_q0, interval: 60}\n');
-    const no = client();
+    const no = s.client();
     const ioNo = testIO({ tty: true, stdin: 'n\n' });
     await expect(apply(opts({ file: [path.join(dir, 'queries.yml'), path.join(dir, 'packs.yml')], prune: true }), ctxFor(ioNo, no.client))).rejects.toThrow('apply cancelled: nothing was applied');
     // Prune works on whole kinds: what the previous test left goes too.
     expect(ioNo.stderrText()).toMatch(/Delete 1 pack, 3 queries from the server\? \[y\/N\] /);
     expect(no.writes()).toEqual([]);
-    const yes = client();
+    const yes = s.client();
     const ioYes = testIO({ tty: true, stdin: 'y\n' });
     expect(await apply(opts({ file: [path.join(dir, 'queries.yml'), path.join(dir, 'packs.yml')], prune: true }), ctxFor(ioYes, yes.client))).toBe(0);
     expect(yes.writes()).toEqual([
@@ -376,35 +365,16 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
 });
 
 describe('apply run() against the Kolide sandbox', () => {
-  let sandbox: Sandbox;
-  let token: string;
-  let scratch: string;
-  const open: Counted[] = [];
-  const client = () => {
-    const c = countedClient(sandbox, token);
-    open.push(c);
-    return c;
-  };
-  beforeAll(async () => {
-    sandbox = await startSandbox({ dialect: 'kolide', port: 0, seed: 6, hosts: false });
-    token = await setupAdmin(sandbox.url, 'kolide');
-    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-apply-kolide-'));
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((c) => c.close()));
-  });
-  afterAll(async () => {
-    await sandbox?.stop();
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
+  const s = useApplySandbox('kolide', 6, 'osfleet-apply-kolide-');
+
 
   it("FleetDM's query fields: a note, not sent, and no change planned forever after", async () => {
-    const file = path.join(scratch, 'fleet-fields.yml');
+    const file = path.join(s.scratch, 'fleet-fields.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: query\nspec:\n  name: scheduled\n  query: SELECT 1;\n  interval: 3600\n  platform: darwin\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file] }), ctxFor(io, client().client))).toBe(0);
+    expect(await apply(opts({ file: [file] }), ctxFor(io, s.client().client))).toBe(0);
     expect(io.stderrText()).toContain('Note: Kolide Fleet keeps no interval/platform/logging/observer_can_run/min_osquery_version/automations_enabled on queries: ignored in 1 query');
-    const again = client();
+    const again = s.client();
     const io2 = testIO();
     expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
@@ -412,9 +382,9 @@ describe('apply run() against the Kolide sandbox', () => {
   });
 
   it('an enroll secret without a name is refused with its position (Kolide updates secrets by name)', async () => {
-    const file = path.join(scratch, 'secret.yml');
+    const file = path.join(s.scratch, 'secret.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: enroll_secret\nspec:\n  secrets:\n    - name: ok\n      secret: abcdefghij\n    - secret: klmnopqrst\n');
-    const c = client();
+    const c = s.client();
     const io = testIO();
     await expect(apply(opts({ file: [file] }), ctxFor(io, c.client))).rejects.toBeInstanceOf(InputError);
     expect(io.stderrText()).toContain(`${file}:7:7: error: enroll_secret: Kolide Fleet needs a name on each secret (it updates secrets by name)`);
@@ -422,15 +392,15 @@ describe('apply run() against the Kolide sandbox', () => {
   });
 
   it('secrets the files do not name are kept, and not planned as removed', async () => {
-    const file = path.join(scratch, 'one-secret.yml');
+    const file = path.join(s.scratch, 'one-secret.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: enroll_secret\nspec:\n  secrets:\n    - name: extra\n      secret: extra-secret-value\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file] }), ctxFor(io, client().client))).toBe(0);
+    expect(await apply(opts({ file: [file] }), ctxFor(io, s.client().client))).toBe(0);
     expect(io.stdoutText()).toBe('+ enroll_secret\nPlan: 1 to create, 0 to update, 0 to delete, 0 unchanged.\n');
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(io2, client().client))).toBe(0);
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(io2, s.client().client))).toBe(0);
     expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
-    const names = sandbox.server.core.store.secrets().map((s) => s.name).sort();
+    const names = s.sandbox.server.core.store.secrets().map((s) => s.name).sort();
     expect(names).toEqual(['default', 'extra']);
   });
 });
