@@ -16,8 +16,8 @@ import { run as apply, adjustForDialect, kindsToRead, type ApplyOptions } from '
 import { FLEET_QUERY_FIELDS } from '../src/commands/get.js';
 import { parseDocuments } from '../src/specs/parse.js';
 import type { SpecSet } from '../src/specs/types.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { setupAdmin } from './helpers/fleet.js';
+import type { Sandbox } from '../src/sandbox/index.js';
+import { startTestSandbox } from './helpers/sandbox.js';
 import { repoRoot } from './helpers/cli.js';
 
 const BASE = 'test/fixtures/apply/base.yml';
@@ -155,8 +155,9 @@ function useApplySandbox(dialect: 'fleet' | 'kolide', seed: number, prefix: stri
     },
   };
   beforeAll(async () => {
-    s.sandbox = await startSandbox({ dialect, port: 0, seed, hosts: false });
-    s.token = await setupAdmin(s.sandbox.url, dialect);
+    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false });
+    s.sandbox = t.sandbox;
+    s.token = t.admin.token;
     s.scratch = mkdtempSync(path.join(tmpdir(), prefix));
   });
   afterEach(async () => {

@@ -24,9 +24,9 @@ import {
 import { orderTargets, run as del } from '../src/commands/delete.js';
 import { run as apply } from '../src/commands/apply.js';
 import { createDateFormatter } from '../src/results/time.js';
-import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
+import type { Sandbox } from '../src/sandbox/index.js';
 import type { HostRec } from '../src/sandbox/server/store.js';
-import { setupAdmin } from './helpers/fleet.js';
+import { startTestSandbox } from './helpers/sandbox.js';
 import { repoRoot } from './helpers/cli.js';
 
 describe('get: pure pieces', () => {
@@ -183,8 +183,9 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
   };
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ dialect, port: 0, seed: 5, hosts: false });
-    const token = await setupAdmin(sandbox.url, dialect);
+    const t = await startTestSandbox({ dialect, port: 0, seed: 5, hosts: false });
+    sandbox = t.sandbox;
+    const token = t.admin.token;
     client = new FleetClient({ address: sandbox.url, token });
     const store = sandbox.server.core.store;
     const base = { nodeKey: '', osqueryHostId: '', computerName: '', platformLike: '', build: '', codeName: '', cpuType: '', cpuSubtype: '', cpuBrand: '', cpuPhysicalCores: 1, cpuLogicalCores: 1, hardwareVendor: '', hardwareModel: '', hardwareVersion: '', memory: 0, uptimeNs: 0, primaryMac: '', distributedInterval: 10, configTlsRefresh: 10, loggerTlsPeriod: 10, enrollSecretName: 'default', createdAt: SEEN, updatedAt: SEEN, detailUpdatedAt: SEEN, labelUpdatedAt: SEEN, lastEnrolledAt: SEEN, seenTime: SEEN };
