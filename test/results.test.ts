@@ -96,6 +96,30 @@ describe('dates', () => {
     );
   });
 
+  it('renders runs of nearby instants (its per-hour cache) exactly as a fresh formatter does', () => {
+    // Export feeds the formatter values that are seconds apart, so most calls reuse the text of
+    // the hour: walks across hour, day and DST boundaries, fractions and negative steps included.
+    const zones = [LA, 'Europe/London', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'UTC'];
+    const formats: Array<Exclude<TimeFormat, 'epoch'>> = ['iso', 'long', 'utc'];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...zones),
+        fc.constantFrom(...formats),
+        fc.constantFrom(1583661600 - 5000, 1604221200 - 5000, 1598384396, 951782400 - 3000, 0),
+        fc.array(fc.oneof(fc.integer({ min: -700, max: 4000 }), fc.double({ min: -2, max: 2, noNaN: true })), { minLength: 1, maxLength: 60 }),
+        (zone, format, start, steps) => {
+          const shared = createDateFormatter(format, zone);
+          let t = start;
+          for (const step of steps) {
+            t += step;
+            expect(shared(t)).toBe(createDateFormatter(format, zone)(t));
+          }
+        },
+      ),
+      { numRuns: 400, seed: 7 },
+    );
+  });
+
   it('knows zone names and refuses others', () => {
     expect(canonicalTimeZone('America/Los_Angeles')).toBe('America/Los_Angeles');
     expect(canonicalTimeZone('UTC')).toBe('UTC');

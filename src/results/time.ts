@@ -89,9 +89,14 @@ class ZoneOffsets {
     return Math.round((utc.getTime() - ms) / 1000);
   }
 
+  private lastDay = NaN;
+  private lastOff = NaN;
+
   offset(seconds: number): number {
     if (!this.dtf) return 0;
     const day = Math.floor(seconds / 86400);
+    // Most values fall on the same day as the one before: skip the map for them.
+    if (day === this.lastDay && !Number.isNaN(this.lastOff)) return this.lastOff;
     let off = this.byDay.get(day);
     if (off === undefined) {
       const a = this.exact(day * 86400);
@@ -101,6 +106,8 @@ class ZoneOffsets {
       if (this.byDay.size > 100_000) this.byDay.clear();
       this.byDay.set(day, off);
     }
+    this.lastDay = day;
+    this.lastOff = off;
     return Number.isNaN(off) ? this.exact(seconds) : off;
   }
 }
@@ -114,39 +121,65 @@ function offsetText(off: number): string {
 /** Renders epoch seconds (possibly fractional) as text; returns undefined outside years 1..9999. */
 export type DateFormatter = (seconds: number) => string | undefined;
 
+/** "MM:SS" for each second of an hour, built on first use. */
+let minuteSecond: string[] | undefined;
+function minuteSecondTexts(): string[] {
+  if (!minuteSecond) {
+    minuteSecond = new Array<string>(3600);
+    for (let i = 0; i < 3600; i++) minuteSecond[i] = `${PAD2[Math.floor(i / 60)]!}:${PAD2[i % 60]!}`;
+  }
+  return minuteSecond;
+}
+
 export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: string): DateFormatter {
   const offsets = new ZoneOffsets(format === 'utc' ? 'UTC' : zone);
+  const mmss = minuteSecondTexts();
+  // This runs once per time cell of an export (millions): values come in runs within the same
+  // hours, so the text up to the hour (and the offset's) is built once per local hour and offset,
+  // and most values only add "MM:SS". Integer arithmetic throughout: epoch seconds are beyond
+  // V8's small integers, where `%` on doubles is a library call.
+  let hourKey = NaN;
+  let hourOff = NaN;
+  let head = '';
+  let tail = '';
   return (seconds: number) => {
     if (!(seconds >= MIN_SECONDS && seconds <= MAX_SECONDS)) return undefined;
-    const totalMs = Math.round(seconds * 1000);
-    const whole = Math.floor(totalMs / 1000);
-    const ms = totalMs - whole * 1000;
+    let whole = Math.floor(seconds);
+    let ms = 0;
+    if (whole !== seconds) {
+      const totalMs = Math.round(seconds * 1000);
+      whole = Math.floor(totalMs / 1000);
+      ms = totalMs - whole * 1000;
+    }
     const off = offsets.offset(whole);
     const local = whole + off;
-    const days = Math.floor(local / 86400);
-    const sod = local - days * 86400;
-    // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian), inline
-    // so the hot path allocates nothing but the result string.
-    const z = days + 719468;
-    const era = Math.floor(z / 146097);
-    const doe = z - era * 146097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const m = mp < 10 ? mp + 3 : mp - 9;
-    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-    const hh = Math.floor(sod / 3600);
-    const mi = Math.floor((sod % 3600) / 60);
-    const ss = sod % 60;
-    const frac = ms === 0 ? '' : `.${pad3(ms)}`;
-    if (format === 'long') {
-      const h12 = hh % 12 === 0 ? 12 : hh % 12;
-      const wd = WEEKDAYS[(((days + 4) % 7) + 7) % 7]!;
-      return `${wd}, ${MONTHS[m - 1]!} ${d}, ${y} ${h12}:${PAD2[mi]!}:${PAD2[ss]!}${frac} ${hh < 12 ? 'AM' : 'PM'} GMT${offsetText(off)}`;
+    const hours = Math.floor(local / 3600);
+    const sinceHour = local - hours * 3600;
+    if (hours !== hourKey || off !== hourOff) {
+      hourKey = hours;
+      hourOff = off;
+      const days = Math.floor(hours / 24);
+      const hh = hours - days * 24;
+      // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
+      const z = days + 719468;
+      const era = Math.floor(z / 146097);
+      const doe = z - era * 146097;
+      const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+      const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+      const mp = Math.floor((5 * doy + 2) / 153);
+      const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+      const m = mp < 10 ? mp + 3 : mp - 9;
+      const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+      if (format === 'long') {
+        const wd = WEEKDAYS[(((days + 4) % 7) + 7) % 7]!;
+        head = `${wd}, ${MONTHS[m - 1]!} ${d}, ${y} ${hh % 12 === 0 ? 12 : hh % 12}:`;
+        tail = ` ${hh < 12 ? 'AM' : 'PM'} GMT${offsetText(off)}`;
+      } else {
+        head = `${pad4(y)}-${PAD2[m]!}-${PAD2[d]!}T${PAD2[hh]!}:`;
+        tail = format === 'utc' ? 'Z' : offsetText(off);
+      }
     }
-    const stamp = `${pad4(y)}-${PAD2[m]!}-${PAD2[d]!}T${PAD2[hh]!}:${PAD2[mi]!}:${PAD2[ss]!}${frac}`;
-    return format === 'utc' ? `${stamp}Z` : `${stamp}${offsetText(off)}`;
+    return ms === 0 ? head + mmss[sinceHour]! + tail : `${head}${mmss[sinceHour]!}.${pad3(ms)}${tail}`;
   };
 }
 
