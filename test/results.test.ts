@@ -261,6 +261,38 @@ describe('enrichment', () => {
     expect(c.enrich({ host: 'h', rows: [{ install_time: '13242857996000000', install_timestamp: '13242857996000000' }] }).rows[0]!['install_time']).toBe('2020-08-25T19:39:56Z');
   });
 
+  it('in place gives the rows the same cells as a copy, on the same objects', () => {
+    // What export does with the rows it owns; the copy is for YAML, whose keys follow the rows'.
+    const sqls = ['SELECT * FROM file_events', 'SELECT target_path, uid, time, atime FROM file_events', 'SELECT * FROM my_table'];
+    const cell = fc.oneof(fc.constantFrom('', '0', '-1', '501', '1598384396', '17', '4294967295'), fc.string({ maxLength: 6 }));
+    const rowArb = fc.dictionary(fc.constantFrom('uid', 'time', 'atime', 'target_path', 'event_time', 'username', 'time_epoch', 'x'), cell, { minKeys: 1 });
+    fc.assert(
+      fc.property(fc.constantFrom(...sqls), fc.boolean(), fc.array(rowArb, { maxLength: 8 }), (sql, keepEpoch, rows) => {
+        const make = (inPlace: boolean) =>
+          new Enricher(planColumns(sql), { times: { format: 'iso', zone, keepEpoch }, users: users({ h: ['501=alice', '0=root'] }), inPlace });
+        const copied = make(false).enrich({ host: 'h', rows: rows.map((r) => ({ ...r })) }).rows;
+        const own = rows.map((r) => ({ ...r }));
+        const changed = make(true).enrich({ host: 'h', rows: own }).rows;
+        expect(changed).toHaveLength(own.length);
+        changed.forEach((r, i) => expect(r).toBe(own[i]));
+        expect(changed).toEqual(copied);
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+  });
+
+  it('never overwrites an input column with one it adds', () => {
+    for (const inPlace of [false, true]) {
+      const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
+      expect(e.enrich({ host: 'h', rows: [{ username: 'from-input', event_time_epoch: 'kept', uid: '501', event_time: '1598384396' }] }).rows[0]).toEqual({
+        uid: '501',
+        username: 'from-input',
+        event_time: '2020-08-25T19:39:56Z',
+        event_time_epoch: 'kept',
+      });
+    }
+  });
+
   it('guesses by name for unknown tables, only for plausible values', () => {
     const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
     expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '2020-08-25T19:39:56Z', time: '17' });

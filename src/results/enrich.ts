@@ -22,6 +22,12 @@ export interface EnrichOptions {
   users: UserDirectory | null;
   /** Why a host without users rows has no names (default: no answer to the users query). */
   missingUsersReason?: string | undefined;
+  /**
+   * Change the rows given instead of copying them: for callers that own the rows and whose output
+   * does not follow the rows' key order (added columns come last in the object). It spares an
+   * object per row, the bulk of what an export of millions of rows allocates.
+   */
+  inPlace?: boolean | undefined;
 }
 
 interface Action {
@@ -97,11 +103,40 @@ export class Enricher {
   private lastActions: Array<Action | null> = [];
   private lastAny = false;
 
+  /** The enriched columns of the last key set, for rows changed in place. */
+  private lastActive: Array<[string, Action]> = [];
+
   private compile(keys: string[]): void {
     this.lastKeys = keys;
-    this.lastActions = keys.map((k) => this.action(k));
-    this.lastAny = this.lastActions.some((a) => a !== null);
+    const present = new Set(keys);
+    // A column the input already has is never overwritten by one this stage would add.
+    this.lastActions = keys.map((k) => {
+      const a = this.action(k);
+      if (!a) return null;
+      if ((a.epochColumn && present.has(a.epochColumn)) || (a.userColumn && present.has(a.userColumn))) {
+        return {
+          time: a.time,
+          epochColumn: a.epochColumn && !present.has(a.epochColumn) ? a.epochColumn : undefined,
+          userColumn: a.userColumn && !present.has(a.userColumn) ? a.userColumn : undefined,
+        };
+      }
+      return a;
+    });
+    this.lastActive = [];
+    for (let j = 0; j < keys.length; j++) if (this.lastActions[j]) this.lastActive.push([keys[j]!, this.lastActions[j]!]);
+    this.lastAny = this.lastActive.length > 0;
     for (const k of keys) this.seen.add(k);
+  }
+
+  private timeText(v: string, time: TimeColumn): string {
+    // atime, mtime, ctime and time of one row are often the same instant: reuse the text.
+    if (v !== this.lastRaw || time.kind !== this.lastKind || time.guessed !== this.lastGuessed) {
+      this.lastRaw = v;
+      this.lastKind = time.kind;
+      this.lastGuessed = time.guessed;
+      this.lastText = convertTimeValue(v, time.kind, this.fmt, time.guessed);
+    }
+    return this.lastText;
   }
 
   enrich(r: HostResult): HostResult {
@@ -126,6 +161,19 @@ export class Enricher {
         if (rows) rows.push(row);
         continue;
       }
+      if (this.opts.inPlace) {
+        const active = this.lastActive;
+        for (let j = 0; j < active.length; j++) {
+          const [k, a] = active[j]!;
+          const v = row[k]!;
+          if (a.time) {
+            row[k] = this.timeText(v, a.time);
+            if (a.epochColumn) row[a.epochColumn] = v;
+          }
+          if (a.userColumn) row[a.userColumn] = this.username(r.host, names, v);
+        }
+        continue;
+      }
       const actions = this.lastActions;
       const out: Row = {};
       for (let j = 0; j < keys.length; j++) {
@@ -137,14 +185,7 @@ export class Enricher {
           continue;
         }
         if (a.time) {
-          // atime, mtime, ctime and time of one row are often the same instant: reuse the text.
-          if (v !== this.lastRaw || a.time.kind !== this.lastKind || a.time.guessed !== this.lastGuessed) {
-            this.lastRaw = v;
-            this.lastKind = a.time.kind;
-            this.lastGuessed = a.time.guessed;
-            this.lastText = convertTimeValue(v, a.time.kind, this.fmt, a.time.guessed);
-          }
-          out[k] = this.lastText;
+          out[k] = this.timeText(v, a.time);
           if (a.epochColumn) out[a.epochColumn] = v;
         } else out[k] = v;
         if (a.userColumn) out[a.userColumn] = this.username(r.host, names, v);
@@ -196,12 +237,6 @@ export class Enricher {
       isGenerated: (name) => this.generated.has(name),
     };
   }
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** One row with its time columns converted (a pure convenience over Enricher, for single rows). */

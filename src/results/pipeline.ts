@@ -75,7 +75,16 @@ export class ResultPipeline {
       if (missing.length > 0) throw new UsageError(`--time-columns: ${missing.join(', ')} not in the result`, `the query returns: ${this.plan.select.join(', ')}`);
     }
     const directory = o.usernames ? (init.users ?? new UserDirectory()) : null;
-    this.enricher = o.enrich ? new Enricher(this.plan, { times: o.times, users: directory, missingUsersReason: init.missingUsersReason }) : null;
+    this.enricher = o.enrich
+      ? new Enricher(this.plan, {
+          times: o.times,
+          users: directory,
+          missingUsersReason: init.missingUsersReason,
+          // The pipeline owns the rows it is given. CSV and tables follow the layout and JSON sorts
+          // keys, so rows can be changed in place; YAML writes keys in the rows' order.
+          inPlace: o.format !== 'yaml',
+        })
+      : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
     this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
     this.writer = createResultWriter(o.format, init.sink, {
