@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { collect, repoRoot, runCli, startCli } from './helpers/cli.js';
@@ -63,6 +64,7 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
       expect(statSync(out).mode & 0o777).toBe(0o600);
       const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8')) as Record<string, unknown>;
       expect(manifest).toMatchObject({ command: 'query', sql: COPIES, time_zone: 'America/Los_Angeles', server: { dialect } });
+      expect(manifest['output']).toEqual({ path: out, format: 'csv', sha256: createHash('sha256').update(readFileSync(out)).digest('hex'), bytes: statSync(out).size });
       expect(JSON.stringify(manifest)).not.toContain(fleet.token);
     } finally {
       rmSync(dir, { recursive: true, force: true });

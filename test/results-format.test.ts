@@ -258,6 +258,18 @@ describe('atomicFile', () => {
     expect(readdirSync(dir)).toEqual(['out.csv']);
   });
 
+  it('hashes the bytes on their way to disk: the digest and size match the file', async () => {
+    const target = join(dir, 'big.csv');
+    const f = await atomicFile(target);
+    // Writes queued faster than the disk takes them go out in writev batches; both paths hash.
+    for (let i = 0; i < 3000; i++) f.stream.write(i % 7 === 0 ? Buffer.alloc(1 + (i % 4093), i % 251) : `line ${i} ${'é'.repeat(i % 50)}\r\n`);
+    await new Promise<void>((ok) => f.stream.once('drain', () => ok()));
+    f.stream.write('tail');
+    await f.commit();
+    expect(f.sha256()).toBe(await sha256File(target));
+    expect(f.bytes).toBe(statSync(target).size);
+  });
+
   it('refuses a folder it cannot write, naming the path', async () => {
     await expect(atomicFile(join(dir, 'missing', 'x.csv'))).rejects.toThrow(/cannot write .*x\.csv: no such folder/);
     if (process.getuid?.() !== 0) {

@@ -21,7 +21,6 @@ import {
   readManifest,
   ResultPipeline,
   resolveResultOptions,
-  sha256File,
   statusOf,
   UserDirectory,
   writeManifest,
@@ -289,8 +288,8 @@ async function exportFiles(
       output: {
         path: outPath,
         format: options.format,
-        sha256: outPath ? await sha256File(outPath) : null,
-        bytes: file ? file.stream.bytesWritten : null,
+        sha256: file ? file.sha256() : null,
+        bytes: file ? file.bytes : null,
       },
       warnings: manifestWarnings,
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),

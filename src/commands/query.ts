@@ -20,7 +20,6 @@ import {
   hostsForManifest,
   resolveResultOptions,
   safeAddress,
-  sha256File,
   writeManifest,
   type AtomicFile,
   type HostStatus,
@@ -199,7 +198,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       enriched: results.enrich,
       hosts: hostsForManifest(statuses),
       rows: summary.rows,
-      output: { path: file.path, format: results.format, sha256: await sha256File(file.path), bytes: null },
+      output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: summary.warnings,
     });
   } else if (results.manifest) {
