@@ -2,8 +2,6 @@
  * Reads query results as NDJSON: fleetctl's `query` output (and osfleet's ndjson), one
  * `{"host": "...", "rows": [...], "error"?: "..."}` per line. Streams: one line in memory at a time.
  */
-import type { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
 import type { HostResult, Row } from './types.js';
 
@@ -58,12 +56,16 @@ export interface ReadOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** Lines of a stream, decoded as UTF-8, without their line ends, numbered from 1. */
-export async function* lines(input: Readable, signal?: AbortSignal): AsyncGenerator<[string, number]> {
-  const decoder = new StringDecoder('utf8');
+/**
+ * Lines of a stream, decoded as UTF-8, without their line ends, numbered from 1. Lines are cut in
+ * the bytes (a newline byte is never part of a multi-byte character) and each is decoded on its
+ * own: no string of a whole chunk is built, which in a long export would keep megabyte strings
+ * alive (and promoted to V8's old space) for as long as any line sliced from them.
+ */
+export async function* lines(input: AsyncIterable<Buffer | string>, signal?: AbortSignal): AsyncGenerator<[string, number]> {
   // Pieces of a line that spans chunks, joined once when its end arrives (not re-concatenated
   // chunk after chunk: a long line would otherwise be copied several times).
-  let parts: string[] = [];
+  let parts: Buffer[] = [];
   let n = 0;
   const clean = (line: string): string => {
     const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
@@ -71,31 +73,30 @@ export async function* lines(input: Readable, signal?: AbortSignal): AsyncGenera
   };
   for await (const chunk of input) {
     if (signal?.aborted) return;
-    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
-    let nl = text.indexOf('\n');
+    let nl = buf.indexOf(10);
     while (nl !== -1) {
-      let line = text.slice(start, nl);
+      let line: string;
       if (parts.length > 0) {
-        parts.push(line);
-        line = parts.join('');
+        parts.push(buf.subarray(start, nl));
+        line = Buffer.concat(parts).toString('utf8');
         parts = [];
-      }
+      } else line = buf.toString('utf8', start, nl);
       n++;
       yield [clean(line), n];
       start = nl + 1;
-      nl = text.indexOf('\n', start);
+      nl = buf.indexOf(10, start);
     }
-    if (start < text.length) parts.push(text.slice(start));
+    if (start < buf.length) parts.push(buf.subarray(start));
   }
-  const tail = parts.join('') + decoder.end();
-  if (tail !== '') {
+  if (parts.length > 0) {
     n++;
-    yield [clean(tail), n];
+    yield [clean(Buffer.concat(parts).toString('utf8')), n];
   }
 }
 
-export async function* readHostResults(input: Readable, opts: ReadOptions): AsyncGenerator<HostResult> {
+export async function* readHostResults(input: AsyncIterable<Buffer | string>, opts: ReadOptions): AsyncGenerator<HostResult> {
   for await (const [text, n] of lines(input, opts.signal)) {
     if (text.trim() === '') continue;
     let r: HostResult;
