@@ -136,12 +136,14 @@ export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: 
   const mmss = minuteSecondTexts();
   // This runs once per time cell of an export (millions): values come in runs within the same
   // hours, so the text up to the hour (and the offset's) is built once per local hour and offset,
-  // and most values only add "MM:SS". Integer arithmetic throughout: epoch seconds are beyond
-  // V8's small integers, where `%` on doubles is a library call.
-  let hourKey = NaN;
-  let hourOff = NaN;
-  let head = '';
-  let tail = '';
+  // and most values only add "MM:SS". A row's time columns often lie in different hours (mtime
+  // long before atime), hence a few slots, by hour. Integer arithmetic throughout: epoch seconds
+  // are beyond V8's small integers, where `%` on doubles is a library call.
+  const SLOTS = 16;
+  const slotHour = new Array<number>(SLOTS).fill(NaN);
+  const slotOff = new Array<number>(SLOTS).fill(NaN);
+  const slotHead = new Array<string>(SLOTS).fill('');
+  const slotTail = new Array<string>(SLOTS).fill('');
   return (seconds: number) => {
     if (!(seconds >= MIN_SECONDS && seconds <= MAX_SECONDS)) return undefined;
     let whole = Math.floor(seconds);
@@ -155,9 +157,12 @@ export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: 
     const local = whole + off;
     const hours = Math.floor(local / 3600);
     const sinceHour = local - hours * 3600;
-    if (hours !== hourKey || off !== hourOff) {
-      hourKey = hours;
-      hourOff = off;
+    const slot = hours & (SLOTS - 1);
+    if (slotHour[slot] !== hours || slotOff[slot] !== off) {
+      slotHour[slot] = hours;
+      slotOff[slot] = off;
+      let head: string;
+      let tail: string;
       const days = Math.floor(hours / 24);
       const hh = hours - days * 24;
       // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
@@ -178,7 +183,11 @@ export function createDateFormatter(format: Exclude<TimeFormat, 'epoch'>, zone: 
         head = `${pad4(y)}-${PAD2[m]!}-${PAD2[d]!}T${PAD2[hh]!}:`;
         tail = format === 'utc' ? 'Z' : offsetText(off);
       }
+      slotHead[slot] = head;
+      slotTail[slot] = tail;
     }
+    const head = slotHead[slot]!;
+    const tail = slotTail[slot]!;
     return ms === 0 ? head + mmss[sinceHour]! + tail : `${head}${mmss[sinceHour]!}.${pad3(ms)}${tail}`;
   };
 }
