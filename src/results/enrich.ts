@@ -209,6 +209,11 @@ export class Enricher {
     return '';
   }
 
+  /** Whether rows are changed in place (no copies to keep short-lived). */
+  get inPlace(): boolean {
+    return this.opts.inPlace === true;
+  }
+
   warnings(): UsernameWarnings {
     let unknown = 0;
     const byHost: Record<string, number> = {};

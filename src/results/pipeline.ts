@@ -126,7 +126,7 @@ export class ResultPipeline {
       this.results++;
       this.rows += r.rows.length;
       const enricher = this.enricher;
-      if (!enricher || r.rows.length <= SLICE) {
+      if (!enricher || r.rows.length <= SLICE || (this.rowWise && enricher.inPlace)) {
         await this.writer.write(enricher ? enricher.enrich(r) : r);
       } else if (this.rowWise) {
         // CSV and table take rows, not documents: enrich and write a big answer in slices so the
