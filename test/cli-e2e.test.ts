@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runCli, scratchHome, repoRoot } from './helpers/cli.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
@@ -27,6 +27,29 @@ describe('startup stays light', () => {
       expect(loaded, heavy).not.toContain(heavy);
     }
     rmSync(trace);
+  });
+
+  it('export --format ndjson loads neither the CSV nor the table library; --format csv does', async () => {
+    const input = path.join(scratch.home, 'small.ndjson');
+    writeFileSync(input, '{"host":"h","rows":[{"a":"1"}]}\n');
+    const loads = async (format: string) => {
+      const trace = path.join(scratch.home, `trace-export-${format}.txt`);
+      const r = await runCli(['export', input, '--format', format], {
+        env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace },
+        nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const loaded = readFileSync(trace, 'utf8');
+      rmSync(trace);
+      return { stdout: r.stdout, loaded };
+    };
+    const ndjson = await loads('ndjson');
+    expect(ndjson.stdout).toBe('{"host":"h","rows":[{"a":"1"}]}\n');
+    expect(ndjson.loaded).not.toContain('node_modules/csv-stringify/');
+    expect(ndjson.loaded).not.toContain('node_modules/cli-table3/');
+    const csv = await loads('csv');
+    expect(csv.stdout).toBe('host,a\r\nh,1\r\n');
+    expect(csv.loaded).toContain('node_modules/csv-stringify/');
   });
 
   it('--version prints the package version', async () => {

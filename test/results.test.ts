@@ -6,13 +6,13 @@ import {
   convertTimeValue,
   createDateFormatter,
   Enricher,
-  neutraliseCell,
   planColumns,
   UserDirectory,
   UsernameJoin,
   type HostResult,
   type TimeFormat,
 } from '../src/results/index.js';
+import { neutraliseCell } from '../src/results/format/csv.js';
 import type { TimeKind } from '../src/schema/types.js';
 
 const LA = 'America/Los_Angeles';

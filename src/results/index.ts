@@ -15,7 +15,7 @@ export {
   type DateFormatter,
   type TimeFormat,
 } from './time.js';
-export { createResultWriter, neutraliseCell, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
+export { createResultWriter, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
 export { atomicFile, sha256File, type AtomicFile } from './atomic.js';
 export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
 export { readHostResults, parseResultLine, lines, type BadLine, type ReadOptions } from './read.js';

@@ -1,15 +1,31 @@
 import type { Writable } from 'node:stream';
-import { csvWriter } from './csv.js';
 import { jsonWriter } from './json.js';
 import { ndjsonWriter } from './ndjson.js';
-import { tableWriter } from './table.js';
 import { yamlWriter } from './yaml.js';
 import type { ResultFormat, ResultWriter, WriterOptions } from './common.js';
 
 export * from './common.js';
-export { neutraliseCell } from './csv.js';
 export { goString, ndjsonLine } from './ndjson.js';
-export { fitWidths, renderTable } from './table.js';
+
+/**
+ * A writer whose module (and its library: csv-stringify, cli-table3) is loaded on first use, so
+ * `query --format ndjson`, the scripts' format, does not pay for the others at start-up.
+ */
+function loadOnFirstUse(load: () => Promise<ResultWriter>): ResultWriter {
+  let writer: Promise<ResultWriter> | undefined;
+  const get = () => (writer ??= load());
+  return {
+    async write(r) {
+      await (await get()).write(r);
+    },
+    async end(statuses) {
+      await (await get()).end(statuses);
+    },
+    async abort() {
+      if (writer) await (await writer).abort();
+    },
+  };
+}
 
 export function createResultWriter(format: ResultFormat, sink: Writable, opts: WriterOptions): ResultWriter {
   switch (format) {
@@ -20,8 +36,8 @@ export function createResultWriter(format: ResultFormat, sink: Writable, opts: W
     case 'yaml':
       return yamlWriter(sink);
     case 'csv':
-      return csvWriter(sink, opts);
+      return loadOnFirstUse(async () => (await import('./csv.js')).csvWriter(sink, opts));
     case 'table':
-      return tableWriter(sink, opts);
+      return loadOnFirstUse(async () => (await import('./table.js')).tableWriter(sink, opts));
   }
 }
