@@ -73,6 +73,16 @@ async function baseline(input, output) {
   return rows;
 }
 
+// A reference, not a baseline: only the lines read, to show how far peak RSS moves between the two
+// sizes with no parsing and no output at all (V8's heap sizing over a longer run).
+async function readOnly(input, output) {
+  const { lines } = await import('../dist/results/read.js');
+  let count = 0;
+  for await (const [text] of lines(createReadStream(input, { highWaterMark: 1 << 20 }))) if (text !== '') count++;
+  writeFileSync(output, `${count}\n`);
+  return count;
+}
+
 async function exportCase(args) {
   const { main } = await import('../dist/cli.js');
   const { testIO } = await import('../dist/io.js');
@@ -87,6 +97,7 @@ async function child(kind, rows, input, users, output) {
   const c0 = process.cpuUsage();
   let n;
   if (kind === 'baseline') n = await baseline(input, output);
+  else if (kind === 'read') n = (await readOnly(input, output)) * ROWS_PER_RESULT;
   else if (kind === 'csv') n = await exportCase([input, '--users', users, '--table', 'file_events', '--tz', 'America/Los_Angeles', '-o', output]);
   else if (kind === 'csv-sql')
     n = await exportCase([input, '--users', users, '--sql', 'SELECT action, target_path, size, uid, time, atime, mtime, ctime FROM file_events', '--tz', 'America/Los_Angeles', '-o', output]);
@@ -104,7 +115,8 @@ if (process.argv[2] === '--child') {
   await child(kind, Number(rows), input, users, output);
 } else {
   const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
-  const kinds = ['baseline', 'csv', 'csv-sql', 'ndjson-enrich'];
+  const kinds = ['baseline', 'read', 'csv', 'csv-sql', 'ndjson-enrich'];
+  const exports = kinds.filter((k) => k !== 'baseline' && k !== 'read');
   const dir = mkdtempSync(join(tmpdir(), 'osfleet-bench-export-'));
   const results = {};
   try {
@@ -155,7 +167,7 @@ if (process.argv[2] === '--child') {
   const big = Math.max(...sizes);
   const small = Math.min(...sizes);
   const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT, repeat: REPEAT, statistic: 'median' };
-  for (const kind of kinds.slice(1)) {
+  for (const kind of exports) {
     const ratio = results[`baseline_${big}`].seconds / results[`${kind}_${big}`].seconds;
     // CPU time says the same with less noise from other processes on a shared machine (it also
     // counts GC helper threads, which only makes it stricter on the export).
@@ -176,11 +188,15 @@ if (process.argv[2] === '--child') {
   }
   // The summary line bench/run.js collects: each figure against the baseline of the same run.
   const figures = [];
-  for (const kind of kinds.slice(1)) {
+  for (const kind of exports) {
     const r = results[`${kind}_${big}`];
     const b = results[`baseline_${big}`];
     figures.push(figure(`${kind} throughput, ${big} rows`, big / r.seconds, big / b.seconds, 'rows/s', atLeast(0.5)));
     figures.push(figure(`${kind} peak RSS ${big} vs ${small} rows`, r.maxRssMiB, results[`${kind}_${small}`].maxRssMiB, 'MiB', atMost(1.25)));
+  }
+  // No target: how much peak RSS moves between the sizes for the baseline and for reading alone.
+  for (const kind of ['baseline', 'read']) {
+    figures.push(figure(`${kind === 'read' ? 'reading the lines alone' : 'baseline'}: peak RSS ${big} vs ${small} rows`, results[`${kind}_${big}`].maxRssMiB, results[`${kind}_${small}`].maxRssMiB, 'MiB'));
   }
   report('export', figures, { details: summary });
 }
