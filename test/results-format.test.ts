@@ -10,6 +10,7 @@ import {
   atomicFile,
   createResultWriter,
   lines,
+  LineTooLongError,
   ndjsonLine,
   parseResultLine,
   readHostResults,
@@ -227,6 +228,65 @@ describe('reader', () => {
       }),
       { numRuns: 300, seed: 3 },
     );
+  });
+
+  it('keeps only the first bytes of a line that is not a JSON object, however it is chunked', async () => {
+    const junk = 'x'.repeat(5000);
+    const text = `\ufeff  {"host":"a","rows":[]}\r\n${junk}\n\u0000\u0000binary\n\n  \t\n€uro ${junk}\n{"host":"b","rows":[]}`;
+    const read = async (chunks: Buffer[]) => {
+      const got: Array<[string, number]> = [];
+      for await (const l of lines(Readable.from(chunks), { objectsOnly: true })) got.push(l);
+      return got;
+    };
+    const whole = await read([Buffer.from(text)]);
+    expect(whole).toEqual([
+      ['  {"host":"a","rows":[]}', 1],
+      ['x'.repeat(40), 2],
+      ['\u0000\u0000binary', 3],
+      ['', 4],
+      ['  \t', 5],
+      [`€uro ${'x'.repeat(33)}`, 6], // 40 bytes: € is three
+      ['{"host":"b","rows":[]}', 7],
+    ]);
+    const bytes = Buffer.from(text);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 97 }), async (cut) => {
+        const chunks: Buffer[] = [];
+        for (let i = 0; i < bytes.length; i += cut) chunks.push(bytes.subarray(i, i + cut));
+        expect(await read(chunks)).toEqual(whole);
+      }),
+      { numRuns: 60, seed: 5 },
+    );
+  });
+
+  it('ends at a line longer than the limit, object or not, naming it', async () => {
+    const over = async (text: string, chunk: number) => {
+      const bytes = Buffer.from(text);
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.subarray(i, i + chunk));
+      const got: string[] = [];
+      try {
+        for await (const [l] of lines(Readable.from(chunks), { objectsOnly: true, maxLineBytes: 1000 })) got.push(l);
+      } catch (err) {
+        return { got, err };
+      }
+      return { got, err: undefined };
+    };
+    for (const chunk of [7, 300, 5000]) {
+      const big = await over(`{"host":"a","rows":[]}\n{"host":"${'b'.repeat(1200)}"}\n`, chunk);
+      expect(big.got).toEqual(['{"host":"a","rows":[]}']);
+      expect(big.err).toBeInstanceOf(LineTooLongError);
+      expect((big.err as LineTooLongError).line).toBe(2);
+      // A never-ending junk line (/dev/zero) ends too, though only its first bytes are kept.
+      const zero = await over('\u0000'.repeat(3000), chunk);
+      expect((zero.err as LineTooLongError).line).toBe(1);
+    }
+    // Exactly at the limit is fine.
+    expect((await over(`{${'x'.repeat(998)}}\n`, 64)).err).toBeUndefined();
+    const input = Readable.from([Buffer.from(`{"host":"a","rows":[]}\n{${'x'.repeat(2000)}\n`)]);
+    await expect(async () => {
+      for await (const _ of readHostResults(input, { source: 'big.ndjson', maxLineBytes: 1000 }));
+    }).rejects.toThrow('big.ndjson:2: more than 1000 bytes without a newline: not query results');
   });
 
   it('skips broken lines, reporting their numbers, or stops under strict', async () => {

@@ -54,7 +54,40 @@ export interface ReadOptions {
   strict?: boolean | undefined;
   onBadLine?: ((bad: BadLine) => void) | undefined;
   signal?: AbortSignal | undefined;
+  /** The longest line accepted (default MAX_LINE_BYTES). */
+  maxLineBytes?: number | undefined;
 }
+
+export interface LineOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * Only lines that are JSON objects matter: a line whose first byte (after blanks and a BOM) is
+   * not `{` keeps its first bytes, enough to say what it is, and the rest is dropped as it streams
+   * (a binary file or /dev/zero does not fill the memory).
+   */
+  objectsOnly?: boolean | undefined;
+  /** The longest line read (default MAX_LINE_BYTES); a longer one ends the reading with LineTooLongError. */
+  maxLineBytes?: number | undefined;
+}
+
+/** Far above any real answer line (osquery caps a result at a few MB), below V8's longest string. */
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/** What a line that is not a JSON object keeps to be named in a message. */
+const KEPT_OF_A_NON_OBJECT = 40;
+
+export class LineTooLongError extends Error {
+  constructor(
+    readonly line: number,
+    readonly limit: number,
+  ) {
+    super(`line ${line} is longer than ${sizeText(limit)} without a newline`);
+  }
+}
+
+const sizeText = (bytes: number) => (bytes >= 1024 * 1024 ? `${Math.round(bytes / (1024 * 1024))} MiB` : `${bytes} bytes`);
+
+/** Bytes that may come before the `{` of a JSON object line: blanks, CR, and a UTF-8 BOM. */
+const isLead = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0xef || b === 0xbb || b === 0xbf;
 
 /**
  * Lines of a stream, decoded as UTF-8, without their line ends, numbered from 1. Lines are cut in
@@ -62,52 +95,88 @@ export interface ReadOptions {
  * own: no string of a whole chunk is built, which in a long export would keep megabyte strings
  * alive (and promoted to V8's old space) for as long as any line sliced from them.
  */
-export async function* lines(input: AsyncIterable<Buffer | string>, signal?: AbortSignal): AsyncGenerator<[string, number]> {
-  // Pieces of a line that spans chunks, joined once when its end arrives (not re-concatenated
-  // chunk after chunk: a long line would otherwise be copied several times).
+export async function* lines(input: AsyncIterable<Buffer | string>, opts: LineOptions = {}): AsyncGenerator<[string, number]> {
+  const maxBytes = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  // The current line: pieces joined once when its end arrives (not re-concatenated chunk after
+  // chunk: a long line would otherwise be copied several times).
   let parts: Buffer[] = [];
+  let bytes = 0;
+  /** Its first significant byte was seen (objectsOnly). */
+  let decided = !opts.objectsOnly;
+  /** It is not a JSON object: only its first bytes are kept. */
+  let cut = false;
   let n = 0;
   const clean = (line: string): string => {
     const end = line.length > 0 && line.charCodeAt(line.length - 1) === 13 ? line.length - 1 : line.length;
     return n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1, end) : end === line.length ? line : line.slice(0, end);
   };
+  /** Adds buf[from, to) to the current line. */
+  const take = (buf: Buffer, from: number, to: number) => {
+    if (!decided) {
+      let i = from;
+      while (i < to && isLead(buf[i]!)) i++;
+      if (i < to) {
+        decided = true;
+        cut = buf[i] !== 0x7b;
+      }
+    }
+    if (bytes + (to - from) > maxBytes) throw new LineTooLongError(n + 1, maxBytes);
+    const keep = cut ? Math.max(0, Math.min(to - from, KEPT_OF_A_NON_OBJECT - bytes)) : to - from;
+    if (keep > 0) parts.push(buf.subarray(from, from + keep));
+    bytes += to - from;
+  };
+  const finish = (): string => {
+    const line = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts).toString('utf8');
+    parts = [];
+    bytes = 0;
+    decided = !opts.objectsOnly;
+    cut = false;
+    n++;
+    return clean(line);
+  };
   for await (const chunk of input) {
-    if (signal?.aborted) return;
+    if (opts.signal?.aborted) return;
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
     let nl = buf.indexOf(10);
     while (nl !== -1) {
       let line: string;
-      if (parts.length > 0) {
-        parts.push(buf.subarray(start, nl));
-        line = Buffer.concat(parts).toString('utf8');
-        parts = [];
-      } else line = buf.toString('utf8', start, nl);
-      n++;
-      yield [clean(line), n];
+      if (parts.length === 0 && bytes === 0 && nl - start <= maxBytes && (!opts.objectsOnly || buf[start] === 0x7b)) {
+        // The common case: a whole line inside this chunk (an object, when only objects matter).
+        n++;
+        line = clean(buf.toString('utf8', start, nl));
+      } else {
+        take(buf, start, nl);
+        line = finish();
+      }
+      yield [line, n];
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
-    if (start < buf.length) parts.push(buf.subarray(start));
+    if (start < buf.length) take(buf, start, buf.length);
   }
-  if (parts.length > 0) {
-    n++;
-    yield [clean(Buffer.concat(parts).toString('utf8')), n];
-  }
+  if (bytes > 0) yield [finish(), n];
 }
 
 export async function* readHostResults(input: AsyncIterable<Buffer | string>, opts: ReadOptions): AsyncGenerator<HostResult> {
-  for await (const [text, n] of lines(input, opts.signal)) {
-    if (text.trim() === '') continue;
-    let r: HostResult;
-    try {
-      r = parseResultLine(text);
-    } catch (err) {
-      const message = (err as Error).message;
-      if (opts.strict) throw new InputError(`${opts.source}:${n}: ${message}`, { hint: 'drop --strict to skip broken lines' });
-      opts.onBadLine?.({ source: opts.source, line: n, message });
-      continue;
+  try {
+    for await (const [text, n] of lines(input, { signal: opts.signal, objectsOnly: true, maxLineBytes: opts.maxLineBytes })) {
+      if (text.trim() === '') continue;
+      let r: HostResult;
+      try {
+        r = parseResultLine(text);
+      } catch (err) {
+        const message = (err as Error).message;
+        if (opts.strict) throw new InputError(`${opts.source}:${n}: ${message}`, { hint: 'drop --strict to skip broken lines' });
+        opts.onBadLine?.({ source: opts.source, line: n, message });
+        continue;
+      }
+      yield r;
     }
-    yield r;
+  } catch (err) {
+    if (!(err instanceof LineTooLongError)) throw err;
+    throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline: not query results`, {
+      hint: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line',
+    });
   }
 }

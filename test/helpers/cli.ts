@@ -64,13 +64,14 @@ export function runCli(args: string[], opts: CliRunOptions = {}): Promise<CliRes
   return collect(child, opts);
 }
 
-export function collect(child: ChildProcess, opts: { stdin?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Collects a child's output until it closes; its stdin is ended (with `stdin` first) unless the caller writes it (`writesStdin`). */
+export function collect(child: ChildProcess, opts: { stdin?: string; timeoutMs?: number; writesStdin?: boolean } = {}): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-  else child.stdin?.end();
+  else if (!opts.writesStdin) child.stdin?.end();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

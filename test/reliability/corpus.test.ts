@@ -260,20 +260,33 @@ describe('inputs that never end', () => {
     }
   });
 
-  // Bug (src/results/read.ts): `lines()` keeps an unterminated line in memory without bound, so a
-  // stream without newlines (`export /dev/zero`, a binary file) grows until the process dies. A cap
-  // (say 256 MB, far above any real answer line) with an InputError naming the line would end it.
-  it.fails('export of 80 MB without a newline, under a 64 MB heap: an InputError naming the line, not a crash', async () => {
+  // Was a bug (src/results/read.ts): `lines()` kept an unterminated line in memory without bound,
+  // so a stream without newlines (`export /dev/zero`, a binary file) grew until the process died.
+  // A line that does not start like a JSON object now keeps only its first bytes, and any line
+  // stops at 256 MiB (tested with a small limit in results-format.test.ts).
+  it('export /dev/zero (no newline, ever): an InputError naming the line, in bounded memory', async () => {
     tally('never-ending inputs');
-    const child = startCli(['export', '--table', 'file'], { nodeArgs: ['--max-old-space-size=64'], env: {} });
-    const done = collect(child, { timeoutMs: 60_000 });
+    // Before the fix this read until the process died; now a junk line keeps 40 bytes and stops at 256 MiB.
+    const r = await runCli(['export', '/dev/zero', '--table', 'file'], { nodeArgs: ['--max-old-space-size=64'], env: {}, timeoutMs: 60_000 });
+    expect(r.stderr).toContain('/dev/zero:1: more than 256 MiB without a newline: not query results');
+    expect(r.code).toBe(1);
+  });
+
+  it.each([
+    ['skipped and named', [], 3],
+    ['under --strict, the error', ['--strict'], 1],
+  ])('export of 80 MB without a newline, under a 64 MB heap: %s, not a crash', async (_name, extra, code) => {
+    tally('never-ending inputs');
+    const child = startCli(['export', '--table', 'file', ...extra], { nodeArgs: ['--max-old-space-size=64'], env: {} });
+    const done = collect(child, { timeoutMs: 60_000, writesStdin: true });
     const chunk = 'x'.repeat(1 << 20);
     for (let i = 0; i < 80 && child.stdin!.writable; i++) {
       if (!child.stdin!.write(chunk)) await new Promise((r) => child.stdin!.once('drain', r));
     }
     child.stdin!.end();
     const r = await done;
-    expect(r.stderr).toMatch(/stdin:1: /);
-    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(code === 3 ? /stdin:1: skipped: not JSON/ : /stdin:1: not JSON/);
+    expect(r.stderr).not.toMatch(/heap|allocation failed/i);
+    expect(r.code).toBe(code);
   });
 });
