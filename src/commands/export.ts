@@ -3,7 +3,8 @@
  * stdin, written as table, CSV, JSON, NDJSON or YAML with the same enrichment as `query`: dates
  * found by the schema of the tables named by --sql, --table or --from-manifest (else by a cautious
  * name rule), usernames per host from --users or from one users campaign on the input's hosts
- * (--usernames-from-server). Broken lines are named and skipped (exit 3) unless --strict.
+ * (--usernames-from-server). Broken lines are named and skipped (exit 3) unless --strict; a line
+ * of more than 256 MiB (not query results: a binary file, /dev/zero) ends the run (exit 1).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
