@@ -1,7 +1,8 @@
 /**
  * The enrichment stage: dates for time columns (optionally keeping the raw value in `<col>_epoch`)
  * and a username beside each uid column, per host. Decisions are made once per column name and
- * cached; per row there is one object built, and none when a row has nothing to enrich.
+ * cached. Rows are changed in place when the caller owns them and key order does not matter;
+ * otherwise one object is built per row that has something to enrich.
  */
 import type { ColumnPlan, TimeColumn } from './plan.js';
 import { createDateFormatter, convertTimeValue, type DateFormatter, type TimeFormat } from './time.js';
