@@ -102,7 +102,6 @@ export class Enricher {
   /** The actions for the last key set seen: rows of one result nearly always share their keys. */
   private lastKeys: string[] = [];
   private lastActions: Array<Action | null> = [];
-  private lastAny = false;
 
   /** The enriched columns of the last key set, for rows changed in place. */
   private lastActive: Array<[string, Action]> = [];
@@ -125,7 +124,6 @@ export class Enricher {
     });
     this.lastActive = [];
     for (let j = 0; j < keys.length; j++) if (this.lastActions[j]) this.lastActive.push([keys[j]!, this.lastActions[j]!]);
-    this.lastAny = this.lastActive.length > 0;
     for (const k of keys) this.seen.add(k);
   }
 
@@ -158,7 +156,7 @@ export class Enricher {
       }
       if (!same || n !== lastKeys.length) this.compile(Object.keys(row));
       const keys = this.lastKeys;
-      if (!this.lastAny) {
+      if (this.lastActive.length === 0) {
         if (rows) rows.push(row);
         continue;
       }
@@ -208,11 +206,6 @@ export class Enricher {
     if (n !== undefined) return n;
     this.unknownByHost.set(host, (this.unknownByHost.get(host) ?? 0) + 1);
     return '';
-  }
-
-  /** Whether rows are changed in place (no copies to keep short-lived). */
-  get inPlace(): boolean {
-    return this.opts.inPlace === true;
   }
 
   warnings(): UsernameWarnings {

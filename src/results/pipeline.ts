@@ -126,12 +126,9 @@ export class ResultPipeline {
       this.results++;
       this.rows += r.rows.length;
       const enricher = this.enricher;
-      if (!enricher || r.rows.length <= SLICE || (this.rowWise && enricher.inPlace)) {
+      // CSV and table take the rows of a big answer whole: they are enriched in place, not copied.
+      if (!enricher || r.rows.length <= SLICE || this.rowWise) {
         await this.writer.write(enricher ? enricher.enrich(r) : r);
-      } else if (this.rowWise) {
-        // CSV and table take rows, not documents: enrich and write a big answer in slices so the
-        // enriched copies die young instead of doubling what a large answer keeps alive.
-        for (let i = 0; i < r.rows.length; i += SLICE) await this.writer.write(enricher.enrich({ ...r, rows: r.rows.slice(i, i + SLICE) }));
       } else if (this.writer.writeSlices) {
         // One document per host (ndjson, json): the writer renders slice after slice into one line.
         const { rows, ...head } = r;
