@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { chmod, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
@@ -13,7 +12,7 @@ import { InputError } from '../errors.js';
 export interface AtomicFile {
   /** The final path. */
   readonly path: string;
-  readonly stream: WriteStream;
+  readonly stream: fs.WriteStream;
   commit(): Promise<void>;
   abort(): Promise<void>;
   /** Hex SHA-256 of the bytes written, once committed (hashed on the way to disk, not re-read). */
@@ -78,7 +77,7 @@ export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   // Room for a few chunks, so formatting goes on while the previous one is on its way to disk.
   const hash = createHash('sha256');
-  const stream = createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 1 << 18, fs: hashingFs(hash) });
+  const stream = fs.createWriteStream(tmp, { flags: 'wx', mode, highWaterMark: 1 << 18, fs: hashingFs(hash) });
   let digest: string | undefined;
   await new Promise<void>((ok, fail) => {
     stream.once('open', () => ok());
@@ -86,7 +85,7 @@ export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile
   });
   let done = false;
   // A second Ctrl-C exits at once (process.exit): the half-written temporary must not stay behind.
-  const onExit = () => rmSync(tmp, { force: true });
+  const onExit = () => fs.rmSync(tmp, { force: true });
   process.once('exit', onExit);
   const remove = () => {
     process.off('exit', onExit);
@@ -126,11 +125,4 @@ export async function atomicFile(path: string, mode = 0o600): Promise<AtomicFile
       return stream.bytesWritten;
     },
   };
-}
-
-/** Hex SHA-256 of a file's bytes, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
