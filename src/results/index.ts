@@ -18,4 +18,4 @@ export {
 export { createResultWriter, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
 export { atomicFile, type AtomicFile } from './atomic.js';
 export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
-export { readHostResults, parseResultLine, lines, LineTooLongError, MAX_LINE_BYTES, type BadLine, type LineOptions, type ReadOptions } from './read.js';
+export { readHostResults, parseResultLine, lines, LineTooLongError, type BadLine, type ReadOptions } from './read.js';

@@ -141,7 +141,7 @@ export async function* lines(input: AsyncIterable<Buffer | string>, opts: LineOp
     let nl = buf.indexOf(10);
     while (nl !== -1) {
       let line: string;
-      if (parts.length === 0 && bytes === 0 && nl - start <= maxBytes && (!opts.objectsOnly || buf[start] === 0x7b)) {
+      if (bytes === 0 && nl - start <= maxBytes && (!opts.objectsOnly || buf[start] === 0x7b)) {
         // The common case: a whole line inside this chunk (an object, when only objects matter).
         n++;
         line = clean(buf.toString('utf8', start, nl));
