@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { collect, runCli, sharedDir, startCli } from './helpers/cli.js';
+import { collect, runCli, upstreamDir, startCli } from './helpers/cli.js';
 import { convertPack } from '../src/specs/convert.js';
 import { startCliFleet, type CliFleet } from './helpers/fleet.js';
 
-const KOLIDE_EXAMPLE = path.join(sharedDir, 'fixtures/fleet/kolide-config-single-file.yml');
-const PACKS = ['incident-response', 'it-compliance', 'osquery-monitoring'].map((p) => path.join(sharedDir, 'fixtures/osquery-packs', `${p}.conf`));
+const KOLIDE_EXAMPLE = path.join(upstreamDir, 'fleet/kolide-config-single-file.yml');
+const PACKS = ['incident-response', 'it-compliance', 'osquery-monitoring'].map((p) => path.join(upstreamDir, 'osquery-packs', `${p}.conf`));
 const KINDS = ['queries', 'labels', 'packs', 'options', 'enroll_secret'];
 
 /** Splits multi-document YAML into documents (without the `---` lines). */

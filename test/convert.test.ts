@@ -15,7 +15,7 @@ import { parseDocuments } from '../src/specs/parse.js';
 import { createSqlChecker } from '../src/specs/sql-check.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(repoRoot, '../shared/fixtures');
+const shared = path.resolve(repoRoot, 'test/fixtures/upstream');
 const goldens = path.join(repoRoot, 'test/fixtures/convert');
 const PACKS = ['incident-response', 'it-compliance', 'osquery-monitoring'];
 
@@ -225,11 +225,11 @@ describe('convertPack details', () => {
 describe('convert command', () => {
   it('prints YAML on stdout and warnings on stderr', async () => {
     const io = testIO();
-    const code = await runConvert({ file: '../shared/fixtures/osquery-packs/osquery-monitoring.conf' }, ctxFor(io));
+    const code = await runConvert({ file: 'test/fixtures/upstream/osquery-packs/osquery-monitoring.conf' }, ctxFor(io));
     expect(code).toBe(0);
     expect(io.stdoutText()).toBe(await fsp.readFile(path.join(goldens, 'osquery-monitoring.yml'), 'utf8'));
     expect(io.stderrText()).toBe(
-      '../shared/fixtures/osquery-packs/osquery-monitoring.conf:1:1: warning: pack "osquery-monitoring" has no targets: add targets.labels (for example "All Hosts") or it runs on no host\n',
+      'test/fixtures/upstream/osquery-packs/osquery-monitoring.conf:1:1: warning: pack "osquery-monitoring" has no targets: add targets.labels (for example "All Hosts") or it runs on no host\n',
     );
   });
 

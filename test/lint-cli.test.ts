@@ -62,9 +62,9 @@ describe('osfleet lint and convert, end to end', () => {
   });
 
   it('converts an official pack to its golden output', async () => {
-    const r = await osfleet(['convert', '-f', '../shared/fixtures/osquery-packs/osquery-monitoring.conf']);
+    const r = await osfleet(['convert', '-f', 'test/fixtures/upstream/osquery-packs/osquery-monitoring.conf']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(await fsp.readFile(path.join(repoRoot, 'test/fixtures/convert/osquery-monitoring.yml'), 'utf8'));
-    expect(r.stderr).toMatch(/^\.\.\/shared\/fixtures\/osquery-packs\/osquery-monitoring\.conf:1:1: warning: pack "osquery-monitoring" has no targets/);
+    expect(r.stderr).toMatch(/^test\/fixtures\/upstream\/osquery-packs\/osquery-monitoring\.conf:1:1: warning: pack "osquery-monitoring" has no targets/);
   });
 });

@@ -322,7 +322,7 @@ describe('lint command', () => {
 
   it("validates Kolide's example clean; lint finds the example's own SQL mistakes", async () => {
     const io = testIO();
-    const code = await runLint({ file: ['../shared/fixtures/fleet/kolide-config-single-file.yml'], format: 'json' }, ctxFor(io));
+    const code = await runLint({ file: ['test/fixtures/upstream/fleet/kolide-config-single-file.yml'], format: 'json' }, ctxFor(io));
     const out = JSON.parse(io.stdoutText()) as { diagnostics: Array<{ severity: string; code: string; line: number; message: string }> };
     const errors = out.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.line} ${d.code} ${d.message}`);
     // The labels' `query` holds a query *name*, not SQL, and system_info has no instance_id column.

@@ -30,7 +30,7 @@ import {
 import type { Platform, TimeKind } from '../src/schema/index.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const osqueryMd = readFileSync(path.resolve(repoRoot, '../shared/osquery.md'), 'utf8');
+const osqueryMd = readFileSync(path.resolve(repoRoot, 'test/fixtures/upstream/osquery.md'), 'utf8');
 
 describe('lookups', () => {
   it('finds tables case-insensitively and nothing else', () => {
@@ -476,7 +476,7 @@ describe('unconstrainedRequired', () => {
 
   it('finds nothing to complain about in the official packs', () => {
     for (const file of ['incident-response.conf', 'it-compliance.conf', 'osquery-monitoring.conf']) {
-      const text = readFileSync(path.resolve(repoRoot, '../shared/fixtures/osquery-packs', file), 'utf8')
+      const text = readFileSync(path.resolve(repoRoot, 'test/fixtures/upstream/osquery-packs', file), 'utf8')
         .split('\n')
         .filter((l) => !/^\s*(#|\/\/)/.test(l))
         .join('\n');

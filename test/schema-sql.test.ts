@@ -9,7 +9,7 @@ import { describeOutput, getTable } from '../src/schema/index.js';
 import type { TableSchema } from '../src/schema/types.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
+const fixtures = path.resolve(repoRoot, 'test/fixtures/upstream');
 
 /** Every "query" of the official packs (after osquery's whole-line comment and continuation rules). */
 function packQueries(): Array<{ pack: string; name: string; sql: string }> {

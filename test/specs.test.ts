@@ -166,7 +166,7 @@ describe('validate', () => {
   });
 
   it("parses Kolide's example and validates it with no error", async () => {
-    const file = path.resolve(repoRoot, '../shared/fixtures/fleet/kolide-config-single-file.yml');
+    const file = path.resolve(repoRoot, 'test/fixtures/upstream/fleet/kolide-config-single-file.yml');
     const r = parseDocuments(await fsp.readFile(file, 'utf8'), 'kolide.yml');
     const all = [...r.diagnostics, ...validate(r.docs)];
     expect(all.filter((d) => d.severity === 'error')).toEqual([]);

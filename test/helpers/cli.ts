@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const binPath = path.join(repoRoot, 'bin', 'osfleet.js');
-export const sharedDir = path.resolve(repoRoot, '../shared');
+/** Verbatim upstream files the tests read (origins and licences in its README). */
+export const upstreamDir = path.resolve(repoRoot, 'test/fixtures/upstream');
 
 export interface CliResult {
   code: number | null;

@@ -20,7 +20,7 @@ import { describeErrorBody, parseRetryAfter } from '../../src/api/errors.js';
 import { main } from '../../src/cli.js';
 import { testIO } from '../../src/io.js';
 import { ConfigError, InputError, UsageError } from '../../src/errors.js';
-import { repoRoot, scratchHome, sharedDir } from '../helpers/cli.js';
+import { repoRoot, scratchHome, upstreamDir } from '../helpers/cli.js';
 import { badInput, mutated, randomText } from './fuzz.js';
 
 /** A slow parse on this shared 2-core machine is seconds at worst; a hang is not. */
@@ -76,10 +76,10 @@ const specSeeds = readdirSync(path.join(repoRoot, 'packs/data-leak'))
   .filter((f) => f.endsWith('.yml'))
   .map((f) => read(path.join(repoRoot, 'packs/data-leak', f)));
 const packSeeds = [
-  ...readdirSync(path.join(sharedDir, 'fixtures/osquery-packs')).map((f) => read(path.join(sharedDir, 'fixtures/osquery-packs', f))),
-  ...readdirSync(path.join(sharedDir, 'fixtures/osquery/config-edge-cases'))
+  ...readdirSync(path.join(upstreamDir, 'osquery-packs')).map((f) => read(path.join(upstreamDir, 'osquery-packs', f))),
+  ...readdirSync(path.join(upstreamDir, 'osquery/config-edge-cases'))
     .filter((f) => f.endsWith('.conf'))
-    .map((f) => read(path.join(sharedDir, 'fixtures/osquery/config-edge-cases', f))),
+    .map((f) => read(path.join(upstreamDir, 'osquery/config-edge-cases', f))),
 ];
 const ndjsonSeeds = ['file_events.ndjson', 'users.ndjson'].map((f) => read(path.join(repoRoot, 'test/fixtures/results', f)));
 const configSeeds = [

@@ -16,7 +16,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { binPath, childEnv, collect, repoRoot, runCli, scratchHome, sharedDir, type CliResult } from '../helpers/cli.js';
+import { binPath, childEnv, collect, repoRoot, runCli, scratchHome, upstreamDir, type CliResult } from '../helpers/cli.js';
 import { startCliFleet, TEST_TLS, type CliFleet } from '../helpers/fleet.js';
 import { json, startStub } from '../helpers/stub-server.js';
 
@@ -94,7 +94,7 @@ describe.each(['fleet', 'kolide'] as const)('no secret in any output (%s)', (dia
       await osfleet(['get', kind, kind === 'hosts' ? '--json' : '--yaml']);
     }
     await osfleet(['lint', '-f', path.join(repoRoot, 'packs/data-leak')]);
-    await osfleet(['convert', '-f', path.join(sharedDir, 'fixtures/osquery-packs/osquery-monitoring.conf'), '-o', path.join(work, 'converted.yml')]);
+    await osfleet(['convert', '-f', path.join(upstreamDir, 'osquery-packs/osquery-monitoring.conf'), '-o', path.join(work, 'converted.yml')]);
     const out = path.join(work, 'leaks.csv');
     await osfleet(['query', '--all', '--query', 'SELECT * FROM users', '-o', out], { code: 0 });
     await osfleet(['query', '--all', '--query', 'SELECT 1 AS one', '--format', 'json']);
