@@ -7,6 +7,10 @@ import { FleetClient } from '../src/api/client.js';
 import { createContext, type Ctx } from '../src/context.js';
 import { testIO, type TestIO } from '../src/io.js';
 import { UsageError } from '../src/errors.js';
+import { profileFor } from '../src/api/server.js';
+
+const FLEET = profileFor('fleet', '4.60.0', 'queries');
+const KOLIDE = profileFor('kolide', '3.2.0', 'queries');
 import {
   envelopeJson,
   fromServerLabel,
@@ -64,9 +68,9 @@ describe('get: pure pieces', () => {
 
   it('server query specs: FleetDM fields kept only where they differ from the defaults; Kolide keeps none', () => {
     const raw = { name: 'q', description: '', query: 'SELECT 1;', team: '', interval: 0, platform: '', logging: 'snapshot', observer_can_run: false, min_osquery_version: '', automations_enabled: false, discard_data: false };
-    expect(fromServerQuery(raw, 'fleet')).toEqual({ name: 'q', query: 'SELECT 1;' });
-    expect(fromServerQuery({ ...raw, interval: 60, logging: 'differential', observer_can_run: true }, 'fleet')).toEqual({ name: 'q', query: 'SELECT 1;', interval: 60, logging: 'differential', observer_can_run: true });
-    expect(fromServerQuery({ ...raw, interval: 60 }, 'kolide')).toEqual({ name: 'q', query: 'SELECT 1;' });
+    expect(fromServerQuery(raw, FLEET.traits)).toEqual({ name: 'q', query: 'SELECT 1;' });
+    expect(fromServerQuery({ ...raw, interval: 60, logging: 'differential', observer_can_run: true }, FLEET.traits)).toEqual({ name: 'q', query: 'SELECT 1;', interval: 60, logging: 'differential', observer_can_run: true });
+    expect(fromServerQuery({ ...raw, interval: 60 }, KOLIDE.traits)).toEqual({ name: 'q', query: 'SELECT 1;' });
   });
 
   it('server pack and label specs lose output-only fields (ids, label_type)', () => {

@@ -16,7 +16,7 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
 import type { Diagnostic, SpecDoc, SpecSet } from '../specs/types.js';
 import type { Plan, PlanKind } from '../specs/plan.js';
@@ -124,61 +124,7 @@ export function kindsToRead(docs: readonly SpecDoc[]): Set<PlanKind> {
   return kinds;
 }
 
-export interface DialectAdjustment {
-  desired: SpecSet;
-  current: SpecSet;
-  notes: string[];
-}
-
-/**
- * What each generation keeps, so the plan compares like with like: Kolide drops FleetDM's query
- * fields and pack `denylist`, upserts enroll secrets by name (keeping the others); FleetDM replaces
- * the whole secret set and has no inactive secrets (sending one would make it valid).
- */
-export function adjustForDialect(desired: SpecSet, current: SpecSet, dialect: Dialect, fleetQueryFields: readonly string[]): DialectAdjustment {
-  const notes: string[] = [];
-  const d: SpecSet = { ...desired };
-  const c: SpecSet = { ...current };
-  if (dialect === 'kolide') {
-    let dropped = 0;
-    d.queries = desired.queries.map((q) => {
-      const copy: Record<string, unknown> = { ...q };
-      let any = false;
-      for (const f of fleetQueryFields) {
-        if (f in copy) {
-          delete copy[f];
-          any = true;
-        }
-      }
-      if (any) dropped++;
-      return copy as unknown as typeof q;
-    });
-    if (dropped > 0) notes.push(`Kolide Fleet keeps no ${fleetQueryFields.join('/')} on queries: ignored in ${count(dropped, 'query')}`);
-    let deny = 0;
-    d.packs = desired.packs.map((p) => ({
-      ...p,
-      queries: p.queries.map((q) => {
-        if (q.denylist === undefined) return q;
-        deny++;
-        const { denylist: _drop, ...rest } = q;
-        return rest;
-      }),
-    }));
-    if (deny > 0) notes.push(`Kolide Fleet has no denylist on scheduled queries: ignored in ${deny} entr${deny === 1 ? 'y' : 'ies'}`);
-    if (desired.enroll_secret && current.enroll_secret) {
-      const names = new Set(desired.enroll_secret.secrets.map((s) => s.name));
-      // Kolide keeps secrets the files do not name: compare only those they do.
-      c.enroll_secret = { secrets: current.enroll_secret.secrets.filter((s) => names.has(s.name)) };
-    }
-  } else if (desired.enroll_secret) {
-    const inactive = desired.enroll_secret.secrets.filter((s) => s.active === false).length;
-    if (inactive > 0) notes.push(`FleetDM has no inactive enroll secrets: ${inactive} secret${inactive === 1 ? '' : 's'} with active: false left out`);
-    d.enroll_secret = { secrets: desired.enroll_secret.secrets.filter((s) => s.active !== false).map((s) => ({ secret: s.secret })) };
-  }
-  return { desired: d, current: c, notes };
-}
-
-/** Kolide needs a name on each enroll secret (it upserts by name). */
+/** A server that upserts enroll secrets by name (Kolide) needs a name on each. */
 function kolideSecretNames(docs: readonly SpecDoc[], diag: typeof import('../specs/diagnostics.js').diag): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of docs) {
@@ -219,13 +165,8 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
     steps.push({
       id: 'options',
       done: '[+] applied options',
-      run: async () => {
-        // FleetDM's agent_options hold more than config/overrides (command_line_flags, extensions):
-        // keep what the files do not manage.
-        // An absent overrides means none (as Kolide's replace does), not "keep the server's".
-        const body = state.dialect === 'fleet' && state.rawOptions ? { ...state.rawOptions, config: options.config, overrides: options.overrides ?? {} } : options;
-        await (await lazy()).applyOptions(client, body as unknown as Spec);
-      },
+      // What the server holds beyond config/overrides (FleetDM's agent_options) is kept there.
+      run: async () => (await lazy()).applyOptions(client, options as unknown as Spec, state.rawOptions),
     });
   }
   if (send.enroll_secret) {
@@ -289,8 +230,8 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
 
   // 2. The server's current objects: one GET per kind.
   const client = await ctx.api();
-  const { dialect } = await client.detect();
-  const { readState, FLEET_QUERY_FIELDS } = await import('./get.js');
+  const server = await client.server();
+  const { readState } = await import('./get.js');
   const state = await readState(client, kindsToRead(checked.docs));
 
   // 3. References to queries and labels, now that the server's are known.
@@ -301,7 +242,7 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const knownQueries = new Set(opts.prune && hasQueries ? [] : state.set.queries.map((q) => q.name));
   const knownLabels = new Set([...(opts.prune && hasLabels ? [] : state.set.labels.map((l) => l.name)), ...state.builtinLabels]);
   const online = validate(checked.docs, { knownQueries, knownLabels }).filter((d) => REFERENCE_CODES.has(d.code));
-  if (dialect === 'kolide') online.push(...kolideSecretNames(checked.docs, diag));
+  if (server.traits.enrollSecrets === 'by-name') online.push(...kolideSecretNames(checked.docs, diag));
   if (online.some((d) => d.severity === 'error')) fail([...warnings, ...online], checked.sources);
 
   for (const w of warnings) ctx.io.err(`${formatDiagnostic(w)}\n`);
@@ -310,9 +251,8 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   }
 
   // 4. The plan.
-  const adjusted = adjustForDialect(toSpecSet(checked.docs), state.set, dialect, FLEET_QUERY_FIELDS);
-  for (const n of adjusted.notes) ctx.io.err(`Note: ${n}\n`);
-  const plan = makePlan(adjusted.desired, adjusted.current, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels });
+  const plan = makePlan(toSpecSet(checked.docs), state.set, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels, server });
+  for (const n of plan.notes) ctx.io.err(`Note: ${n}\n`);
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;
   const steps = buildSteps(client, plan, state, ctx.signal);
   const changed = (code: number) => (opts.detailedExitcode && plan.changes ? ExitCode.changes : code);

@@ -127,7 +127,6 @@ async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: string) =
   const directory = new UserDirectory();
   const [{ LiveQuery }, { resolveTargets }] = await Promise.all([import('../api/campaigns.js'), import('../api/targets.js')]);
   const client = await ctx.api();
-  await client.detect();
   const resolved = await resolveTargets(client, { hosts, labels: [], all: false });
   // Named once, in the pipeline's warnings, with this reason.
   for (const h of resolved.unknownHosts) directory.fail(h, 'the server does not know this host');

@@ -16,7 +16,8 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
+import type { ServerProfile, ServerTraits } from '../api/server.js';
 import type { Host } from '../api/hosts.js';
 import type { Spec } from '../api/specs.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from '../specs/types.js';
@@ -95,14 +96,12 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
 
 
-/** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
-export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
-
-export function fromServerQuery(raw: Spec, dialect: Dialect): QuerySpec {
+/** Reads a server's query spec; only the fields the server keeps (`traits.queryFields`) are read. */
+export function fromServerQuery(raw: Spec, traits: Pick<ServerTraits, 'queryFields'>): QuerySpec {
   const description = str(raw['description']);
   // Key order is the YAML's: name, description, query, then the rest.
   const q: QuerySpec = { name: str(raw['name']) ?? '', ...(description ? { description } : {}), query: str(raw['query']) ?? '' };
-  if (dialect === 'fleet') {
+  if (traits.queryFields.length > 0) {
     // Only what differs from FleetDM's defaults: the YAML stays what a person would write.
     const interval = num(raw['interval']);
     if (interval) q.interval = interval;
@@ -174,10 +173,10 @@ export function fromServerOptions(raw: Spec): OptionsSpec {
   return o;
 }
 
-export function fromServerSecrets(secrets: ReadonlyArray<{ secret: string; name?: string; active?: boolean }>, dialect: Dialect): EnrollSecretSpec {
+export function fromServerSecrets(secrets: ReadonlyArray<{ secret: string; name?: string; active?: boolean }>, traits: Pick<ServerTraits, 'enrollSecrets'>): EnrollSecretSpec {
   return {
     secrets: secrets.map((s) =>
-      dialect === 'kolide' ? { name: s.name ?? '', secret: s.secret, active: s.active ?? true } : { secret: s.secret },
+      traits.enrollSecrets === 'by-name' ? { name: s.name ?? '', secret: s.secret, active: s.active ?? true } : { secret: s.secret },
     ),
   };
 }
@@ -185,7 +184,7 @@ export function fromServerSecrets(secrets: ReadonlyArray<{ secret: string; name?
 // --- reading the server's state ----------------------------------------------------------------
 
 export interface ServerState {
-  dialect: Dialect;
+  server: ServerProfile;
   set: SpecSet;
   /** Names of the server's built-in labels (plus the well-known ones). */
   builtinLabels: Set<string>;
@@ -198,13 +197,14 @@ export interface ServerState {
 /** One GET per kind asked for, in parallel; nothing per object. */
 export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind>): Promise<ServerState> {
   const [{ listSpecs, getOptions, getEnrollSecrets }, { BUILTIN_LABELS }] = await Promise.all([import('../api/specs.js'), import('../specs/validate.js')]);
-  const { dialect } = await client.detect();
+  const server = await client.server();
+  const { traits } = server;
   const set: SpecSet = { queries: [], packs: [], labels: [] };
   const builtinLabels = new Set<string>(BUILTIN_LABELS);
-  const state: ServerState = { dialect, set, builtinLabels, read: [] };
+  const state: ServerState = { server, set, builtinLabels, read: [] };
   const jobs: Array<Promise<void>> = [];
   if (kinds.has('query')) {
-    jobs.push(listSpecs(client, 'queries').then((specs) => void (set.queries = specs.map((s) => fromServerQuery(s, dialect)))));
+    jobs.push(listSpecs(client, 'queries').then((specs) => void (set.queries = specs.map((s) => fromServerQuery(s, traits)))));
   }
   if (kinds.has('label')) {
     jobs.push(
@@ -228,7 +228,7 @@ export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind
     );
   }
   if (kinds.has('enroll_secret')) {
-    jobs.push(getEnrollSecrets(client).then((secrets) => void (set.enroll_secret = fromServerSecrets(secrets, dialect))));
+    jobs.push(getEnrollSecrets(client).then((secrets) => void (set.enroll_secret = fromServerSecrets(secrets, traits))));
   }
   // allSettled, so a failure does not leave the other requests running after the command ends.
   const results = await Promise.allSettled(jobs);
@@ -263,10 +263,10 @@ interface Columns {
   rows: string[][];
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
-      const fleet = dialect === 'fleet';
+      const fleet = traits.queryFields.includes('interval');
       return {
         header: fleet ? ['name', 'description', 'query', 'interval', 'platform'] : ['name', 'description', 'query'],
         rows: (specs as QuerySpec[]).map((q) =>
@@ -303,7 +303,7 @@ function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], d
       return { header: ['config', 'platform overrides'], rows: (specs as OptionsSpec[]).map((o) => [Object.keys(o.config).sort().join(', '), Object.keys(o.overrides?.platforms ?? {}).sort().join(', ')]) };
     case 'enroll_secret': {
       const secrets = (specs as EnrollSecretSpec[]).flatMap((s) => s.secrets);
-      return dialect === 'kolide'
+      return traits.enrollSecrets === 'by-name'
         ? { header: ['name', 'secret', 'active'], rows: secrets.map((s) => [s.name ?? '', redactSecret(s.secret), String(s.active ?? true)]) }
         : { header: ['secret'], rows: secrets.map((s) => [redactSecret(s.secret)]) };
     }
@@ -367,7 +367,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
-  const { dialect } = await client.detect();
+  const { traits } = await client.server();
   if (kind === 'all') return getAll(mode, ctx, client);
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
 
@@ -376,15 +376,15 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const spec = kind === 'queries' ? fromServerQuery(raw, dialect) : kind === 'packs' ? fromServerPack(raw) : fromServerLabel(raw);
+    const spec = kind === 'queries' ? fromServerQuery(raw, traits) : kind === 'packs' ? fromServerPack(raw) : fromServerLabel(raw);
     const docs = [{ kind: ENVELOPE_KIND[kind], spec }];
-    if (kind === 'packs' && opts.withQueries) docs.push(...(await packQueries(client, [spec as PackSpec], dialect)));
+    if (kind === 'packs' && opts.withQueries) docs.push(...(await packQueries(client, [spec as PackSpec], traits)));
     if (mode === 'table' || mode === 'csv') {
-      await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
+      await writeColumns(ctx, mode, columnsFor(kind, [spec], traits, new Set()), '');
       const queries = docs.slice(1).map((d) => d.spec);
       if (queries.length > 0) {
         if (mode === 'table') ctx.io.out('\n');
-        await writeColumns(ctx, mode, columnsFor('queries', queries, dialect, new Set()), '');
+        await writeColumns(ctx, mode, columnsFor('queries', queries, traits, new Set()), '');
       }
       return 0;
     }
@@ -413,12 +413,12 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'queries' || kind === 'packs' || kind === 'labels') (specs as Array<{ name: string }>).sort(byName);
 
   if (mode === 'table' || mode === 'csv') {
-    const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
+    const cols = columnsFor(kind, specs, traits, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
       const used = usedQueries(specs as PackSpec[], state.set.queries);
       if (mode === 'table' && used.length > 0) ctx.io.out('\n');
-      await writeColumns(ctx, mode, columnsFor('queries', used, dialect, new Set()), '');
+      await writeColumns(ctx, mode, columnsFor('queries', used, traits, new Set()), '');
     }
     return 0;
   }
@@ -463,16 +463,17 @@ function usedQueries(packs: readonly PackSpec[], queries: readonly QuerySpec[]):
   return queries.filter((q) => names.has(q.name.toLowerCase())).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function packQueries(client: FleetClient, packs: PackSpec[], dialect: Dialect): Promise<Array<{ kind: string; spec: QuerySpec }>> {
+async function packQueries(client: FleetClient, packs: PackSpec[], traits: ServerTraits): Promise<Array<{ kind: string; spec: QuerySpec }>> {
   const { listSpecs } = await import('../api/specs.js');
-  const all = (await listSpecs(client, 'queries')).map((s) => fromServerQuery(s, dialect));
+  const all = (await listSpecs(client, 'queries')).map((s) => fromServerQuery(s, traits));
   return usedQueries(packs, all).map((spec) => ({ kind: 'query', spec }));
 }
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {
   const { getEnrollSecrets } = await import('../api/specs.js');
-  if (client.dialect === 'fleet') {
-    throw new UsageError('FleetDM enroll secrets have no names', 'run `osfleet get enroll_secret --yaml` to see them');
+  const server = await client.server();
+  if (server.traits.enrollSecrets !== 'by-name') {
+    throw new UsageError(`${server.product} enroll secrets have no names`, 'run `osfleet get enroll_secret --yaml` to see them');
   }
   const found = (await getEnrollSecrets(client)).find((s) => s.name === name);
   if (!found) throw new CliError(`Secret '${name}' not found`);
@@ -542,9 +543,7 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     return 0;
   }
 
-  const { dialect } = await client.detect();
-  // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
-  const status = dialect === 'kolide' && opts.status === 'missing' ? 'mia' : opts.status;
+  const status = opts.status;
   let labelId: number | undefined;
   if (opts.label !== undefined) {
     const want = opts.label.toLowerCase();

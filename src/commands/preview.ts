@@ -71,6 +71,7 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     allowInsecureHttp: false,
     dialect: undefined,
     serverVersion: undefined,
+    naming: undefined,
     tokenSource: undefined,
   };
   const client = await createClient(conn, ctx);
@@ -81,10 +82,14 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     } catch (err) {
       if (!(err instanceof CliError) || !/already been set up/.test(err.message)) throw err;
     }
-    const { dialect, version } = await client.detect({ force: true });
+    const server = await client.server({ refresh: true });
     if (!token) token = (await login(client, secret.email, secret.password)).token;
     const store = await ctx.config();
-    await store.update(CONTEXT, { address: url, email: secret.email, token, dialect, ...(version ? { 'server-version': version } : {}) }, { remove: ['rootca', 'tls-skip-verify', 'url-prefix'] });
+    await store.update(
+      CONTEXT,
+      { address: url, email: secret.email, token, dialect: server.generation, naming: server.naming, ...(server.version ? { 'server-version': server.version } : {}) },
+      { remove: ['rootca', 'tls-skip-verify', 'url-prefix'] },
+    );
     const makeCurrent = use || (!store.currentContext && !store.get('default'));
     if (makeCurrent) await store.setCurrent(CONTEXT);
     ctx.io.err(`[+] Context "${CONTEXT}" saved in ${store.path}${makeCurrent ? ' and made current' : ` (use it with --context ${CONTEXT}, or: osfleet config use-context ${CONTEXT})`}\n`);

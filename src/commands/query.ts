@@ -71,7 +71,6 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   };
 
   const client = await ctx.api();
-  await client.detect();
 
   // --- the query ----------------------------------------------------------------------------------
   let ref: QueryRef;
@@ -81,7 +80,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     if (!saved) throw new InputError(`query "${opts.queryName}" not found on the server`, { hint: 'list them with: osfleet get queries' });
     if (!saved.query || saved.query.trim() === '') throw new InputError(`saved query "${opts.queryName}" has no SQL`);
     sql = saved.query;
-    ref = client.dialect === 'fleet' && saved.id !== undefined ? { queryId: saved.id, sql } : { sql };
+    // An id comes back only where a campaign can name the saved query by it (FleetDM).
+    ref = saved.id !== undefined ? { queryId: saved.id, sql } : { sql };
   } else {
     sql = opts.query!;
     ref = { sql };
@@ -181,7 +181,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       manifest_version: 1,
       osfleet_version: clientVersion(),
       command: 'query',
-      server: { version: client.serverVersion, dialect: client.dialect, address: safeAddress(conn.address) },
+      server: { version: client.serverVersion, dialect: (await client.server()).generation, address: safeAddress(conn.address) },
       sql,
       tables: pipeline.plan.tables,
       targets: {

@@ -44,11 +44,12 @@ export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
     orgName: opts.orgName ?? 'osfleet',
     serverUrl: opts.serverUrl ?? conn.address ?? '',
   });
-  const { dialect, version } = await client.detect({ force: true });
+  const server = await client.server({ refresh: true });
   await store.update(name, {
     email,
-    dialect,
-    ...(version ? { 'server-version': version } : {}),
+    dialect: server.generation,
+    naming: server.naming,
+    ...(server.version ? { 'server-version': server.version } : {}),
     ...(result.token ? { token: result.token } : {}),
   });
   ctx.io.err(`[+] Fleet at ${conn.address} is set up; admin ${email}${result.token ? ' logged in' : ''} (context "${name}")\n`);
