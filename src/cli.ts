@@ -360,6 +360,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
     .command('preview')
     .description('start the embedded Fleet-compatible sandbox with simulated osquery hosts')
     .addOption(new Option('--dialect <dialect>', 'API generation to speak').choices(['fleet', 'kolide']).default('fleet'))
+    .option('--server-version <version>', 'server version to play (default: FleetDM 4.95.0, Kolide 3.2.0); FleetDM 4.82+ speaks reports/fleets, older the queries/teams names')
     .option('--port <port>', 'port on 127.0.0.1 (default: 8412, 0 = any free port)', '8412')
     .option('--hosts <n>', 'extra generated hosts besides the four of the story', '0')
     .option('--offline <n>', 'hosts that enrolled but stopped checking in', '0')

@@ -156,7 +156,9 @@ function useApplySandbox(dialect: 'fleet' | 'kolide', seed: number, prefix: stri
     },
   };
   beforeAll(async () => {
-    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false });
+    // The request paths asserted below are the queries/teams naming (FleetDM before 4.82);
+    // test/naming.test.ts runs apply against the 4.82+ naming.
+    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     s.sandbox = t.sandbox;
     s.token = t.admin.token;
     s.scratch = mkdtempSync(path.join(tmpdir(), prefix));

@@ -16,6 +16,7 @@ import type { ResolvedContext } from '../config/store.js';
 
 export interface PreviewOptions {
   dialect: 'fleet' | 'kolide';
+  serverVersion?: string;
   port: string;
   hosts: string;
   offline: string;
@@ -120,6 +121,9 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const slow = int('--slow', opts.slow) ?? 0;
   const checkInMs = int('--check-in', opts.checkIn, 50);
   const seed = int('--seed', opts.seed) ?? 1;
+  if (opts.serverVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(opts.serverVersion)) {
+    throw new UsageError(`--server-version: "${opts.serverVersion}" is not a version like 4.95.0`);
+  }
   if (opts.detach) return detach(opts, ctx, { port, extraHosts, offline, slow, checkInMs, seed });
 
   const dataDir = opts.data ? path.resolve(ctx.cwd, opts.data) : undefined;
@@ -129,6 +133,9 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     dialect: opts.dialect,
+    ...(opts.serverVersion !== undefined ? { version: opts.serverVersion } : {}),
+    // --debug shows each use of a deprecated path or key (FleetDM 4.82+ names).
+    log: (line) => ctx.debug(`sandbox: ${line}`),
     port,
     seed,
     extraHosts,
@@ -193,6 +200,7 @@ async function detach(
   const args = [
     main,
     '--dialect', opts.dialect,
+    ...(opts.serverVersion !== undefined ? ['--server-version', opts.serverVersion] : []),
     '--port', String(n.port),
     '--hosts', String(n.extraHosts),
     '--offline', String(n.offline),

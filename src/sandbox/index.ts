@@ -21,6 +21,10 @@ export type { FleetOptions, SimulatedFleet, SimulatedHostInfo };
 
 export interface SandboxOptions {
   dialect?: Dialect;
+  /** The server version to play (default: Kolide 3.2.0, FleetDM 4.95.0); FleetDM 4.82+ speaks reports/fleets. */
+  version?: string;
+  /** Notable events (each use of a deprecated path or key), for preview --debug. */
+  log?: (line: string) => void;
   port?: number;
   host?: string;
   dataDir?: string;
@@ -48,6 +52,14 @@ export interface Sandbox {
   url: string;
   port: number;
   dialect: Dialect;
+  /** The version `/version` reports. */
+  version: string;
+  /** `reports` (FleetDM 4.82+) or `queries`. */
+  naming: 'queries' | 'reports';
+  /** Each use of an old path or key against a new-naming sandbox. */
+  readonly deprecated: ReadonlyArray<{ method: string; path: string; kind: 'path' | 'key'; name: string }>;
+  /** Each new key (fleet_id, report_id…) sent to an old-naming FleetDM, which ignores it. */
+  readonly ignoredNewKeys: ReadonlyArray<{ method: string; path: string; kind: 'path' | 'key'; name: string }>;
   enrollSecret: string;
   fleet: SimulatedFleet | undefined;
   setFaults(plan: FaultPlan): void;
@@ -80,7 +92,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const server = new SandboxServer(
     {
-      dialect, enrollSecret, dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
+      dialect, enrollSecret, ...(opts.version ? { version: opts.version } : {}), ...(opts.log ? { log: opts.log } : {}), dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
       statusTickMs: opts.statusTickMs ?? 5000, agentIntervalSec: Math.max(1, Math.ceil(checkInMs / 1000)), tls: Boolean(opts.tls),
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.restPeriodMs !== undefined ? { restPeriodMs: opts.restPeriodMs } : {}),
@@ -109,6 +121,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const f = fleet;
     return {
       url, port, dialect, enrollSecret, fleet, server,
+      version: server.versionInfo['version']!, naming: server.naming, deprecated: server.deprecated, ignoredNewKeys: server.ignoredNewKeys,
       setFaults: (plan) => server.setFaults(plan),
       stop: () => (stopped ??= (async () => {
         try {

@@ -1,6 +1,5 @@
 /** The app API routes (under /api/v1/kolide or /api/{v1,latest,2022-04}/fleet), per dialect. */
 import type { Core, Viewer } from './core.js';
-import { VERSIONS } from './core.js';
 import type { Campaign, CampaignResult } from './campaigns.js';
 import { Router } from './router.js';
 import type { Req } from './router.js';
@@ -30,6 +29,8 @@ export interface AppDeps {
   core: Core;
   /** REST live-query wait (FleetDM's FLEET_LIVE_QUERY_REST_PERIOD). */
   restPeriodMs: number;
+  /** What `/version` answers. */
+  version: Record<string, string>;
 }
 
 export function appRouter(deps: AppDeps): Router {
@@ -82,7 +83,7 @@ export function appRouter(deps: AppDeps): Router {
 
   r.add('GET', '/me', (q) => (d === 'kolide' ? { user: userJSON(d, q.viewer!.user) } : { user: userJSON(d, q.viewer!.user), available_teams: [] }));
 
-  if (d === 'fleet') r.add('GET', '/version', () => ({ ...VERSIONS.fleet }));
+  if (d === 'fleet') r.add('GET', '/version', () => ({ ...deps.version }));
 
   r.add('GET', '/config', () => core.appConfig());
   r.add('PATCH', '/config', (q) => {
