@@ -23,7 +23,7 @@ import type { ResolvedContext } from '../config/store.js';
 export type { Generation, Naming, ServerProfile } from './server.js';
 
 export interface ClientOptions {
-  /** Origin plus optional path; the path is replaced by urlPrefix + API path, as fleetctl does. */
+  /** Origin (a path here is ignored: createClient turns an address's path into urlPrefix). */
   address: string;
   urlPrefix?: string;
   token?: string | undefined;
@@ -494,7 +494,16 @@ export async function createClient(
       hint: 'set it with: osfleet config set --address https://fleet.example.com:8080 (or FLEET_URL), or try `osfleet preview`',
     });
   }
-  checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  const url = checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  // A path in the address is the server's URL prefix (server.url_prefix), used on every REST and
+  // websocket call; `url-prefix` says the same, so the two must agree when both are given.
+  const fromAddress = normalisePrefix(url.pathname);
+  const fromSetting = normalisePrefix(conn.urlPrefix);
+  if (fromAddress !== '' && fromSetting !== '' && fromAddress !== fromSetting) {
+    throw new ConfigError(`the address ${url.origin}${fromAddress} has the path ${fromAddress} but url-prefix is ${fromSetting}: the server has one prefix`, {
+      hint: 'keep the prefix in one place: osfleet config set --address <origin + prefix> (or --url-prefix)',
+    });
+  }
   let ca: string | undefined;
   if (conn.rootca) {
     try {
@@ -509,7 +518,7 @@ export async function createClient(
   return new FleetClient({
     ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     address: conn.address,
-    urlPrefix: conn.urlPrefix,
+    urlPrefix: fromSetting || fromAddress,
     token: conn.token,
     tlsSkipVerify: conn.tlsSkipVerify,
     ca,

@@ -5,6 +5,7 @@
  * `/spec/reports` and `/reports` on FleetDM 4.82 and later, under the old names elsewhere.
  */
 import type { FleetClient } from './client.js';
+import { ApiError, InUseError } from '../errors.js';
 
 export type Spec = Record<string, unknown>;
 export type ListKind = 'queries' | 'packs' | 'labels';
@@ -40,14 +41,35 @@ export async function applySpecs(client: FleetClient, kind: ListKind, specs: Spe
 
 export type DeletableKind = 'queries' | 'packs' | 'labels';
 
+/**
+ * Deletes one object by name. A delete the server refuses because something still uses the object
+ * (Kolide: 403 "Validation Failed", a foreign key) is an InUseError naming the packs that use it.
+ */
 export async function deleteByName(client: FleetClient, kind: DeletableKind, name: string): Promise<'deleted' | 'missing'> {
   try {
     await client.request('DELETE', `/${await segment(client, kind)}/${encodeURIComponent(name)}`);
     return 'deleted';
   } catch (err) {
     if (client.isNotFound(err)) return 'missing';
+    if (err instanceof ApiError && err.status === 403 && /foreign key/i.test(err.message)) {
+      const users = kind === 'queries' ? await packsScheduling(client, name).catch(() => []) : [];
+      const what = kind === 'queries' ? 'query' : kind === 'packs' ? 'pack' : 'label';
+      throw new InUseError(
+        `the server refuses to delete ${what} "${name}": ${users.length > 0 ? `still used by ${users.length === 1 ? 'pack' : 'packs'} ${users.map((u) => `"${u}"`).join(', ')}` : 'something still uses it'}`,
+        { hint: users.length > 0 ? `remove it from ${users.length === 1 ? 'that pack' : 'those packs'} (or delete them) first` : 'find what refers to it and remove that first', cause: err },
+      );
+    }
     throw err;
   }
+}
+
+/** Names of the packs whose schedule names a query (case-insensitively, as the servers match). */
+async function packsScheduling(client: FleetClient, query: string): Promise<string[]> {
+  const want = query.toLowerCase();
+  return (await listSpecs(client, 'packs'))
+    .filter((p) => Array.isArray(p['queries']) && (p['queries'] as Spec[]).some((q) => typeof q?.['query'] === 'string' && q['query'].toLowerCase() === want))
+    .map((p) => String(p['name']))
+    .sort();
 }
 
 /**

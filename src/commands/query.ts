@@ -38,6 +38,8 @@ export interface QueryOptions extends ResultFlags {
   exit?: boolean;
   waitAll?: boolean;
   ignoreUnknown?: boolean;
+  /** Offline hosts count as missing (exit 3), for those who need every host. */
+  offlineFails?: boolean;
   transport?: 'auto' | 'ws' | 'rest';
   quiet?: boolean;
 }
@@ -216,8 +218,17 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
     return ExitCode.partial;
   }
-  const complete = statuses.every((s) => s.status === 'answered' || s.status === 'empty');
-  return complete ? ExitCode.ok : ExitCode.partial;
+  return queryExitCode(statuses, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
+}
+
+/**
+ * 0 when every online target answered (offline hosts are reported, not failures); 3 when a target
+ * answered with an error or did not answer. With --offline-fails (or --wait-all, which asked for
+ * them), offline hosts count as missing too.
+ */
+export function queryExitCode(statuses: ReadonlyArray<Pick<HostStatus, 'status'>>, opts: { offlineFails: boolean }): number {
+  const ok = (s: HostStatus['status']) => s === 'answered' || s === 'empty' || (s === 'offline' && !opts.offlineFails);
+  return statuses.every((s) => ok(s.status)) ? ExitCode.ok : ExitCode.partial;
 }
 
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {

@@ -122,7 +122,8 @@ export class SandboxServer {
       res.end(`<a href="${clean}">Moved Permanently</a>.\n\n`);
       return;
     }
-    const path = rawPath;
+    const path = this.unprefixed(rawPath);
+    if (path === undefined) return sendGoNotFound(res);
     const d = this.opts.dialect;
 
     const osq = this.osqueryPrefixes.find((p) => path === p || path.startsWith(p + '/'));
@@ -148,6 +149,14 @@ export class SandboxServer {
     const prefix = this.appPrefixes.find((p) => path === p || path.startsWith(p + '/'));
     if (prefix === undefined) return sendGoNotFound(res);
     return this.dispatch(this.app, req, res, method, path.slice(prefix.length), url, false);
+  }
+
+  /** The path without the server's URL prefix; undefined when it lies outside the prefix. */
+  private unprefixed(path: string): string | undefined {
+    const p = this.opts.urlPrefix;
+    if (!p) return path;
+    if (path === p) return '/';
+    return path.startsWith(p + '/') ? path.slice(p.length) : undefined;
   }
 
   private async dispatch(router: Router, req: IncomingMessage, res: ServerResponse, method: string, asked: string, url: URL, agent: boolean): Promise<void> {
@@ -365,10 +374,11 @@ export class SandboxServer {
   // --- websocket -----------------------------------------------------------------------------------
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const path = url.pathname;
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\nConnection: close\r\n\r\n${text}\n`);
     };
+    const path = this.unprefixed(url.pathname);
+    if (path === undefined) return refuse(404, '404 page not found');
     const prefix = this.appPrefixes.find((p) => path === `${p}/results/websocket`);
     if (prefix === undefined || !this.core.isSetup) return refuse(404, '404 page not found');
     const rule = this.core.faults.pick('GET', path, true);
