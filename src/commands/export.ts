@@ -30,7 +30,7 @@ import {
   type HostStatus,
   type ResultFlags,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 
 export interface ExportOptions extends ResultFlags {
   files: string[];

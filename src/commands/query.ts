@@ -25,7 +25,7 @@ import {
   type HostStatus,
   type ResultFlags,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 
 export interface QueryOptions extends ResultFlags {
   hosts?: string;

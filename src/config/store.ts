@@ -7,7 +7,7 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { Env } from '../context.js';
+import type { Env } from '../env.js';
 
 /** A context as stored in the file (fleetctl's keys). */
 export interface StoredContext {
