@@ -119,6 +119,8 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
 
   const dataDir = opts.data ? path.resolve(ctx.cwd, opts.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The sandbox's hosts answer SQL with SQLite: say so in one line where it cannot load.
+  await (await import('../sqlite.js')).loadSqlite('preview');
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     dialect: opts.dialect,
