@@ -99,7 +99,6 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
     return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (err instanceof CliError) {
-    if (err.message === '') return err.exitCode;
     if (opts.json) {
       io.err(JSON.stringify({ error: err.message, ...(err.hint ? { hint: err.hint } : {}), exit_code: err.exitCode }) + '\n');
     } else {
