@@ -114,7 +114,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   const serial = serialQueue();
 
   // --- progress ---------------------------------------------------------------------------------------
-  const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…');
+  const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…', { machineOutput: !file && ctx.io.stdoutIsTTY && results.format !== 'table' });
   spinner?.start();
   const startedAt = ctx.now();
   const onProgress = (p: LiveQueryProgress) => {
@@ -137,7 +137,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       debug: ctx.globals.debug ? (l) => ctx.debug(`${tag}${l}`) : undefined,
       ...extra,
     });
-  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner && ctx.io.interactive ? (spinner.text = m) : say(m)) });
+  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
   const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
 
   let failure: unknown;
