@@ -3,18 +3,39 @@
  * commander program. The only module besides cli.ts that knows commander; it imports no command's
  * dependencies, so `--help` stays light.
  */
-import type { Command, Option as CommanderOption } from 'commander';
+import type { Argument as CommanderArgument, Command, Option as CommanderOption } from 'commander';
 import { CliError, EXIT_CODE_TABLE, ExitCode } from './errors.js';
 import type { IO } from './io.js';
 import type { GlobalOptions } from './context.js';
 import type { CommandSpec, Example, OptionSpec } from './commands/define.js';
 import { clientVersion } from './version.js';
+import type { Shell } from './completion.js';
+
+/** The completion scripts' shells (listed here so --help does not load the generator). */
+const SHELLS: readonly Shell[] = ['bash', 'zsh', 'fish'];
+
+/** The builder's own commands, as data for help and completion. */
+const COMPLETION: CommandSpec = {
+  name: 'completion',
+  summary: 'print a shell completion script (bash, zsh or fish)',
+  arguments: [{ name: '<shell>', key: 'shell', choices: SHELLS }],
+  examples: [
+    { command: 'source <(osfleet completion bash)', description: 'complete osfleet in this bash session (add it to ~/.bashrc to keep it)' },
+    { command: 'osfleet completion zsh > "${fpath[1]}/_osfleet"', description: 'install for zsh' },
+    { command: 'osfleet completion fish > ~/.config/fish/completions/osfleet.fish', description: 'install for fish' },
+  ],
+};
+const BUILTINS: readonly CommandSpec[] = [
+  { name: 'help', summary: 'help on a command, or `help exit-codes`' },
+  COMPLETION,
+];
 
 export type Runner = (spec: CommandSpec, options: Record<string, unknown>, globals: GlobalOptions) => Promise<void>;
 
 interface Commander {
   Command: typeof Command;
   Option: typeof CommanderOption;
+  Argument: typeof CommanderArgument;
   InvalidArgumentError: new (message: string) => Error;
 }
 
@@ -115,6 +136,15 @@ export function buildProgram(commander: Commander, specs: readonly CommandSpec[]
       for (const t of topic) cmd = cmd?.commands.find((c) => c.name() === t || c.aliases().includes(t));
       if (!cmd) throw new CliError(`no help for "${topic.join(' ')}"`, { exitCode: ExitCode.usage });
       cmd.outputHelp();
+    });
+  program
+    .command('completion')
+    .description(COMPLETION.summary)
+    .addArgument(new commander.Argument('<shell>', 'bash | zsh | fish').choices(SHELLS))
+    .addHelpText('after', examplesText(COMPLETION.examples ?? []))
+    .action(async (shell: Shell) => {
+      const { completionScript, completionTree } = await import('./completion.js');
+      io.out(completionScript(shell, completionTree(specs, GLOBAL_OPTIONS, PROGRAM_SUMMARY, BUILTINS)));
     });
   program.addHelpText('after', '\nRun `osfleet help exit-codes` for the exit codes.\n');
   return program;

@@ -18,7 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   context: ['base', 'config', 'api'],
   commands: ['base', 'schema', 'results', 'config', 'api', 'specs', 'context', 'sandbox'],
   'command-data': ['base', 'context', 'commands'],
-  program: ['base', 'context', 'command-data'],
+  completion: ['command-data'],
+  program: ['base', 'context', 'command-data', 'completion'],
   cli: ['base', 'context', 'program', 'command-data'],
   // The sandbox is a separate Fleet server that happens to ship in the same package: it shares no
   // code with the client, so that it cannot agree with the client's mistakes.

@@ -15,8 +15,8 @@ export const command = defineCommand<ApplyOptions>({
     { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
   ],
   examples: [
-    { command: 'osfleet --context preview apply -f packs/data-leak --dry-run', description: 'what applying the bundled pack would change' },
-    { command: 'osfleet --context preview apply -f packs/data-leak', description: 'apply its labels, queries, pack and options' },
+    { command: 'osfleet --context preview apply -f data-leak --dry-run', description: 'what applying the bundled pack would change' },
+    { command: 'osfleet --context preview apply -f data-leak', description: 'apply its labels, queries, pack and options' },
   ],
   run: async (options, ctx) => (await import('./apply.js')).run(options, ctx),
 });

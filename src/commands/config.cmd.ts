@@ -54,4 +54,8 @@ export const command = defineCommand({
   name: 'config',
   summary: 'read and change connection contexts',
   subcommands: [set, get, useContext, list],
+  examples: [
+    { command: 'osfleet config list', description: 'the contexts (`osfleet preview` makes one named "preview")' },
+    { command: 'osfleet --context preview config get address', description: "the sandbox's address" },
+  ],
 });

@@ -10,7 +10,10 @@ export const command = defineCommand<ConvertOptions>({
     { flags: '-o, --output <file>', description: 'write to this file instead of stdout', complete: 'file' },
   ],
   examples: [
-    { command: 'osfleet convert -f incident-response.conf -o incident-response.yml', description: 'an osquery pack as re-appliable YAML' },
+    {
+      command: 'curl -sSO https://raw.githubusercontent.com/osquery/osquery/master/packs/incident-response.conf && osfleet convert -f incident-response.conf -o incident-response.yml',
+      description: "one of osquery's packs as re-appliable YAML",
+    },
     { command: 'osfleet convert -f incident-response.conf | osfleet --context preview apply -f - --dry-run', description: 'what it would add to the sandbox' },
   ],
   run: async (options, ctx) => (await import('./convert.js')).run(options, ctx),

@@ -14,6 +14,9 @@ export interface ArgumentSpec {
   name: string;
   key: string;
   description?: string;
+  /** For shell completion: the words it takes, or that it names files. */
+  choices?: readonly string[];
+  complete?: 'file';
 }
 
 export interface OptionSpec {

@@ -6,7 +6,7 @@ export const command = defineCommand<DeleteOptions>({
   name: 'delete',
   summary: 'delete queries, packs or labels by name, or those in YAML files',
   arguments: [
-    { name: '[kind]', key: 'kind', description: 'query | pack | label' },
+    { name: '[kind]', key: 'kind', choices: ['query', 'pack', 'label'], description: 'query | pack | label' },
     { name: '[names...]', key: 'names', description: 'names to delete' },
   ],
   options: [
@@ -15,7 +15,7 @@ export const command = defineCommand<DeleteOptions>({
   ],
   examples: [
     { command: 'osfleet --context preview delete query data-leak-usb-devices --yes', description: 'one saved query, without asking' },
-    { command: 'osfleet --context preview delete -f packs/data-leak --yes', description: 'everything the bundled pack applied' },
+    { command: 'osfleet --context preview delete -f data-leak --yes', description: 'everything the bundled pack applied' },
   ],
   run: async (options, ctx) => (await import('./delete.js')).run(options, ctx),
 });

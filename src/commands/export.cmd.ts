@@ -6,7 +6,7 @@ import { RESULT_OPTIONS } from './result-options.js';
 export const command = defineCommand<ExportOptions>({
   name: 'export',
   summary: 'convert NDJSON query results (osfleet or fleetctl) to readable table, CSV, JSON or YAML',
-  arguments: [{ name: '[files...]', key: 'files', description: 'NDJSON files (default: stdin)' }],
+  arguments: [{ name: '[files...]', key: 'files', complete: 'file', description: 'NDJSON files (default: stdin)' }],
   options: [
     { flags: '--sql <sql>', description: 'the SQL the rows came from (finds date and uid columns by schema)' },
     { flags: '--table <name>', description: 'the table the rows came from' },

@@ -6,7 +6,7 @@ export const command = defineCommand<GetOptions>({
   name: 'get',
   summary: 'list or show queries, packs, labels, options, enroll secrets or hosts',
   arguments: [
-    { name: '<kind>', key: 'kind', description: 'queries | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)' },
+    { name: '<kind>', key: 'kind', choices: ['queries', 'packs', 'labels', 'options', 'enroll_secret', 'hosts', 'all'], description: 'queries | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)' },
     { name: '[name]', key: 'name', description: 'one object by name (hosts: hostname, uuid or id)' },
   ],
   options: [

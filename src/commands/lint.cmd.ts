@@ -5,15 +5,15 @@ import { defineCommand } from './define.js';
 export const command = defineCommand<LintOptions & { paths?: string[] }>({
   name: 'lint',
   summary: 'check spec files offline: structure, SQL syntax, tables and columns, platforms',
-  arguments: [{ name: '[paths...]', key: 'paths', description: 'files or folders' }],
+  arguments: [{ name: '[paths...]', key: 'paths', complete: 'file', description: 'files or folders' }],
   options: [
     { flags: '-f, --file <path>', description: 'file or folder (repeatable)', repeatable: true, default: [], complete: 'file' },
     { flags: '--strict', description: 'treat warnings as errors' },
     { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
   ],
   examples: [
-    { command: 'osfleet lint packs/data-leak', description: 'check the bundled pack (no server needed)' },
-    { command: 'osfleet lint --strict --format json -f packs/data-leak', description: 'warnings fail too; one JSON object per finding' },
+    { command: 'osfleet lint data-leak', description: 'check the bundled pack (no server needed)' },
+    { command: 'osfleet lint --strict --format json -f data-leak', description: 'warnings fail too; one JSON object per finding' },
   ],
   run: async ({ paths = [], ...options }, ctx) => (await import('./lint.js')).run({ ...options, file: [...options.file, ...paths] }, ctx),
 });

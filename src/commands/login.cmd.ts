@@ -11,8 +11,11 @@ export const command = defineCommand<LoginOptions>({
     { flags: '--password-stdin', description: 'read the password from stdin' },
   ],
   examples: [
-    { command: 'osfleet login --email admin@osfleet.local', description: 'asks for the password without echo (the sandbox prints it at start)' },
-    { command: 'osfleet login --email admin@osfleet.local --password-stdin < password.txt', description: 'from a script' },
+    { command: 'osfleet login --email admin@example.com', description: 'asks for the password without echo' },
+    {
+      command: 'jq -r .password ~/.local/state/osfleet/preview/admin.json | osfleet --context preview login --email admin@osfleet.local --password-stdin',
+      description: 'log in to a sandbox started with `osfleet preview --detach` (its generated password is kept beside its data)',
+    },
   ],
   run: async (options, ctx) => (await import('./login.js')).run(options, ctx),
 });

@@ -15,9 +15,10 @@ export const command = defineCommand<SetupOptions>({
     { flags: '--password-stdin', description: 'read the password from stdin' },
   ],
   examples: [
+    { command: 'osfleet setup --address https://fleet.example.com:8080 --email admin@example.com', description: 'a fresh server (asks for the password twice); `osfleet preview` sets its sandbox up by itself' },
     {
-      command: "osfleet preview --port 8413 --detach --data /tmp/lab && printf 'Adm1n-pass!' | osfleet --context lab setup --address http://127.0.0.1:8413 --email admin@lab.local --password-stdin",
-      description: 'a second sandbox (not set up by preview) and its first admin',
+      command: 'printf %s "$ADMIN_PASSWORD" | osfleet setup --address https://fleet.example.com:8080 --email admin@example.com --org-name Acme --password-stdin',
+      description: 'from a script',
     },
   ],
   run: async (options, ctx) => (await import('./setup.js')).run(options, ctx),
