@@ -9,9 +9,6 @@ import { testIO, type TestIO } from '../src/io.js';
 import { UsageError } from '../src/errors.js';
 import {
   envelopeJson,
-  fromServerLabel,
-  fromServerPack,
-  fromServerQuery,
   hostRow,
   lastSeen,
   outputMode,
@@ -21,6 +18,7 @@ import {
   run as get,
   type GetOptions,
 } from '../src/commands/get.js';
+import { fromServerLabel, fromServerPack, fromServerQuery } from '../src/specs/server.js';
 import { orderTargets, run as del } from '../src/commands/delete.js';
 import { run as apply } from '../src/commands/apply.js';
 import { createDateFormatter } from '../src/results/time.js';

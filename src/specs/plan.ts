@@ -6,7 +6,7 @@
  * carries no meaning (pack queries, target labels, manual label hosts, JSON keys) is sorted away, so
  * the YAML that `get --yaml` prints plans no change when applied back.
  */
-import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from './types.js';
+import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
 export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
@@ -43,7 +43,7 @@ export interface PlanOptions {
 }
 
 /** Fields only FleetDM stores; Kolide drops them, so comparing them would plan a change forever. */
-const FLEET_ONLY_QUERY = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
+const FLEET_ONLY_QUERY: readonly string[] = FLEET_QUERY_FIELDS;
 
 // --- normalisation -----------------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ function planNamed<T extends Named>(
 export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
   const kolide = opts.dialect === 'kolide';
-  const withoutKeys = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  const withoutKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
   const queryNorm = kolide ? (x: QuerySpec) => withoutKeys(normaliseQuery(x), FLEET_ONLY_QUERY) : normaliseQuery;
   const packNorm = kolide
     ? (x: PackSpec) => {

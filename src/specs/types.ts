@@ -64,6 +64,9 @@ export interface QuerySpec {
   automations_enabled?: boolean;
 }
 
+/** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
+export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
+
 export interface PackQuery {
   /** Name of a saved query. */
   query: string;
