@@ -18,7 +18,7 @@ import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { FleetClient, Dialect } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
-import type { Diagnostic, SpecDoc, SpecSet } from '../specs/types.js';
+import type { Diagnostic, QuerySpec, SpecDoc } from '../specs/types.js';
 import type { Plan, PlanKind } from '../specs/plan.js';
 import type { ServerState } from '../specs/server.js';
 
@@ -121,11 +121,17 @@ interface Step {
 
 function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal: AbortSignal): Step[] {
   const steps: Step[] = [];
+  // One name for the team, the one the server speaks (4.82+: fleet); never both (fleet-api.md §11).
+  const teamKey = state.naming === 'reports' ? 'fleet' : 'team';
+  const queryBody = (q: QuerySpec): Record<string, unknown> => {
+    const { team, ...rest } = q;
+    return team ? { ...rest, [teamKey]: team } : rest;
+  };
   const send = plan.send;
   const lazy = () => import('../api/specs.js');
   const specs = (list: unknown[]) => list as Spec[];
   if (send.queries.length > 0) {
-    steps.push({ id: 'queries', done: `[+] applied ${count(send.queries.length, 'query')}`, run: async () => (await lazy()).applySpecs(client, 'queries', specs(send.queries)) });
+    steps.push({ id: 'queries', done: `[+] applied ${count(send.queries.length, 'query')}`, run: async () => (await lazy()).applySpecs(client, 'queries', send.queries.map(queryBody)) });
   }
   if (send.labels.length > 0) {
     steps.push({ id: 'labels', done: `[+] applied ${count(send.labels.length, 'label')}`, run: async () => (await lazy()).applySpecs(client, 'labels', specs(send.labels)) });
@@ -210,7 +216,24 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const client = await ctx.api();
   const { dialect } = await client.detect();
   const { readState, kindsToRead, adjustForDialect, FLEET_QUERY_FIELDS } = await import('../specs/server.js');
-  const state = await readState(client, kindsToRead(checked.docs));
+  // FleetDM team queries: each team the files name must exist (looked up by name), and its queries are read apart.
+  const teams = new Map<string, number>();
+  if (dialect === 'fleet') {
+    const { findTeam } = await import('../api/specs.js');
+    const missing: Diagnostic[] = [];
+    const named = new Map<string, Extract<SpecDoc, { kind: 'query' }>>();
+    for (const d of checked.docs) if (d.kind === 'query' && d.spec.team) named.set(d.spec.team, named.get(d.spec.team) ?? d);
+    for (const [team, d] of named) {
+      const found = await findTeam(client, team);
+      if (found) teams.set(team, found.id);
+      else {
+        const loc = d.fields.get('team') ?? d.fields.get('fleet');
+        missing.push(diag(d.file.source, loc?.value ?? d.pos, 'error', 'unknown-team', `query "${d.spec.name}": team "${team}" doesn't exist on the server (FleetDM teams are created in its UI or with fleetctl; 4.82+ calls them fleets)`));
+      }
+    }
+    if (missing.length > 0) fail([...warnings, ...missing], checked.sources);
+  }
+  const state = await readState(client, kindsToRead(checked.docs), teams);
 
   // 3. References to queries and labels, now that the server's are known.
   const [{ validate, toSpecSet }, { plan: makePlan, renderPlan }] = await Promise.all([import('../specs/validate.js'), import('../specs/plan.js')]);
@@ -229,7 +252,13 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   }
 
   // 4. The plan.
-  const adjusted = adjustForDialect(toSpecSet(checked.docs), state.set, dialect, FLEET_QUERY_FIELDS);
+  const desired = toSpecSet(checked.docs);
+  const adjusted = adjustForDialect(desired, state.set, dialect, FLEET_QUERY_FIELDS);
+  const serverBuiltin = new Set([...state.builtinLabels].map((n) => n.toLowerCase()));
+  const strangers = (desired.builtinLabels ?? []).filter((n) => !serverBuiltin.has(n.toLowerCase()));
+  if (strangers.length > 0) {
+    adjusted.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
+  }
   for (const n of adjusted.notes) ctx.io.err(`Note: ${n}\n`);
   const plan = makePlan(adjusted.desired, adjusted.current, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels });
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;

@@ -20,6 +20,7 @@ import type { FleetClient, Dialect } from '../api/client.js';
 import type { Host } from '../api/hosts.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
+import type { ServerState } from '../specs/server.js';
 import type { Columns, ListingMode, SpecDocument } from '../results/format/documents.js';
 
 export interface GetOptions {
@@ -170,7 +171,9 @@ async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: SpecDocument[]): Pro
 
 export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
-  const single = opts.name !== undefined || kind === 'options' || kind === 'all';
+  // Single objects, options and enroll secrets print as YAML unless a table is asked for (fleetctl's
+  // `get enroll_secret > secrets.yml`); the secrets' table shows them redacted.
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret';
   const mode = outputMode(opts, single);
   if (kind === 'all') {
     if (opts.name !== undefined) throw new UsageError('get all takes no name');
@@ -189,8 +192,13 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
   const { dialect } = await client.detect();
-  const { readState, fromServerQuery, fromServerPack, fromServerLabel, usedQueries, byName } = await import('../specs/server.js');
-  if (kind === 'all') return getAll(mode, ctx, client);
+  const server = await import('../specs/server.js');
+  if (kind === 'all') {
+    const kinds: PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+    const state = await server.readState(client, new Set(kinds));
+    await writeSpecs(ctx, mode, server.printedDocs(state, kinds));
+    return 0;
+  }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
 
   if (opts.name !== undefined) {
@@ -198,17 +206,30 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const spec = kind === 'queries' ? fromServerQuery(raw, dialect) : kind === 'packs' ? fromServerPack(raw) : fromServerLabel(raw);
-    const docs = [{ kind: ENVELOPE_KIND[kind], spec }];
-    if (kind === 'packs' && opts.withQueries) docs.push(...(await packQueries(client, [spec as PackSpec], dialect)));
+    const naming = server.namingOf(client);
     if (mode === 'table' || mode === 'csv') {
+      const spec = kind === 'queries' ? server.fromServerQuery(raw, dialect) : kind === 'packs' ? server.fromServerPack(raw) : server.fromServerLabel(raw);
       await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
-      const queries = docs.slice(1).map((d) => d.spec);
-      if (queries.length > 0) {
-        if (mode === 'table') ctx.io.out('\n');
-        await writeColumns(ctx, mode, columnsFor('queries', queries, dialect, new Set()), '');
+      if (kind === 'packs' && opts.withQueries) {
+        const state = await server.readState(client, new Set<PlanKind>(['query']));
+        const cols = scheduleColumns([spec as PackSpec], state.set.queries);
+        if (cols.rows.length > 0) {
+          if (mode === 'table') ctx.io.out('\n');
+          await writeColumns(ctx, mode, cols, '');
+        }
       }
       return 0;
+    }
+    const printed =
+      kind === 'queries'
+        ? { kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(raw, dialect, naming) }
+        : kind === 'packs'
+          ? { kind: 'pack', spec: server.printedPack(raw, dialect) }
+          : { kind: 'label', spec: server.printedLabel(raw, dialect) };
+    const docs: SpecDocument[] = [printed];
+    if (kind === 'packs' && opts.withQueries) {
+      const state = await server.readState(client, new Set<PlanKind>(['query']));
+      docs.push(...usedQueryDocs([server.fromServerPack(raw)], state, server));
     }
     await writeSpecs(ctx, mode, docs);
     return 0;
@@ -217,71 +238,61 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const planKind: PlanKind = kind === 'queries' ? 'query' : kind === 'packs' ? 'pack' : kind === 'labels' ? 'label' : kind;
   const wanted = new Set<PlanKind>([planKind]);
   if (kind === 'packs' && opts.withQueries) wanted.add('query');
-  const state = await readState(client, wanted);
-  const specs: unknown[] =
-    kind === 'queries'
-      ? state.set.queries
-      : kind === 'packs'
-        ? state.set.packs
-        : kind === 'labels'
-          ? state.set.labels
-          : kind === 'options'
-            ? state.set.options
-              ? [state.set.options]
-              : []
-            : state.set.enroll_secret
-              ? [state.set.enroll_secret]
-              : [];
-  if (kind === 'queries' || kind === 'packs' || kind === 'labels') (specs as Array<{ name: string }>).sort(byName);
+  const state = await server.readState(client, wanted);
 
   if (mode === 'table' || mode === 'csv') {
+    const specs: unknown[] =
+      kind === 'queries'
+        ? [...state.set.queries].sort(server.byName)
+        : kind === 'packs'
+          ? [...state.set.packs].sort(server.byName)
+          : kind === 'labels'
+            ? [...state.set.labels].sort(server.byName)
+            : kind === 'options'
+              ? state.set.options
+                ? [state.set.options]
+                : []
+              : state.set.enroll_secret
+                ? [state.set.enroll_secret]
+                : [];
     const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
-      const used = usedQueries(specs as PackSpec[], state.set.queries);
-      if (mode === 'table' && used.length > 0) ctx.io.out('\n');
-      await writeColumns(ctx, mode, columnsFor('queries', used, dialect, new Set()), '');
+      const cols = scheduleColumns(specs as PackSpec[], state.set.queries);
+      if (mode === 'table' && cols.rows.length > 0) ctx.io.out('\n');
+      await writeColumns(ctx, mode, cols, '');
     }
     return 0;
   }
-  // Built-in labels cannot be applied back: leave them out of re-appliable output.
-  const builtin = lower(state.builtinLabels);
-  const shown = kind === 'labels' ? (specs as LabelSpec[]).filter((l) => !builtin.has(l.name.toLowerCase())) : specs;
-  const docs = shown.map((spec) => ({ kind: ENVELOPE_KIND[kind], spec }));
-  if (kind === 'packs' && opts.withQueries) {
-    docs.push(...usedQueries(specs as PackSpec[], state.set.queries).map((spec) => ({ kind: 'query', spec })));
-  }
+  const docs: SpecDocument[] = server.printedDocs(state, [planKind]);
+  if (kind === 'packs' && opts.withQueries) docs.push(...usedQueryDocs(state.set.packs, state, server));
   await writeSpecs(ctx, mode, docs);
   return 0;
 }
 
 /**
- * Every re-appliable spec of the server in apply's order (queries, labels, packs, options, enroll
- * secrets): a backup, or the start of a spec repository. Five GETs, sent together.
+ * Each pack's schedule as the server holds it (the interval and platform of the pack's entry, not
+ * the saved query's own, which FleetDM keeps at 0), with the SQL of the query it runs.
  */
-async function getAll(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
-  const { readState, byName } = await import('../specs/server.js');
-  const state = await readState(client, new Set<PlanKind>(['query', 'label', 'pack', 'options', 'enroll_secret']));
-  const builtin = lower(state.builtinLabels);
-  const docs: Array<{ kind: string; spec: unknown }> = [
-    ...[...state.set.queries].sort(byName).map((spec) => ({ kind: 'query', spec })),
-    ...state.set.labels.filter((l) => !builtin.has(l.name.toLowerCase())).sort(byName).map((spec) => ({ kind: 'label', spec })),
-    ...[...state.set.packs].sort(byName).map((spec) => ({ kind: 'pack', spec })),
-    ...(state.set.options ? [{ kind: 'options', spec: state.set.options }] : []),
-    ...(state.set.enroll_secret ? [{ kind: 'enroll_secret', spec: state.set.enroll_secret }] : []),
-  ];
-  await writeSpecs(ctx, mode, docs);
-  return 0;
+function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec[]): Columns {
+  const sql = new Map(queries.map((q) => [q.name.toLowerCase(), q.query]));
+  const opt = (v: boolean | number | string | undefined) => (v === undefined ? '' : String(v));
+  return {
+    header: ['pack', 'name', 'query', 'interval', 'platform', 'version', 'snapshot', 'removed', 'shard', 'sql'],
+    rows: packs.flatMap((p) =>
+      p.queries.map((q) => [p.name, q.name, q.query, String(q.interval), opt(q.platform), opt(q.version), opt(q.snapshot), opt(q.removed), opt(q.shard), sql.get(q.query.toLowerCase()) ?? '']),
+    ),
+  };
+}
+
+/** The queries packs schedule, each once, sorted by name, as `get queries` prints them. */
+function usedQueryDocs(packs: readonly PackSpec[], state: ServerState, server: typeof import('../specs/server.js')): SpecDocument[] {
+  const names = new Set(server.usedQueries(packs, state.set.queries).map((q) => q.name.toLowerCase()));
+  return server.printedDocs({ ...state, raw: { ...state.raw, queries: state.raw.queries.filter((q) => names.has(String(q['name']).toLowerCase())) } }, ['query']);
 }
 
 function lower(names: Iterable<string>): Set<string> {
   return new Set([...names].map((n) => n.toLowerCase()));
-}
-
-async function packQueries(client: FleetClient, packs: PackSpec[], dialect: Dialect): Promise<Array<{ kind: string; spec: QuerySpec }>> {
-  const [{ listSpecs }, { fromServerQuery, usedQueries }] = await Promise.all([import('../api/specs.js'), import('../specs/server.js')]);
-  const all = (await listSpecs(client, 'queries')).map((s) => fromServerQuery(s, dialect));
-  return usedQueries(packs, all).map((spec) => ({ kind: 'query', spec }));
 }
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {

@@ -35,10 +35,13 @@ export function envelopeJson(kind: string, spec: unknown): string {
   return JSON.stringify({ kind, apiVersion: 'v1', spec });
 }
 
-/** One `---`-led YAML document, key order apiVersion, kind, spec (fleetctl's). */
+/**
+ * One `---`-led YAML document with every mapping's keys sorted, as fleetctl writes YAML (it converts
+ * JSON to YAML through Go maps: apiVersion, kind, spec, and the spec's keys in byte order).
+ */
 export async function yamlDocument(kind: string, spec: unknown): Promise<string> {
   const { stringify } = await loadYaml();
-  return '---\n' + stringify({ apiVersion: 'v1', kind, spec }, { lineWidth: 0, minContentWidth: 0 });
+  return '---\n' + stringify({ apiVersion: 'v1', kind, spec }, { lineWidth: 0, minContentWidth: 0, sortMapEntries: true });
 }
 
 /** Every document in one text. */
