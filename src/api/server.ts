@@ -11,7 +11,7 @@ export type Generation = 'kolide' | 'fleet';
 export type Naming = 'queries' | 'reports';
 
 /** Fields of a query spec FleetDM keeps beyond name/description/query (4.35+); Kolide drops them. */
-export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
+export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled', 'discard_data', 'team'] as const;
 
 /** What a server keeps and how it answers: the differences commands and plans need. */
 export interface ServerTraits {
@@ -37,6 +37,8 @@ export interface ServerTraits {
   readonly notFoundAs500: boolean;
   /** Kolide refuses a delete of an object something still uses with 403 (a foreign-key error). */
   readonly inUseAs403: boolean;
+  /** Teams (4.82+: fleets) exist: a query may belong to one. */
+  readonly teams: boolean;
 }
 
 const KOLIDE_TRAITS: ServerTraits = {
@@ -51,6 +53,7 @@ const KOLIDE_TRAITS: ServerTraits = {
   restLiveQueries: false,
   notFoundAs500: true,
   inUseAs403: true,
+  teams: false,
 };
 
 const FLEET_TRAITS: ServerTraits = {
@@ -65,6 +68,7 @@ const FLEET_TRAITS: ServerTraits = {
   restLiveQueries: true,
   notFoundAs500: false,
   inUseAs403: false,
+  teams: true,
 };
 
 /** Paths (under the app prefix) and keys that the 4.82 renaming changed; Kolide uses the old ones. */

@@ -6,6 +6,7 @@
  */
 import type { FleetClient } from './client.js';
 import { ApiError, InUseError } from '../errors.js';
+import { pick } from './server.js';
 
 export type Spec = Record<string, unknown>;
 export type ListKind = 'queries' | 'packs' | 'labels';
@@ -16,10 +17,23 @@ async function segment(client: FleetClient, kind: ListKind): Promise<string> {
   return (await client.server()).words.queries;
 }
 
-/** Every spec of a kind; `[]` when the server has none (it may send null). */
-export async function listSpecs(client: FleetClient, kind: ListKind): Promise<Spec[]> {
-  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${await segment(client, kind)}`);
+/**
+ * Every spec of a kind; `[]` when the server has none (it may send null). FleetDM: one team's
+ * (fleet's) queries with `teamId`, sent as `team_id` or `fleet_id` as the server names it.
+ */
+export async function listSpecs(client: FleetClient, kind: ListKind, teamId?: number): Promise<Spec[]> {
+  const { words } = await client.server();
+  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${await segment(client, kind)}`, teamId === undefined ? {} : { query: { [words.team_id]: teamId } });
   return Array.isArray(body.specs) ? body.specs : [];
+}
+
+/** FleetDM: the team (fleet, 4.82+) of that exact name (names match without regard to case), or undefined. */
+export async function findTeam(client: FleetClient, name: string): Promise<{ id: number; name: string } | undefined> {
+  const { words } = await client.server();
+  const body = await client.request<Record<string, unknown>>('GET', `/${words.teams}`, { query: { query: name } });
+  const teams = pick<Array<{ id?: unknown; name?: unknown }> | null>(body, 'teams') ?? [];
+  const found = teams.find((t) => typeof t.name === 'string' && t.name.toLowerCase() === name.toLowerCase());
+  return found && typeof found.id === 'number' ? { id: found.id, name: found.name as string } : undefined;
 }
 
 /** One spec by name, or undefined. Kolide answers 500 for a missing object, so 404 and that both mean "none". */

@@ -6,7 +6,7 @@
  * carries no meaning (pack queries, target labels, manual label hosts, JSON keys) is sorted away, so
  * the YAML that `get --yaml` prints plans no change when applied back.
  */
-import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from './types.js';
+import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
 export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
@@ -30,6 +30,8 @@ export interface Plan {
   remove: { packs: string[]; queries: string[]; labels: string[] };
   /** What the server does not keep of the files (fields dropped, secrets left out), for the user. */
   notes: string[];
+  /** Built-in labels the files list: never sent, never deleted. */
+  builtinLeftAlone: string[];
 }
 
 /**
@@ -50,8 +52,8 @@ export interface PlanOptions {
   server?: ServerKeeps;
 }
 
-/** Query fields some servers keep and others drop (FleetDM 4.35+ keeps them all). */
-const OPTIONAL_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
+/** FleetDM 4.35+'s scheduling fields of a query (named together in one note). */
+const SCHEDULE_FIELDS: readonly string[] = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
 
 export interface ServerAdjustment {
   desired: SpecSet;
@@ -72,22 +74,30 @@ export function adjustForServer(desired: SpecSet, current: SpecSet, server: Serv
   const d: SpecSet = { ...desired };
   const c: SpecSet = { ...current };
   const { traits } = server;
-  const dropped = OPTIONAL_QUERY_FIELDS.filter((f) => !traits.queryFields.includes(f));
+  // Query fields some servers keep and others drop: each one the files use is named, with how many queries it was ignored in.
+  const dropped = FLEET_QUERY_FIELDS.filter((f) => !traits.queryFields.includes(f));
   if (dropped.length > 0) {
-    let n = 0;
+    const used = new Map<string, number>();
     d.queries = desired.queries.map((q) => {
       const copy: Record<string, unknown> = { ...q };
-      let any = false;
       for (const f of dropped) {
         if (f in copy) {
           delete copy[f];
-          any = true;
+          used.set(f, (used.get(f) ?? 0) + 1);
         }
       }
-      if (any) n++;
       return copy as unknown as typeof q;
     });
-    if (n > 0) notes.push(`${server.product} keeps no ${dropped.join('/')} on queries: ignored in ${plural(n, 'query', 'queries')}`);
+    const schedule = dropped.filter((f) => SCHEDULE_FIELDS.includes(f));
+    const scheduled = desired.queries.filter((q) => schedule.some((f) => f in q)).length;
+    if (scheduled > 0) {
+      const named = schedule.filter((f) => used.has(f));
+      notes.push(`${server.product} keeps no ${schedule.join('/')} on queries: ignored in ${plural(scheduled, 'query', 'queries')} (${named.join(', ')})`);
+    }
+    for (const f of dropped) {
+      if (SCHEDULE_FIELDS.includes(f) || !used.has(f)) continue;
+      notes.push(`${server.product} has no query field "${f}" (FleetDM only): ignored in ${plural(used.get(f)!, 'query', 'queries')}`);
+    }
   }
   if (!traits.packDenylist) {
     let deny = 0;
@@ -136,6 +146,8 @@ export function normaliseQuery(q: QuerySpec): Record<string, unknown> {
     observer_can_run: q.observer_can_run ?? false,
     min_osquery_version: s(q.min_osquery_version),
     automations_enabled: q.automations_enabled ?? false,
+    discard_data: q.discard_data ?? false,
+    team: q.team ?? '',
   };
 }
 
@@ -249,15 +261,17 @@ function planNamed<T extends Named>(
   desired: readonly T[],
   current: readonly T[],
   normalise: (x: T) => Record<string, unknown>,
-  opts: { prune: boolean; keep?: (name: string) => boolean; depth?: number },
+  opts: { prune: boolean; keep?: (x: T) => boolean; depth?: number; key?: (x: T) => string },
 ): { plan: KindPlan; send: T[] } {
-  const byName = new Map(current.map((c) => [c.name.toLowerCase(), c]));
+  // Names match without regard to case; FleetDM's team queries are keyed by team and name.
+  const keyOf = opts.key ?? ((x: T) => x.name.toLowerCase());
+  const byName = new Map(current.map((c) => [keyOf(c), c]));
   const plan: KindPlan = { kind, created: [], updated: [], unchanged: 0, deleted: [] };
   const send: T[] = [];
   const wanted = new Set<string>();
   for (const d of desired) {
-    wanted.add(d.name.toLowerCase());
-    const c = byName.get(d.name.toLowerCase());
+    wanted.add(keyOf(d));
+    const c = byName.get(keyOf(d));
     if (!c) {
       plan.created.push(d.name);
       send.push(d);
@@ -273,8 +287,8 @@ function planNamed<T extends Named>(
   }
   if (opts.prune && desired.length > 0) {
     plan.deleted = current
+      .filter((c) => !wanted.has(keyOf(c)) && !(opts.keep?.(c) ?? false))
       .map((c) => c.name)
-      .filter((n) => !wanted.has(n.toLowerCase()) && !(opts.keep?.(n) ?? false))
       .sort(cmp);
   }
   return { plan, send };
@@ -284,10 +298,12 @@ export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
   const adjusted = opts.server ? adjustForServer(wanted, held, opts.server) : { desired: wanted, current: held, notes: [] };
   const { desired, current } = adjusted;
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
-  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune });
+  const queryKey = (x: QuerySpec) => `${(x.team ?? '').toLowerCase()}\0${x.name.toLowerCase()}`;
+  // Deletion is by name, which means the global query: team queries are never pruned.
+  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
   const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
     prune: opts.prune,
-    keep: (n) => builtin.has(n.toLowerCase()),
+    keep: (x) => builtin.has(x.name.toLowerCase()),
   });
   const p = planNamed('pack', desired.packs, current.packs, normalisePack, { prune: opts.prune, depth: 3 });
 
@@ -331,6 +347,7 @@ export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
     send,
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
     notes: adjusted.notes,
+    builtinLeftAlone: [...(desired.builtinLabels ?? [])],
   };
 }
 
@@ -349,6 +366,7 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
           kinds: Object.fromEntries(
             p.kinds.map((k) => [k.kind, { created: k.created, updated: k.updated, deleted: k.deleted, unchanged: k.unchanged }]),
           ),
+          ...(p.builtinLeftAlone.length > 0 ? { builtin_labels_left_alone: p.builtinLeftAlone } : {}),
         },
         null,
         2,
@@ -361,6 +379,9 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
     for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  if (p.builtinLeftAlone.length > 0) {
+    lines.push(`= built-in label${p.builtinLeftAlone.length === 1 ? '' : 's'} left alone (the server keeps ${p.builtinLeftAlone.length === 1 ? 'it' : 'them'}): ${p.builtinLeftAlone.map((n) => JSON.stringify(n)).join(', ')}`);
   }
   const { created, updated, deleted, unchanged } = p.summary;
   lines.push(
