@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -253,5 +253,69 @@ describe('osfleet export --usernames-from-server (sandbox)', () => {
       'ghost,/d,0,',
       '',
     ]);
+  });
+});
+
+describe('export: only results, only the targets (issues 15.4, 21.6)', () => {
+  it('input that is not result NDJSON: exit 1 naming file and line, no output file', async () => {
+    const input = path.join(dir, 'notes.txt');
+    writeFileSync(input, 'hello\n{"no":"host"}\n');
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', input, '-o', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${input}:1: not query results (not JSON`);
+    expect(r.stderr).toContain('nor any of its other 1 line');
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+  });
+
+  it('nothing at all to read: exit 1, no output file', async () => {
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', '--table', 'file', '-o', out], { stdin: '' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('no query results in stdin');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an input that cannot be read (a folder): exit 1 naming it, no output file', async () => {
+    const folder = path.join(dir, 'results');
+    mkdirSync(folder);
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', folder, '-o', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(folder);
+    expect(r.stderr).not.toContain('unexpected failure');
+    expect(readdirSync(dir)).toEqual(['results']);
+  });
+
+  it("rows of hosts outside the campaign's targets (--from-manifest) are dropped and counted", async () => {
+    const manifest = path.join(dir, 'q.csv.manifest.json');
+    writeFileSync(manifest, JSON.stringify({ sql: 'SELECT path FROM file', tables: ['file'], hosts: [{ host: 'a', status: 'answered', rows: 1 }] }));
+    const input = [
+      { host: 'a', rows: [{ path: '/a' }] },
+      { host: 'intruder', rows: [{ path: '/x' }, { path: '/y' }] },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', '--from-manifest', manifest, '-o', out], { stdin: `${input}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('host,path\r\na,/a\r\n');
+    expect(r.stderr).toContain(`2 rows of 1 host outside the campaign's targets (${manifest}) dropped (intruder: 2)`);
+    const m = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
+    expect(m.outside_targets).toEqual([{ host: 'intruder', rows: 2 }]);
+    expect(m.hosts.map((h: { host: string }) => h.host)).toEqual(['a']);
+  });
+
+  it('error lines become per-host statuses on stderr, exit 3, as in query', async () => {
+    const input = [
+      { host: 'a', rows: [{ path: '/a' }] },
+      { host: 'b', rows: [], error: 'no such table: file_events' },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const r = await runCli(['export', '--table', 'file', '--format', 'csv'], { stdin: `${input}\n` });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('host,path\r\na,/a\r\n');
+    expect(r.stderr).toBe('1 host answered with an error:\n  b  error: no such table: file_events\n');
   });
 });

@@ -41,9 +41,9 @@ export async function run(opts: ConvertOptions, ctx: Ctx): Promise<number> {
   if (result.errors.length > 0) return 1;
 
   if (opts.output) {
-    const { atomicFile } = await import('../results/atomic.js');
+    const { openOutput } = await import('../results/atomic.js');
     // Specs are meant to be committed and shared: 0644, unlike result files.
-    const file = await atomicFile(path.resolve(ctx.cwd, opts.output), 0o644);
+    const file = await openOutput(opts.output, { mode: 0o644, stdout: ctx.io.stdout, cwd: ctx.cwd });
     try {
       await new Promise<void>((ok, fail) => file.stream.write(result.docs, (err) => (err ? fail(err) : ok())));
       await file.commit();

@@ -37,7 +37,8 @@ export const FLEET_HOST_COLUMNS: ReadonlySet<string> = new Set(['host_hostname',
 
 /** Writes with backpressure: resolves at once when the sink has room, else on 'drain' (or fails with the sink). */
 export function put(sink: Writable, chunk: string | Buffer): Promise<void> | undefined {
-  if (sink.destroyed) return Promise.reject(new Error('output closed'));
+  // A sink that failed (a full disk) rejects with its own error, which names the file.
+  if (sink.destroyed) return Promise.reject(sink.errored ?? new Error('output closed'));
   if (sink.write(chunk)) return undefined;
   return new Promise<void>((resolve, reject) => {
     const done = (err?: Error) => {
@@ -49,7 +50,7 @@ export function put(sink: Writable, chunk: string | Buffer): Promise<void> | und
     };
     const onDrain = () => done();
     const onError = (e: Error) => done(e);
-    const onClose = () => done(new Error('output closed'));
+    const onClose = () => done(sink.errored ?? new Error('output closed'));
     sink.on('drain', onDrain);
     sink.on('error', onError);
     sink.on('close', onClose);
