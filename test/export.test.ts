@@ -98,7 +98,14 @@ describe('osfleet export (run)', () => {
     const manifest = path.join(dir, 'm.json');
     writeFileSync(manifest, JSON.stringify({ sql: 'SELECT target_path, mtime FROM file_events', tables: ['file_events'] }));
     const r = await exportWith({ fromManifest: manifest, tz: 'UTC', timeFormat: 'utc', format: 'csv' });
-    expect(r.out.split('\r\n').slice(0, 3)).toEqual(['host,target_path,mtime', 'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z', 'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",']);
+    // Issue 15.2: the SQL's columns first, in its order; the other columns the rows carry after (they
+    // were dropped before).
+    expect(r.out.split('\r\n').slice(0, 3).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      'host,target_path,mtime',
+      'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z',
+      'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",',
+    ]);
+    expect(r.out.split('\r\n')[0]).toBe('host,target_path,mtime,action,atime,ctime,gid,size,time,uid');
   });
 
   it('keeps ndjson raw and fleetctl-compatible: valid lines come out as they went in', async () => {
@@ -317,5 +324,27 @@ describe('export: only results, only the targets (issues 15.4, 21.6)', () => {
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toBe('host,path\r\na,/a\r\n');
     expect(r.stderr).toBe('1 host answered with an error:\n  b  error: no such table: file_events\n');
+  });
+});
+
+describe('export: columns are what hosts returned (issue 15.2)', () => {
+  const rows = [
+    { host: 'a', rows: [{ pid: '1', name: 'launchd', extra_col: 'x' }] },
+    { host: 'b', rows: [{ pid: '2', name: 'zsh' }] },
+  ]
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+
+  it.each(['SELECT pid ,name FROM processes', 'SELECT pid, name FROM processes', 'select   pid,name   from processes'])('%s keeps extra_col, SQL order first', async (sql) => {
+    const r = await runCli(['export', '--sql', sql, '--format', 'csv'], { stdin: `${rows}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('host,pid,name,extra_col\r\na,1,launchd,x\r\nb,2,zsh,\r\n');
+  });
+
+  it('a column of the SQL that no row carries stays a column', async () => {
+    const r = await runCli(['export', '--sql', 'SELECT pid, name, path FROM processes', '--format', 'csv'], { stdin: `${rows}\n` });
+    expect(r.stdout.split('\r\n')[0]).toBe('host,pid,name,path,extra_col');
+    const t = await runCli(['export', '--sql', 'SELECT pid, name, path FROM processes', '--format', 'table'], { stdin: `${rows}\n` });
+    expect(t.stdout.split('\n')[0]).toMatch(/^host\s+pid\s+name\s+path\s+extra_col$/);
   });
 });

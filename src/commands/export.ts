@@ -246,6 +246,8 @@ async function exportFiles(run: ExportRun): Promise<number> {
       width: ctx.io.columns,
       users: directory,
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
+      // --sql/--table/--from-manifest describe rows made elsewhere: the rows' own keys decide the columns.
+      sqlRan: false,
     });
   } catch (err) {
     await file?.abort();

@@ -30,6 +30,8 @@ export interface ResultWriter {
   end(statuses: readonly HostStatus[]): Promise<void>;
   /** Releases temporary files after a failure. */
   abort(): Promise<void>;
+  /** Warnings about the document, once ended (columns it could not hold). */
+  notes?(): string[];
 }
 
 /** Columns that Fleet adds to every row; `host` already says it in tables and CSV. */
@@ -57,12 +59,20 @@ export function put(sink: Writable, chunk: string | Buffer): Promise<void> | und
   });
 }
 
-/** Union of the row columns in display order: sorted, generated columns beside their source, Fleet's host columns dropped. */
+/**
+ * Union of the row columns in display order: the SQL's result columns first, in its order (also
+ * those no row carries), then the others sorted; generated columns beside their source; Fleet's host
+ * columns dropped.
+ */
 export function unionColumns(seen: Iterable<string>, layout: ColumnLayout): string[] {
-  const base: string[] = [];
-  for (const c of seen) if (!layout.isGenerated(c) && !FLEET_HOST_COLUMNS.has(c)) base.push(c);
-  base.sort(byCodePoint);
-  return layout.expand(base);
+  const order = layout.order ?? [];
+  const rank = new Map<string, number>();
+  order.forEach((c, i) => rank.set(c, i));
+  const first: string[] = [...order];
+  const rest: string[] = [];
+  for (const c of seen) if (!rank.has(c) && !layout.isGenerated(c) && !FLEET_HOST_COLUMNS.has(c)) rest.push(c);
+  rest.sort(byCodePoint);
+  return layout.expand([...first, ...rest]);
 }
 
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
-import { headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
+import { FLEET_HOST_COLUMNS, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -110,10 +110,18 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   };
 
   if (fixed) {
+    // The header is the SQL's result columns; a key outside it would be a column left out: named.
+    const inHeader = new Set<string>(fixed);
+    const extra = new Set<string>();
+    let lastChecked: Row | undefined;
     return {
       async write(r) {
         if (!started) await start(fixed);
         for (const row of r.rows) {
+          if (lastChecked === undefined || !sameKeySet(row, lastChecked)) {
+            lastChecked = row;
+            for (const k in row) if (!inHeader.has(k) && !FLEET_HOST_COLUMNS.has(k) && !opts.layout.isGenerated(k)) extra.add(k);
+          }
           buf += line(r.host, row, fixed);
           if (++buffered >= BATCH) await flush();
         }
@@ -125,6 +133,9 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
         await flush();
       },
       async abort() {},
+      notes() {
+        return extra.size > 0 ? [`columns the hosts returned outside the query's result columns, not in the CSV: ${[...extra].sort().join(', ')}`] : [];
+      },
     };
   }
 
@@ -132,7 +143,8 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   // union known when it started; a row with a new column starts a new segment. At the end, a
   // segment whose columns are the final header is copied byte for byte (the usual case: one
   // segment), others are re-read and their cells moved under the final header.
-  const seen = new Set<string>();
+  // The SQL's result columns are columns even when no row carries them.
+  const seen = new Set<string>(opts.layout.order ?? []);
   const memory: Array<[string, Row]> = [];
   let dir: string | undefined;
   const segments: Segment[] = [];
@@ -251,6 +263,14 @@ interface Segment {
 async function closeSegment(seg: Segment, rest: string): Promise<void> {
   if (rest.length > 0) await put(seg.stream, rest);
   await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Whether two rows have the same keys in the same order (rows of one answer nearly always do). */
+function sameKeySet(a: Row, b: Row): boolean {
+  const kb = Object.keys(b);
+  let n = 0;
+  for (const k in a) if (k !== kb[n++]) return false;
+  return n === kb.length;
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
