@@ -1,6 +1,6 @@
 /**
  * CSV through csv-stringify: `host` then the columns (SELECT order, else the sorted union of every
- * row's columns), RFC 4180 quoting (CRLF records; fields with comma, quote, CR or LF quoted),
+ * row's columns), RFC 4180 quoting (CRLF records; fields with comma, quote, CR, LF, `;` or tab quoted),
  * spreadsheet formulas neutralised unless asked not to, optional UTF-8 BOM for Excel.
  *
  * When the SQL does not fix the columns, the header is only known at the end: rows are kept in
@@ -30,12 +30,16 @@ export function neutraliseCell(v: string): string {
   return v;
 }
 
-const CSV_OPTIONS: StringifyOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true };
-const NEEDS_QUOTES = /[",\r\n]/;
+/**
+ * RFC 4180 quoting, and also fields holding `;` or a tab: spreadsheets in many European locales
+ * split on `;`, and some importers on tabs, so such a field is quoted to stay one cell.
+ */
+const CSV_OPTIONS: StringifyOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n;\t]/, eof: true };
+const NEEDS_QUOTES = /[",\r\n;\t]/;
 
 /**
  * CSV text of records, as csv-stringify writes them with CSV_OPTIONS. csv-stringify decides every
- * record that needs quoting; a record where no cell holds a comma, quote, CR or LF is written as
+ * record that needs quoting; a record where no cell holds a comma, quote, CR, LF, `;` or tab is written as
  * the cells joined by commas, which is exactly what csv-stringify would produce (a property test
  * checks that), at a fraction of its per-field cost on the export hot path.
  */
