@@ -287,7 +287,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .command('convert')
       .description('convert an osquery pack (.conf/.json) to query and pack documents')
       .option('-f, --file <path>', 'osquery pack file')
-      .option('-o, --output <file>', 'write to this file instead of stdout'),
+      .option('-o, --output <file>', 'write to this file instead of stdout')
+      .option('--schedule-as <kind>', 'pack (Kolide, FleetDM < 4.35) or query (FleetDM 4.35+: scheduled query documents); default: from the context\'s server, else pack'),
     () => import('./commands/convert.js'),
   );
   lazy(
