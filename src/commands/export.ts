@@ -25,6 +25,7 @@ import {
   resolveResultOptions,
   statusOf,
   UserDirectory,
+  USERS_SQL,
   writeManifest,
   type AtomicFile,
   type BadLine,
@@ -32,7 +33,7 @@ import {
   type HostStatus,
   type ResultFlags,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 import { printable } from '../api/errors.js';
 
 export interface ExportOptions extends ResultFlags {
@@ -145,7 +146,6 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
   }
 }
 
-const USERS_SQL = 'SELECT uid, username FROM users';
 /** How long the users campaign of --usernames-from-server may take. */
 const USERS_TIMEOUT_MS = 60_000;
 
@@ -193,7 +193,8 @@ async function hostsOf(paths: string[], ctx: Ctx): Promise<string[]> {
   return [...hosts].sort();
 }
 
-interface ExportRun {
+/** What one export works from, decided by run(). */
+interface ExportJob {
   opts: ExportOptions;
   ctx: Ctx;
   options: ReturnType<typeof resolveResultOptions>;
@@ -213,7 +214,7 @@ interface ExportRun {
   inputFiles: NonNullable<Manifest['input_files']>;
 }
 
-async function exportFiles(run: ExportRun): Promise<number> {
+async function exportFiles(run: ExportJob): Promise<number> {
   const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir } = run;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = run.given;
