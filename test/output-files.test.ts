@@ -95,12 +95,34 @@ describe('a full disk is a failure (64 KiB tmpfs)', () => {
     for (const f of readdirSync(disk)) rmSync(path.join(disk, f));
   });
 
+  it('rows spooled to a full temporary folder (TMPDIR): exit 1 naming the folder, not a crash', async (t) => {
+    if (skip) t.skip();
+    const input = path.join(dir, 'many.ndjson');
+    // More rows than CSV keeps in memory before the header is known, with a column appearing late.
+    writeFileSync(input, Array.from({ length: 3000 }, (_, i) => JSON.stringify({ host: 'h', rows: [{ path: `/p/${'x'.repeat(40)}/${i}`, ...(i > 2500 ? { late: '1' } : {}) }] })).join('\n') + '\n');
+    const r = await runCli(['export', input, '--format', 'csv'], { env: { TMPDIR: disk } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot hold rows in the temporary folder ${disk}/osfleet-csv-`);
+    expect(r.stderr).toContain('no space left on device (ENOSPC)');
+    expect(r.stderr).not.toContain('unexpected failure');
+    expect(readdirSync(disk)).toEqual([]);
+  });
+
   describe('query -o', () => {
     let fleet: CliFleet;
     beforeAll(async () => {
       fleet = await startCliFleet({ dialect: 'fleet', offline: 0 });
     });
     afterAll(async () => fleet?.stop());
+
+    it('-o - is standard output, and --manifest records its SHA-256', async () => {
+      const manifest = path.join(dir, 'm.json');
+      const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--format', 'csv', '-o', '-', '--manifest', manifest, '--quiet'], { env: fleet.env, cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split('\r\n')[0]).toBe('host,one');
+      expect(readdirSync(dir)).toEqual(['m.json']);
+      expect(JSON.parse(readFileSync(manifest, 'utf8')).output).toMatchObject({ path: null, sha256: sha(r.stdout) });
+    });
 
     it('a result that does not fit: exit 1 naming the file, no 0-byte file, no temporary file', async (t) => {
       if (skip) t.skip();
@@ -152,7 +174,7 @@ describe('-o onto what is not a regular file', () => {
     expect(r.stdout).toBe('host,path,size\r\na,/x,1\r\n');
   });
 
-  it('-o - is standard output for export, query and convert', async () => {
+  it('-o - is standard output for export and convert (query: below)', async () => {
     const e = await runCli(['export', '--table', 'file', '--format', 'csv', '-o', '-'], { stdin: SMALL });
     expect(e.code, e.stderr).toBe(0);
     expect(e.stdout).toBe('host,path,size\r\na,/x,1\r\n');

@@ -71,7 +71,8 @@ const CODES: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
 };
 
-function describe(err: unknown): string {
+/** The cause of a file system error in words, with its code: "no space left on device (ENOSPC)". */
+export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const text = e.code ? CODES[e.code] : undefined;
   return text ? `${text} (${e.code})` : (e.message ?? String(err));
@@ -86,7 +87,7 @@ function failure(name: string, err: unknown, what = 'cannot write'): OutputError
       : code === 'EIO'
         ? `the device reported an error; nothing was left at ${name}`
         : undefined;
-  return new OutputError(`${what} ${name}: ${describe(err)}`, { cause: err, ...(hint ? { hint } : {}) });
+  return new OutputError(`${what} ${name}: ${describeFsError(err)}`, { cause: err, ...(hint ? { hint } : {}) });
 }
 
 const p = <T>(fn: (cb: (err: NodeJS.ErrnoException | null, v: T) => void) => void) =>
@@ -334,7 +335,7 @@ export async function openOutput(name: string, opts: OutputOptions = {}): Promis
 
 /** Kept for callers that name the mode only. */
 export function atomicFile(path: string, mode = 0o600): Promise<AtomicFile> {
-  return openOutput(path, { mode });
+  return openOutput(path, { mode, stdout: process.stdout });
 }
 
 async function syncFolder(dir: string): Promise<void> {

@@ -10,10 +10,11 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
+import { describeFsError, OutputError } from '../atomic.js';
 import { FLEET_HOST_COLUMNS, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -161,10 +162,18 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
     if (current) await closeSegment(current, pending);
     pending = '';
     pendingRows = 0;
-    dir ??= await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'osfleet-csv-'));
+    if (dir === undefined) {
+      const base = opts.tmpDir ?? tmpdir();
+      dir = await mkdtemp(join(base, 'osfleet-csv-')).catch((err: unknown) => {
+        throw spoolError(err, base);
+      });
+    }
     const file = join(dir, `segment-${segments.length}.csv`);
     const columns = unionColumns(seen, opts.layout);
-    current = { file, columns, known: new Set(seen), stream: createWriteStream(file, { mode: 0o600 }) };
+    const stream = createWriteStream(file, { mode: 0o600 });
+    // A failure (a full temporary folder) is reported by the next write, naming the folder.
+    stream.on('error', () => {});
+    current = { file, columns, known: new Set(seen), stream };
     segments.push(current);
   };
   const spill = async (text: string) => {
@@ -173,7 +182,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       const chunk = pending;
       pending = '';
       pendingRows = 0;
-      await put(current!.stream, chunk);
+      await spoolPut(current!.stream, chunk, dir!);
     }
   };
   const cleanup = async () => {
@@ -264,9 +273,27 @@ interface Segment {
   stream: WriteStream;
 }
 
+/** A write to a spool segment; a failure names the temporary folder and how to choose another. */
+async function spoolPut(stream: WriteStream, chunk: string, dir: string): Promise<void> {
+  try {
+    await put(stream, chunk);
+  } catch (err) {
+    throw spoolError(err, dir);
+  }
+}
+
+function spoolError(err: unknown, dir: string): Error {
+  if (err instanceof OutputError) return err;
+  return new OutputError(`cannot hold rows in the temporary folder ${dir}: ${describeFsError(err)}`, {
+    hint: 'rows wait there until the CSV header is known; set TMPDIR to a folder with room',
+    cause: err,
+  });
+}
+
 async function closeSegment(seg: Segment, rest: string): Promise<void> {
-  if (rest.length > 0) await put(seg.stream, rest);
-  await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const dir = dirname(seg.file);
+  if (rest.length > 0) await spoolPut(seg.stream, rest, dir);
+  await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(spoolError(err, dir)) : resolve())));
 }
 
 /** Whether two rows have the same keys in the same order (rows of one answer nearly always do). */
