@@ -50,10 +50,9 @@ async function scheduleTarget(opts: ConvertOptions, ctx: Ctx): Promise<'pack' | 
   let version = conn.serverVersion;
   if (!dialect || !version) {
     try {
-      const client = await ctx.api();
-      const d = await client.detect();
-      dialect = d.dialect;
-      version = d.version;
+      const profile = await (await ctx.api()).server();
+      dialect = profile.generation;
+      version = profile.version;
     } catch (err) {
       ctx.io.err(`Warning: could not ask the server of context "${conn.name}" which documents it applies (${(err as Error).message}); wrote a pack (choose with --schedule-as pack|query)\n`);
       return 'pack';
