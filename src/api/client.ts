@@ -535,7 +535,7 @@ export async function createClient(
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
   const headerNames = Object.keys(conn.customHeaders ?? {});
   if (headerNames.length > 0 && ctx.globals.debug) ctx.debug(`custom headers on every request: ${headerNames.map((h) => `${h}: REDACTED`).join(', ')}`);
-  return new FleetClient({
+  const client = new FleetClient({
     ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     address: conn.address,
     urlPrefix: fromSetting || fromAddress,
@@ -550,4 +550,7 @@ export async function createClient(
     signal: ctx.signal,
     debug: ctx.globals.debug ? (line) => ctx.debug(line) : undefined,
   } as ClientOptions);
+  // The server as cached in the context: --debug says what osfleet assumes without asking.
+  if (ctx.globals.debug && conn.dialect) ctx.debug(`server (cached in context "${conn.name}"): ${describeProfile(client.profile)}`);
+  return client;
 }

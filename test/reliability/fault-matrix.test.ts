@@ -166,7 +166,8 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
   const target: Record<Cmd, { method: string; path: string }> = {
     'get hosts': { method: 'GET', path: `${prefix}/hosts` },
     apply: { method: 'POST', path: `${prefix}/spec/packs` },
-    query: { method: 'POST', path: `${prefix}/queries/run` },
+    // The campaign path: FleetDM 4.82+ (the sandbox's default) calls queries reports.
+    query: { method: 'POST', path: `${prefix}/${dialect === 'fleet' ? 'reports' : 'queries'}/run` },
     login: { method: 'POST', path: `${prefix}/login` },
   };
 
