@@ -154,7 +154,8 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
   let dir: string;
   const prefix = dialect === 'kolide' ? '/api/v1/kolide' : '/api/v1/fleet';
   beforeAll(async () => {
-    fleet = await startCliFleet({ dialect });
+    // The paths and messages below are the queries/teams naming (FleetDM before 4.82).
+    fleet = await startCliFleet({ dialect, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     seen = watch(fleet);
     dir = mkdtempSync(path.join(tmpdir(), 'osfleet-matrix-'));
   });
@@ -166,8 +167,7 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
   const target: Record<Cmd, { method: string; path: string }> = {
     'get hosts': { method: 'GET', path: `${prefix}/hosts` },
     apply: { method: 'POST', path: `${prefix}/spec/packs` },
-    // The campaign path: FleetDM 4.82+ (the sandbox's default) calls queries reports.
-    query: { method: 'POST', path: `${prefix}/${dialect === 'fleet' ? 'reports' : 'queries'}/run` },
+    query: { method: 'POST', path: `${prefix}/queries/run` },
     login: { method: 'POST', path: `${prefix}/login` },
   };
 
