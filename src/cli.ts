@@ -5,7 +5,7 @@
  * data but none of their dependencies (HTTP, YAML, SQLite, the spinner), and reads no configuration.
  */
 import type { CommanderError } from 'commander';
-import { CliError, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
+import { CliError, ExitCode, InterruptedError, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
 import { createContext, type Ctx, type Env } from './context.js';
 import { clientVersion } from './version.js';
@@ -142,6 +142,9 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
     if (opts.debug && err.stack) io.err(`${err.stack}\n`);
     return err.exitCode;
   }
+  // A file the user named (or one beside it) that cannot be read or written: their environment, not a bug.
+  const fsError = fileSystemError(err);
+  if (fsError) return reportError(fsError, io, opts);
   const e = err instanceof Error ? err : new Error(String(err));
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
