@@ -78,7 +78,8 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   });
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    const { booleanFlagValues } = await import('./argv.js');
+    await program.parseAsync(booleanFlagValues(program, argv), { from: 'user' });
   } catch (err) {
     exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
   } finally {
@@ -235,7 +236,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .description('apply queries, packs, labels, options and enroll secrets from YAML files or folders')
       .option('-f, --file <path>', 'file, folder or - for stdin (repeatable)', collect, [])
       .option('--dry-run', 'print the plan without applying it')
-      .option('--detailed-exitcode', 'with --dry-run: exit 2 when the plan has changes')
+      .option('--detailed-exitcode', 'with --dry-run only: exit 2 when the plan has changes (as terraform plan)')
+      .option('--force', "fleetctl's flag, accepted: osfleet never refuses unknown keys (warnings); --no-sql-check skips the SQL check")
       .option('--prune', 'also delete server objects of the applied kinds that the files no longer have')
       .option('--no-sql-check', 'do not refuse SQL that SQLite cannot parse (osfleet lint shows why)')
       .option('-y, --yes', 'do not ask for confirmation')

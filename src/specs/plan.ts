@@ -30,6 +30,10 @@ export interface Plan {
   remove: { packs: string[]; queries: string[]; labels: string[] };
   /** Built-in labels the files list: never sent, never deleted. */
   builtinLeftAlone: string[];
+  /** Per deleted query or label (`query\0name`), the packs deleted with it that use it (they go first). */
+  usedBy: Map<string, string[]>;
+  /** Deletions a pack that stays still depends on: apply refuses the whole prune. */
+  blocked: Array<{ kind: 'query' | 'label'; name: string; pack: string }>;
 }
 
 export interface PlanOptions {
@@ -262,6 +266,28 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     kinds.push(kp);
   }
 
+  // Dependencies of the deletions: the packs (as they will be after apply) that use a deleted query or label.
+  const deletedPacks = new Set(p.plan.deleted.map((n) => n.toLowerCase()));
+  const desiredPacks = new Map(desired.packs.map((x) => [x.name.toLowerCase(), x]));
+  const after = [
+    ...desired.packs,
+    ...current.packs.filter((x) => !desiredPacks.has(x.name.toLowerCase()) && !deletedPacks.has(x.name.toLowerCase())),
+  ];
+  const before = current.packs.filter((x) => deletedPacks.has(x.name.toLowerCase()));
+  const usedBy = new Map<string, string[]>();
+  const blocked: Plan['blocked'] = [];
+  const uses = (pack: PackSpec, kind: 'query' | 'label', name: string) =>
+    kind === 'query'
+      ? pack.queries.some((e) => e.query.toLowerCase() === name.toLowerCase())
+      : (pack.targets?.labels ?? []).some((l) => l.toLowerCase() === name.toLowerCase());
+  for (const [kind, names] of [['query', q.plan.deleted], ['label', l.plan.deleted]] as const) {
+    for (const name of names) {
+      const going = before.filter((x) => uses(x, kind, name)).map((x) => x.name);
+      if (going.length > 0) usedBy.set(`${kind}\0${name}`, going);
+      for (const x of after) if (uses(x, kind, name)) blocked.push({ kind, name, pack: x.name });
+    }
+  }
+
   const summary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
   for (const k of kinds) {
     summary.created += k.created.length;
@@ -276,6 +302,8 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     send,
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
     builtinLeftAlone: [...(desired.builtinLabels ?? [])],
+    usedBy,
+    blocked,
   };
 }
 
@@ -306,7 +334,14 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
   for (const k of p.kinds) {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
-    for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  // Deletions in the order apply runs them: packs before the queries and labels they use.
+  for (const kind of ['pack', 'query', 'label'] as const) {
+    const k = p.kinds.find((x) => x.kind === kind);
+    for (const n of k?.deleted ?? []) {
+      const by = p.usedBy.get(`${kind}\0${n}`);
+      lines.push(`- ${title(k!, n)}${by ? ` (used by pack${by.length === 1 ? '' : 's'} ${by.map((b) => JSON.stringify(b)).join(', ')}, deleted first)` : ''}`);
+    }
   }
   if (p.builtinLeftAlone.length > 0) {
     lines.push(`= built-in label${p.builtinLeftAlone.length === 1 ? '' : 's'} left alone (the server keeps ${p.builtinLeftAlone.length === 1 ? 'it' : 'them'}): ${p.builtinLeftAlone.map((n) => JSON.stringify(n)).join(', ')}`);

@@ -316,12 +316,14 @@ const PLURAL: Record<PlanKind, [string, string]> = {
 export const count = (n: number, kind: PlanKind) => `${n} ${PLURAL[kind][n === 1 ? 0 : 1]}`;
 
 /** Kinds the files hold, and the kinds to read: packs need the server's queries and labels. */
-export function kindsToRead(docs: readonly SpecDoc[]): Set<PlanKind> {
+export function kindsToRead(docs: readonly SpecDoc[], opts: { prune?: boolean } = {}): Set<PlanKind> {
   const kinds = new Set<PlanKind>(docs.map((d) => d.kind));
   if (kinds.has('pack')) {
     kinds.add('query');
     kinds.add('label');
   }
+  // Pruning queries or labels: the server's packs say which of them are still in use.
+  if (opts.prune && (kinds.has('query') || kinds.has('label'))) kinds.add('pack');
   return kinds;
 }
 

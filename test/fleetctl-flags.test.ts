@@ -1,0 +1,59 @@
+/**
+ * What fleetctl users type (issue 22.7): boolean flags with `=true`/`=false` (urfave/cli takes them),
+ * and `apply --force`, accepted with a line saying what osfleet does instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { booleanFlagValues } from '../src/argv.js';
+import { runCli, scratchHome } from './helpers/cli.js';
+
+describe('boolean flags with =true / =false', () => {
+  const program = new Command('x');
+  program.command('set').option('--tls-skip-verify').option('--no-tls-skip-verify').option('--address <url>');
+  program.command('apply').option('--dry-run').option('--no-sql-check').option('--format <f>');
+
+  it.each([
+    [['set', '--tls-skip-verify=true'], ['set', '--tls-skip-verify']],
+    [['set', '--tls-skip-verify=false'], ['set', '--no-tls-skip-verify']],
+    [['apply', '--dry-run=true'], ['apply', '--dry-run']],
+    [['apply', '--dry-run=false'], ['apply']],
+    [['apply', '--sql-check=false'], ['apply', '--no-sql-check']],
+    [['apply', '--sql-check=true'], ['apply']],
+    // Flags with values, unknown flags and everything after `--` stay as typed.
+    [['set', '--address=https://x'], ['set', '--address=https://x']],
+    [['apply', '--format=true'], ['apply', '--format=true']],
+    [['apply', '--nope=true'], ['apply', '--nope=true']],
+    [['apply', '--', '--dry-run=true'], ['apply', '--', '--dry-run=true']],
+  ])('%j → %j', (argv, want) => expect(booleanFlagValues(program, argv)).toEqual(want));
+});
+
+describe('through the CLI', () => {
+  it('config set --tls-skip-verify=true sets it, =false clears it', async () => {
+    const home = scratchHome();
+    try {
+      const on = await runCli(['config', 'set', '--address', 'https://fleet.example.com', '--tls-skip-verify=true'], { env: home.env });
+      expect(on.code, on.stderr).toBe(0);
+      expect((await runCli(['config', 'get', 'tls-skip-verify'], { env: home.env })).stdout.trim()).toBe('true');
+      const off = await runCli(['config', 'set', '--tls-skip-verify=false'], { env: home.env });
+      expect(off.code, off.stderr).toBe(0);
+      expect((await runCli(['config', 'get', 'tls-skip-verify'], { env: home.env })).stdout.trim()).toBe('false');
+    } finally {
+      home.cleanup();
+    }
+  });
+
+  it('apply --force: accepted, with a line saying what osfleet does instead; --detailed-exitcode without --dry-run refused', async () => {
+    const home = scratchHome();
+    try {
+      const env = { ...home.env, FLEET_URL: 'http://127.0.0.1:9', FLEET_API_TOKEN: 't' };
+      const force = await runCli(['apply', '--force', '-f', 'test/fixtures/fleetctl/fleetdm/queries.yml'], { env });
+      expect(force.stderr).toContain("Note: --force is fleetctl's way past ignorable validation errors; osfleet has none to force");
+      expect(force.stderr).not.toContain('unknown option');
+      const dec = await runCli(['apply', '--detailed-exitcode', '-f', 'test/fixtures/fleetctl/fleetdm/queries.yml'], { env });
+      expect(dec.code).toBe(64);
+      expect(dec.stderr).toContain('--detailed-exitcode goes with --dry-run');
+    } finally {
+      home.cleanup();
+    }
+  });
+});
