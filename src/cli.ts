@@ -5,7 +5,7 @@
  */
 import type { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
+import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError, isBrokenPipe, UsageError } from './errors.js';
 import type { IO } from './io.js';
 import { createContext, type Ctx, type Env, type GlobalOptions } from './context.js';
 
@@ -29,6 +29,18 @@ export function clientVersion(): string {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * FleetDM 4.82 renamed queries to reports and teams to fleets; fleetctl took the new words as flags
+ * with the old ones as aliases. osfleet takes both: the same value twice is fine, two values a usage error.
+ */
+export function sameOption(opts: Record<string, unknown>, key: string, alias: string, flags: [string, string]): Record<string, unknown> {
+  const a = opts[key];
+  const b = opts[alias];
+  if (a !== undefined && b !== undefined && a !== b) throw new UsageError(`${flags[0]} and ${flags[1]} are the same option, given different values`);
+  const { [alias]: _drop, ...rest } = opts;
+  return a === undefined && b === undefined ? rest : { ...rest, [key]: a ?? b };
+}
 
 export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
   const env: Env = options.env ?? process.env;
@@ -248,19 +260,26 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
     program
       .command('get')
       .description('list or show queries, packs, labels, options, enroll secrets or hosts')
-      .argument('<kind>', 'queries | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)')
+      .argument('<kind>', 'queries (FleetDM 4.82+: reports) | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)')
       .argument('[name]', 'one object by name (hosts: hostname, uuid or id)')
       .option('--yaml', 'multi-document YAML (re-appliable)')
       .option('--json', 'one JSON object per line')
       .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'yaml', 'csv', 'ndjson']))
       .option('--with-queries', 'packs: also print the queries they schedule')
+      .option('--with-reports', 'the same as --with-queries (FleetDM 4.82+ calls saved queries reports)')
+      .option('--team <name>', 'queries: those of this FleetDM team (name or id) instead of the global ones')
+      .option('--fleet <name>', 'the same as --team (FleetDM 4.82+ calls teams fleets)')
       .option('--status <status>', 'hosts: online | offline | new | mia | missing')
       .option('--label <name>', 'hosts: only members of this label')
       .option('--search <text>', 'hosts: hostname, uuid, serial or IP contains this')
       .option('--tz <zone>', 'time zone for dates (IANA name)')
       .addOption(new Option('--time-format <format>', 'how dates are written').choices(['iso', 'long', 'utc', 'epoch'])),
     () => import('./commands/get.js'),
-    (args, opts) => ({ ...opts, kind: args[0], name: args[1] }),
+    (args, opts) => ({
+      ...sameOption(sameOption(opts, 'withQueries', 'withReports', ['--with-queries', '--with-reports']), 'team', 'fleet', ['--team', '--fleet']),
+      kind: args[0],
+      name: args[1],
+    }),
   );
   lazy(
     program
@@ -280,6 +299,11 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .option('-f, --file <path>', 'file or folder (repeatable)', collect, [])
       .argument('[paths...]', 'files or folders')
       .option('--strict', 'treat warnings as errors')
+      .addOption(
+        new Option('--naming <naming>', 'FleetDM naming the files are for: queries (kind: query, team; before 4.82, Kolide) or reports (kind: report, fleet; 4.82+)')
+          .choices(['queries', 'reports'])
+          .default('queries'),
+      )
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
     () => import('./commands/lint.js'),
     (args, opts) => ({ ...opts, file: [...((opts['file'] as string[]) ?? []), ...((args[0] as string[]) ?? [])] }),
@@ -331,6 +355,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('--all', 'every host')
         .option('--query <sql>', 'the SQL to run')
         .option('--query-name <name>', 'run a saved query by name')
+        .option('--report-name <name>', 'the same as --query-name (FleetDM 4.82+ calls saved queries reports)')
         .option('--timeout <duration>', 'give up after this long (e.g. 90s, 5m; 0 = none)', '5m')
         .option('--exit', 'stop when every online host answered (the default)')
         .option('--wait-all', 'keep waiting for offline hosts until the timeout')
@@ -339,6 +364,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('-q, --quiet', 'no progress or status on stderr'),
     ),
     () => import('./commands/query.js'),
+    (args, opts) => ({ ...sameOption(opts, 'queryName', 'reportName', ['--query-name', '--report-name']), args }),
   );
   lazy(
     resultOptions(

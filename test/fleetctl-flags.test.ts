@@ -57,3 +57,18 @@ describe('through the CLI', () => {
     }
   });
 });
+
+describe('lint --naming: the FleetDM naming the files are written for', () => {
+  const report = 'apiVersion: v1\nkind: report\nspec:\n  name: up\n  query: SELECT 1;\n  fleet: Workstations\n';
+  const query = 'apiVersion: v1\nkind: query\nspec:\n  name: up\n  query: SELECT 1;\n  team: Workstations\n';
+  it.each([
+    ['queries', report, ['<stdin>:1:1: warning: query "up": `kind: report` is FleetDM 4.82+\'s word; older servers and fleetctl say `kind: query`', '<stdin>:6:3: warning: query "up": `fleet` is FleetDM 4.82+\'s word; older servers say `team`']],
+    ['reports', query, ['<stdin>:1:1: warning: query "up": `kind: query` is FleetDM\'s old word since 4.82 (`kind: report`)', '<stdin>:6:3: warning: query "up": `team` is FleetDM\'s old word since 4.82 (`fleet`)']],
+    ['reports', report, []],
+    ['queries', query, []],
+  ])('--naming %s', async (naming, text, want) => {
+    const r = await runCli(['lint', '--naming', naming, '-f', '-'], { stdin: text });
+    expect(r.stdout.trim().split('\n').filter(Boolean)).toEqual(want);
+    expect(r.code).toBe(0);
+  });
+});

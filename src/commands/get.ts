@@ -30,6 +30,8 @@ export interface GetOptions {
   json?: boolean;
   format?: 'table' | 'json' | 'yaml' | 'csv' | 'ndjson';
   withQueries?: boolean;
+  /** FleetDM: one team's queries (4.82+: a fleet's reports), by name or id. */
+  team?: string;
   status?: string;
   label?: string;
   search?: string;
@@ -40,6 +42,9 @@ export interface GetOptions {
 export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'all';
 
 const KIND_ALIASES: Record<string, GetKind> = {
+  // FleetDM 4.82+ calls saved queries reports (fleetctl get reports).
+  reports: 'queries',
+  report: 'queries',
   queries: 'queries',
   query: 'queries',
   q: 'queries',
@@ -64,11 +69,17 @@ const KIND_ALIASES: Record<string, GetKind> = {
 };
 
 export function resolveKind(kind: string | undefined): GetKind {
+  if (kind !== undefined && ['fleets', 'fleet', 'teams', 'team'].includes(kind.toLowerCase())) {
+    throw new UsageError(
+      `osfleet does not manage FleetDM ${kind.toLowerCase().startsWith('f') ? 'fleets (teams before 4.82)' : 'teams (fleets from 4.82)'}`,
+      'create and list them in FleetDM or with fleetctl get fleets; osfleet get queries --fleet NAME lists one\'s queries (reports)',
+    );
+  }
   const k = kind === undefined ? undefined : KIND_ALIASES[kind.toLowerCase()];
   if (!k) {
     throw new UsageError(
       kind === undefined ? 'get needs a kind' : `unknown kind "${kind}"`,
-      'use one of: queries, packs, labels, options, enroll_secret, hosts, all',
+      'use one of: queries (or reports), packs, labels, options, enroll_secret, hosts, all',
     );
   }
   return k;
@@ -180,6 +191,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     if (mode === 'table' || mode === 'csv') throw new UsageError('get all prints specs', 'use --yaml (the default) or --json');
   }
   if (opts.withQueries && kind !== 'packs') throw new UsageError('--with-queries goes with get packs');
+  if (opts.team !== undefined && (kind !== 'queries' || opts.name !== undefined)) throw new UsageError('--team (--fleet) goes with get queries (reports)');
   if (kind !== 'hosts') {
     for (const [flag, v] of [['--status', opts.status], ['--label', opts.label], ['--search', opts.search]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} goes with get hosts`);
@@ -200,6 +212,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     return 0;
   }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
+  if (opts.team !== undefined) return getTeamQueries(opts.team, mode, ctx, client, dialect);
 
   if (opts.name !== undefined) {
     if (kind === 'options' || kind === 'enroll_secret') throw new UsageError('get options takes no name');
@@ -283,6 +296,25 @@ function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec
       p.queries.map((q) => [p.name, q.name, q.query, String(q.interval), opt(q.platform), opt(q.version), opt(q.snapshot), opt(q.removed), opt(q.shard), sql.get(q.query.toLowerCase()) ?? '']),
     ),
   };
+}
+
+/** FleetDM: one team's queries (`fleetctl get queries --team`), the team by name or id. */
+async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: FleetClient, dialect: Dialect): Promise<number> {
+  if (dialect === 'kolide') throw new UsageError('Kolide Fleet has no teams', 'drop --team (--fleet)');
+  const [{ listSpecs, findTeam }, server] = await Promise.all([import('../api/specs.js'), import('../specs/server.js')]);
+  const found = await findTeam(client, team);
+  const id = found?.id ?? (/^\d+$/.test(team) ? Number(team) : undefined);
+  if (id === undefined) throw new CliError(`team "${team}" doesn't exist`, { hint: 'FleetDM 4.82+ calls teams fleets; names match without regard to case' });
+  const name = found?.name ?? team;
+  const raw: Array<Record<string, unknown>> = (await listSpecs(client, 'queries', id)).map((s) => ({ ...s, team: s['fleet'] ?? s['team'] ?? name }));
+  raw.sort((a, b) => (String(a['name']) < String(b['name']) ? -1 : String(a['name']) > String(b['name']) ? 1 : 0));
+  if (mode === 'table' || mode === 'csv') {
+    await writeColumns(ctx, mode, columnsFor('queries', raw.map((s) => server.fromServerQuery(s, dialect)), dialect, new Set()), `no queries in team "${name}"`);
+    return 0;
+  }
+  const naming = server.namingOf(client);
+  await writeSpecs(ctx, mode, raw.map((s) => ({ kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(s, dialect, naming) })));
+  return 0;
 }
 
 /** The queries packs schedule, each once, sorted by name, as `get queries` prints them. */

@@ -369,6 +369,7 @@ function buildDoc(
   const ok = out.filter((d) => d.severity === 'error').length === before;
   const doc = { kind, spec: typed, file, index, pos: docPos, fields, ok } as SpecDoc;
   if (kind === 'pack') doc.entryPaths = r.entryPaths;
+  if (kindRaw.toLowerCase() !== kind) doc.word = kindRaw.toLowerCase();
   return doc;
 }
 

@@ -149,6 +149,8 @@ interface DocBase<K extends SpecKind> {
   ok: boolean;
   /** Packs: the field path (`queries.<i>`) of each entry kept in `spec.queries`, in order. */
   entryPaths?: string[];
+  /** The kind as written, lower-cased, when it differs from `kind` (`report` for a query). */
+  word?: string;
 }
 
 export type QueryDoc = DocBase<'query'>;
