@@ -1,7 +1,7 @@
 /** `osfleet get` as data; the work is in ./get.js, loaded when the command runs. */
 import type { GetOptions } from './get.js';
 import { defineCommand } from './define.js';
-import { sameOption } from './synonyms.js';
+import { sameOption } from '../synonyms.js';
 
 export const command = defineCommand<GetOptions & { withReports?: boolean; fleet?: string }>({
   name: 'get',

@@ -1,7 +1,7 @@
 /** `osfleet query` as data; the work is in ./query.js, loaded when the command runs. */
 import type { QueryOptions } from './query.js';
 import { defineCommand } from './define.js';
-import { sameOption } from './synonyms.js';
+import { sameOption } from '../synonyms.js';
 import { RESULT_OPTIONS } from './result-options.js';
 
 export const command = defineCommand<QueryOptions & { reportName?: string }>({

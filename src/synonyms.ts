@@ -4,7 +4,7 @@
  * `--with-reports`/`--with-queries`). osfleet takes both: the same value twice is fine, two
  * different values a usage error; the command sees one key.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 export function sameOption<O extends object>(opts: O, key: string, alias: string, flags: [string, string]): O {
   const o = opts as Record<string, unknown>;
