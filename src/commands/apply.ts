@@ -159,6 +159,10 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
     const secrets = send.enroll_secret.secrets;
     steps.push({ id: 'enroll_secret', done: '[+] applied enroll secrets', run: async () => (await lazy()).applyEnrollSecrets(client, secrets) });
   }
+  if (send.config) {
+    const config = send.config;
+    steps.push({ id: 'config', done: '[+] applied the app configuration', run: async () => (await import('../api/users.js')).patchAppConfig(client, config) });
+  }
   const prune = (kind: 'packs' | 'queries' | 'labels', names: string[], one: PlanKind) => {
     if (names.length === 0) return;
     steps.push({

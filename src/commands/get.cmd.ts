@@ -7,7 +7,7 @@ export const command = defineCommand<GetOptions & { withReports?: boolean; fleet
   name: 'get',
   summary: 'list or show queries, packs, labels, options, enroll secrets or hosts',
   arguments: [
-    { name: '<kind>', key: 'kind', choices: ['queries', 'reports', 'packs', 'labels', 'options', 'enroll_secret', 'hosts', 'all'], description: 'queries (FleetDM 4.82+: reports) | packs | labels | options | enroll_secret | hosts | all (every re-appliable spec)' },
+    { name: '<kind>', key: 'kind', choices: ['queries', 'reports', 'packs', 'labels', 'options', 'enroll_secret', 'hosts', 'users', 'config', 'all'], description: 'queries (FleetDM 4.82+: reports) | packs | labels | options | enroll_secret | hosts | users | config | all (every re-appliable spec)' },
     { name: '[name]', key: 'name', description: 'one object by name (hosts: hostname, uuid or id)' },
   ],
   options: [

@@ -39,7 +39,7 @@ export interface GetOptions {
   timeFormat?: string;
 }
 
-export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'all';
+export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'users' | 'config' | 'all';
 
 const KIND_ALIASES: Record<string, GetKind> = {
   // FleetDM 4.82+ calls saved queries reports (fleetctl get reports).
@@ -65,6 +65,9 @@ const KIND_ALIASES: Record<string, GetKind> = {
   hosts: 'hosts',
   host: 'hosts',
   h: 'hosts',
+  users: 'users',
+  user: 'users',
+  config: 'config',
   all: 'all',
 };
 
@@ -79,7 +82,7 @@ export function resolveKind(kind: string | undefined): GetKind {
   if (!k) {
     throw new UsageError(
       kind === undefined ? 'get needs a kind' : `unknown kind "${kind}"`,
-      'use one of: queries (or reports), packs, labels, options, enroll_secret, hosts, all',
+      'use one of: queries (or reports), packs, labels, options, enroll_secret, hosts, users, config, all',
     );
   }
   return k;
@@ -102,7 +105,7 @@ export function outputMode(opts: Pick<GetOptions, 'yaml' | 'json' | 'format'>, s
 
 // --- rendering -----------------------------------------------------------------------------------
 
-const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
+const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, string> = {
   queries: 'query',
   packs: 'pack',
   labels: 'label',
@@ -116,7 +119,7 @@ export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
       const fleet = dialect === 'fleet';
@@ -184,7 +187,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
   // Single objects, options and enroll secrets print as YAML unless a table is asked for (fleetctl's
   // `get enroll_secret > secrets.yml`); the secrets' table shows them redacted.
-  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret';
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret' || kind === 'config';
   const mode = outputMode(opts, single);
   if (kind === 'all') {
     if (opts.name !== undefined) throw new UsageError('get all takes no name');
@@ -200,8 +203,11 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts' && opts.status !== undefined && !STATUSES.includes(opts.status)) {
     throw new UsageError(`unknown host status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
   }
+  if ((kind === 'users' || kind === 'config') && opts.name !== undefined) throw new UsageError(`get ${kind} takes no name`);
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
+  if (kind === 'users') return getUsers(mode, ctx, client);
+  if (kind === 'config') return getConfig(mode, ctx, client);
 
   const { dialect } = await client.detect();
   const server = await import('../specs/server.js');
@@ -296,6 +302,28 @@ function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec
       p.queries.map((q) => [p.name, q.name, q.query, String(q.interval), opt(q.platform), opt(q.version), opt(q.snapshot), opt(q.removed), opt(q.shard), sql.get(q.query.toLowerCase()) ?? '']),
     ),
   };
+}
+
+/** Users: a table of name, email and role; `--yaml`/`--json` the server's user objects as `kind: user` documents. */
+async function getUsers(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  const { listUsers } = await import('../api/users.js');
+  const users = await listUsers(client);
+  if (mode === 'table' || mode === 'csv') {
+    const role = (u: Record<string, unknown>) => (typeof u['global_role'] === 'string' ? u['global_role'] : u['admin'] === true ? 'admin' : u['admin'] === false ? 'user' : '');
+    const rows = users.map((u) => [String(u['name'] ?? ''), String(u['email'] ?? ''), role(u), u['api_only'] === true ? 'true' : 'false']);
+    await writeColumns(ctx, mode, { header: ['name', 'email', 'role', 'api_only'], rows }, 'no users found');
+    return 0;
+  }
+  await writeSpecs(ctx, mode, users.map((spec) => ({ kind: 'user', spec })));
+  return 0;
+}
+
+/** The app configuration as a `kind: config` document (fleetctl get config), which `apply` takes back. */
+async function getConfig(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  if (mode === 'table' || mode === 'csv') throw new UsageError('get config prints a spec', 'use --yaml (the default) or --json');
+  const { getAppConfig } = await import('../api/users.js');
+  await writeSpecs(ctx, mode, [{ kind: 'config', spec: await getAppConfig(client) }]);
+  return 0;
 }
 
 /** FleetDM: one team's queries (`fleetctl get queries --team`), the team by name or id. */

@@ -8,9 +8,9 @@
  */
 import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
-export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
+export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret' | 'config';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
-export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret', 'config'];
 
 export interface KindPlan {
   kind: PlanKind;
@@ -175,6 +175,13 @@ export function changedPaths(a: unknown, b: unknown, depth = 3, prefix = ''): st
   return out;
 }
 
+/** `current` cut down to the keys `shape` has, recursively through objects (the rest is not managed). */
+function pickShape(current: unknown, shape: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(current) || !isObj(shape)) return current;
+  return Object.fromEntries(Object.keys(shape).filter((k) => k in current).map((k) => [k, pickShape(current[k], shape[k])]));
+}
+
 // --- the plan ----------------------------------------------------------------------------------
 
 interface Named {
@@ -266,6 +273,18 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     kinds.push(kp);
   }
 
+  if (desired.config) {
+    // Only the keys the file gives are compared (and sent): the server merges a PATCH of the app config.
+    const kp: KindPlan = { kind: 'config', created: [], updated: [], unchanged: 0, deleted: [] };
+    const fields = changedPaths(pickShape(current.config ?? {}, desired.config), desired.config, 4);
+    if (fields.length === 0) kp.unchanged++;
+    else {
+      kp.updated.push({ name: 'config', fields });
+      send.config = desired.config;
+    }
+    kinds.push(kp);
+  }
+
   // Dependencies of the deletions: the packs (as they will be after apply) that use a deleted query or label.
   const deletedPacks = new Set(p.plan.deleted.map((n) => n.toLowerCase()));
   const desiredPacks = new Map(desired.packs.map((x) => [x.name.toLowerCase(), x]));
@@ -309,7 +328,7 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
 
 // --- rendering ---------------------------------------------------------------------------------
 
-const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret' };
+const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret', config: 'config' };
 
 /** Changes only, one line each (`+` create, `~` update with fields, `-` delete), then a summary line. */
 export function renderPlan(p: Plan, format: 'text' | 'json'): string {
@@ -330,7 +349,7 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
     );
   }
   const lines: string[] = [];
-  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
+  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' || k.kind === 'config' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
   for (const k of p.kinds) {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);

@@ -265,10 +265,13 @@ export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind
       }),
     );
   }
+  if (kinds.has('config')) {
+    jobs.push(import('../api/users.js').then(({ getAppConfig }) => getAppConfig(client)).then((c) => void (set.config = c)));
+  }
   // allSettled, so a failure does not leave the other requests running after the command ends.
   const results = await Promise.allSettled(jobs);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
-  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret'] as const).filter((k) => kinds.has(k));
+  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret', 'config'] as const).filter((k) => kinds.has(k));
   return state;
 }
 
@@ -307,6 +310,7 @@ export function printedDocs(state: ServerState, kinds: readonly PlanKind[]): Pri
 // --- planning inputs ----------------------------------------------------------------------------
 
 const PLURAL: Record<PlanKind, [string, string]> = {
+  config: ['app configuration', 'app configurations'],
   query: ['query', 'queries'],
   label: ['label', 'labels'],
   pack: ['pack', 'packs'],
