@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { Command } from 'commander';
 import { booleanFlagValues } from '../src/argv.js';
 import { runCli, scratchHome } from './helpers/cli.js';
+import { startCliFleet } from './helpers/fleet.js';
+import { startSandbox } from '../src/sandbox/index.js';
 
 describe('boolean flags with =true / =false', () => {
   const program = new Command('x');
@@ -70,5 +72,36 @@ describe('lint --naming: the FleetDM naming the files are written for', () => {
     const r = await runCli(['lint', '--naming', naming, '-f', '-'], { stdin: text });
     expect(r.stdout.trim().split('\n').filter(Boolean)).toEqual(want);
     expect(r.code).toBe(0);
+  });
+});
+
+describe("fleetctl habits admins type (issue 17.10)", () => {
+  it('setup --password works on a fresh server and warns that it lands in shell history', async () => {
+    const sandbox = await startSandbox({ dialect: 'fleet', port: 0, seed: 2, hosts: false });
+    const home = scratchHome();
+    try {
+      const r = await runCli(['setup', '--address', sandbox.url, '--email', 'admin@example.com', '--name', 'Admin', '--org-name', 'Acme', '--password', 'sandbox-Pass1234!'], { env: home.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('Warning: --password lands in your shell history and in the process list; prefer --password-stdin');
+    } finally {
+      home.cleanup();
+      await sandbox.stop();
+    }
+  });
+
+  it('query --pretty prints indented JSON (--format json); with another --format it is a usage error', async () => {
+    const fleet = await startCliFleet({ dialect: 'fleet', offline: 0 });
+    try {
+      const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one;', '--pretty', '-q'], { env: fleet.env });
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { results: unknown[] };
+      expect(doc.results.length).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/^\{\n/);
+      const bad = await runCli(['query', '--all', '--query', 'SELECT 1;', '--pretty', '--format', 'csv'], { env: fleet.env });
+      expect(bad.code).toBe(64);
+      expect(bad.stderr).toContain('--pretty is --format json');
+    } finally {
+      await fleet.stop();
+    }
   });
 });
