@@ -52,7 +52,7 @@ export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
   }
   const created = store.get(name) === undefined;
   // A new address may be another server: forget the cached API generation.
-  const remove: Array<keyof StoredContext> = fields.address !== undefined ? ['dialect', 'server-version'] : [];
+  const remove: Array<keyof StoredContext> = fields.address !== undefined ? ['dialect', 'server-version', 'naming'] : [];
   await store.update(name, fields, { remove });
   if (created) ctx.io.err(`[+] Context "${name}" created in ${store.path}\n`);
   for (const [key, value] of Object.entries(fields)) {

@@ -16,7 +16,8 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
+import type { ServerProfile, ServerTraits } from '../api/server.js';
 import type { Host } from '../api/hosts.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
@@ -119,10 +120,10 @@ export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
-      const fleet = dialect === 'fleet';
+      const fleet = traits.queryFields.includes('interval');
       return {
         header: fleet ? ['name', 'description', 'query', 'interval', 'platform'] : ['name', 'description', 'query'],
         rows: (specs as QuerySpec[]).map((q) =>
@@ -159,7 +160,7 @@ function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>
       return { header: ['config', 'platform overrides'], rows: (specs as OptionsSpec[]).map((o) => [Object.keys(o.config).sort().join(', '), Object.keys(o.overrides?.platforms ?? {}).sort().join(', ')]) };
     case 'enroll_secret': {
       const secrets = (specs as EnrollSecretSpec[]).flatMap((s) => s.secrets);
-      return dialect === 'kolide'
+      return traits.enrollSecrets === 'by-name'
         ? { header: ['name', 'secret', 'active'], rows: secrets.map((s) => [s.name ?? '', redactSecret(s.secret), String(s.active ?? true)]) }
         : { header: ['secret'], rows: secrets.map((s) => [redactSecret(s.secret)]) };
     }
@@ -209,7 +210,10 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'users') return getUsers(mode, ctx, client);
   if (kind === 'config') return getConfig(mode, ctx, client);
 
-  const { dialect } = await client.detect();
+  const profile = await client.server();
+  // What fleetctl prints differs per generation: the specs layer shapes it from the profile.
+  const dialect = profile.generation;
+  const traits = profile.traits;
   const server = await import('../specs/server.js');
   if (kind === 'all') {
     const kinds: PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
@@ -218,17 +222,17 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     return 0;
   }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
-  if (opts.team !== undefined) return getTeamQueries(opts.team, mode, ctx, client, dialect);
+  if (opts.team !== undefined) return getTeamQueries(opts.team, mode, ctx, client, profile);
 
   if (opts.name !== undefined) {
     if (kind === 'options' || kind === 'enroll_secret') throw new UsageError('get options takes no name');
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const naming = server.namingOf(client);
+    const naming = profile.naming;
     if (mode === 'table' || mode === 'csv') {
       const spec = kind === 'queries' ? server.fromServerQuery(raw, dialect) : kind === 'packs' ? server.fromServerPack(raw) : server.fromServerLabel(raw);
-      await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
+      await writeColumns(ctx, mode, columnsFor(kind, [spec], traits, new Set()), '');
       if (kind === 'packs' && opts.withQueries) {
         const state = await server.readState(client, new Set<PlanKind>(['query']));
         const cols = scheduleColumns([spec as PackSpec], state.set.queries);
@@ -274,7 +278,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
               : state.set.enroll_secret
                 ? [state.set.enroll_secret]
                 : [];
-    const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
+    const cols = columnsFor(kind, specs, traits, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
       const cols = scheduleColumns(specs as PackSpec[], state.set.queries);
@@ -327,8 +331,9 @@ async function getConfig(mode: OutputMode, ctx: Ctx, client: FleetClient): Promi
 }
 
 /** FleetDM: one team's queries (`fleetctl get queries --team`), the team by name or id. */
-async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: FleetClient, dialect: Dialect): Promise<number> {
-  if (dialect === 'kolide') throw new UsageError('Kolide Fleet has no teams', 'drop --team (--fleet)');
+async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: FleetClient, profile: ServerProfile): Promise<number> {
+  const dialect = profile.generation;
+  if (!profile.traits.teams) throw new UsageError('Kolide Fleet has no teams', 'drop --team (--fleet)');
   const [{ listSpecs, findTeam }, server] = await Promise.all([import('../api/specs.js'), import('../specs/server.js')]);
   const found = await findTeam(client, team);
   const id = found?.id ?? (/^\d+$/.test(team) ? Number(team) : undefined);
@@ -337,10 +342,10 @@ async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: 
   const raw: Array<Record<string, unknown>> = (await listSpecs(client, 'queries', id)).map((s) => ({ ...s, team: s['fleet'] ?? s['team'] ?? name }));
   raw.sort((a, b) => (String(a['name']) < String(b['name']) ? -1 : String(a['name']) > String(b['name']) ? 1 : 0));
   if (mode === 'table' || mode === 'csv') {
-    await writeColumns(ctx, mode, columnsFor('queries', raw.map((s) => server.fromServerQuery(s, dialect)), dialect, new Set()), `no queries in team "${name}"`);
+    await writeColumns(ctx, mode, columnsFor('queries', raw.map((s) => server.fromServerQuery(s, dialect)), profile.traits, new Set()), `no queries in team "${name}"`);
     return 0;
   }
-  const naming = server.namingOf(client);
+  const naming = profile.naming;
   await writeSpecs(ctx, mode, raw.map((s) => ({ kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(s, dialect, naming) })));
   return 0;
 }
@@ -357,8 +362,9 @@ function lower(names: Iterable<string>): Set<string> {
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {
   const { getEnrollSecrets } = await import('../api/specs.js');
-  if (client.dialect === 'fleet') {
-    throw new UsageError('FleetDM enroll secrets have no names', 'run `osfleet get enroll_secret --yaml` to see them');
+  const server = await client.server();
+  if (server.traits.enrollSecrets !== 'by-name') {
+    throw new UsageError(`${server.product} enroll secrets have no names`, 'run `osfleet get enroll_secret --yaml` to see them');
   }
   const found = (await getEnrollSecrets(client)).find((s) => s.name === name);
   if (!found) throw new CliError(`Secret '${name}' not found`);
@@ -428,9 +434,7 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     return 0;
   }
 
-  const { dialect } = await client.detect();
-  // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
-  const status = dialect === 'kolide' && opts.status === 'missing' ? 'mia' : opts.status;
+  const status = opts.status;
   let labelId: number | undefined;
   if (opts.label !== undefined) {
     const want = opts.label.toLowerCase();

@@ -22,6 +22,8 @@ export interface StoredContext {
   /** Detected API generation and server version, cached. */
   dialect?: 'kolide' | 'fleet';
   'server-version'?: string;
+  /** FleetDM's naming, cached: `reports` (4.82+: reports/fleets) or `queries` (queries/teams). */
+  naming?: 'queries' | 'reports';
 }
 
 export const CONTEXT_KEYS = [
@@ -34,6 +36,7 @@ export const CONTEXT_KEYS = [
   'allow-insecure-http',
   'dialect',
   'server-version',
+  'naming',
 ] as const satisfies ReadonlyArray<keyof StoredContext>;
 
 /** The effective connection settings: file + environment overrides. */
@@ -48,6 +51,7 @@ export interface ResolvedContext {
   allowInsecureHttp: boolean;
   dialect: 'kolide' | 'fleet' | undefined;
   serverVersion: string | undefined;
+  naming: 'queries' | 'reports' | undefined;
   /** Where the token came from, for messages ("FLEET_API_TOKEN", "context default"). */
   tokenSource: string | undefined;
 }
@@ -231,6 +235,8 @@ function checkContext(raw: Record<string, unknown>, file: string, name: string):
   set('allow-insecure-http', bool('allow-insecure-http'));
   const dialect = str('dialect');
   if (dialect === 'kolide' || dialect === 'fleet') ctx.dialect = dialect;
+  const naming = str('naming');
+  if (naming === 'queries' || naming === 'reports') ctx.naming = naming;
   return ctx;
 }
 
@@ -289,6 +295,7 @@ class FileConfigStore implements ConfigStore {
       allowInsecureHttp: stored['allow-insecure-http'] ?? false,
       dialect: sameServer ? stored.dialect : undefined,
       serverVersion: sameServer ? stored['server-version'] : undefined,
+      naming: sameServer ? stored.naming : undefined,
       tokenSource: envToken ? 'FLEET_API_TOKEN' : stored.token ? `context "${this.contextName}"` : undefined,
     };
   }
