@@ -354,7 +354,7 @@ describe('convert keeps everything (issues 15.5, 21.7, 22.8)', () => {
         globals: { debug: false, color: false, config: path.join(tmp, 'none.yml') },
         signal: new AbortController().signal,
         cwd: repoRoot,
-        api: async () => ({ detect: async () => ({ dialect, version }) }) as never,
+        api: async () => ({ server: async () => ({ generation: dialect, version }) }) as never,
       });
       return { io, ctx };
     };
