@@ -114,7 +114,7 @@ export class ResultStream {
     this.ws = new WebSocket(url, {
       ...client.tlsOptions(),
       handshakeTimeout: 45_000,
-      headers: { 'user-agent': 'osfleet' },
+      headers: { ...client.customHeaders(), 'user-agent': 'osfleet' },
       maxPayload: 512 * 1024 * 1024,
     });
     debug?.(`WS ${new URL(url).pathname} connecting`);

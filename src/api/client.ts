@@ -49,6 +49,8 @@ export interface ClientOptions {
   onResolved?: (profile: ServerProfile) => void | Promise<void>;
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** Sent on every REST and websocket request (an access proxy's headers); never shown in --debug. */
+  customHeaders?: Record<string, string> | undefined;
   /** Attempts for retryable requests, including the first. */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -149,6 +151,11 @@ export class FleetClient {
   /** For the websocket: same CA, same verification, same auth. */
   tlsOptions(): { ca?: string; rejectUnauthorized: boolean } {
     return { ...(this.opts.ca ? { ca: this.opts.ca } : {}), rejectUnauthorized: !this.opts.tlsSkipVerify };
+  }
+
+  /** The custom headers, for the websocket upgrade (the same as on every REST request). */
+  customHeaders(): Record<string, string> {
+    return { ...this.opts.customHeaders };
   }
 
   /** The token, for the websocket `auth` message only. */
@@ -305,7 +312,7 @@ export class FleetClient {
     let path = this.urlPrefix + fullPath;
     const query = opts.query ? encodeQuery(opts.query) : '';
     if (query) path += `?${query}`;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'osfleet' };
+    const headers: Record<string, string> = { ...this.opts.customHeaders, accept: 'application/json', 'user-agent': 'osfleet' };
     if (opts.auth !== false && this.token) headers['authorization'] = `Bearer ${this.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -526,6 +533,8 @@ export async function createClient(
   // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds how long a silent server is waited for.
   const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
+  const headerNames = Object.keys(conn.customHeaders ?? {});
+  if (headerNames.length > 0 && ctx.globals.debug) ctx.debug(`custom headers on every request: ${headerNames.map((h) => `${h}: REDACTED`).join(', ')}`);
   return new FleetClient({
     ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     address: conn.address,
@@ -536,6 +545,7 @@ export async function createClient(
     dialect: conn.dialect,
     serverVersion: conn.serverVersion,
     naming: conn.naming,
+    customHeaders: conn.customHeaders,
     ...extra,
     signal: ctx.signal,
     debug: ctx.globals.debug ? (line) => ctx.debug(line) : undefined,

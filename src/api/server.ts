@@ -39,6 +39,8 @@ export interface ServerTraits {
   readonly inUseAs403: boolean;
   /** Teams (4.82+: fleets) exist: a query may belong to one. */
   readonly teams: boolean;
+  /** What fleetctl prints for one host: the bare host (3.x: `yaml.Marshal(host)`) or the `kind: host` envelope. */
+  readonly hostDocument: 'bare' | 'envelope';
 }
 
 const KOLIDE_TRAITS: ServerTraits = {
@@ -54,6 +56,7 @@ const KOLIDE_TRAITS: ServerTraits = {
   notFoundAs500: true,
   inUseAs403: true,
   teams: false,
+  hostDocument: 'bare',
 };
 
 const FLEET_TRAITS: ServerTraits = {
@@ -69,6 +72,7 @@ const FLEET_TRAITS: ServerTraits = {
   notFoundAs500: false,
   inUseAs403: false,
   teams: true,
+  hostDocument: 'envelope',
 };
 
 /** Paths (under the app prefix) and keys that the 4.82 renaming changed; Kolide uses the old ones. */

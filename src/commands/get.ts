@@ -430,7 +430,11 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     if (!host && /^\d+$/.test(opts.name)) host = await hostsApi.getHost(client, Number(opts.name));
     if (!host) throw new CliError(`host "${opts.name}" doesn't exist`, { hint: 'give a hostname, uuid, serial or id' });
     if (mode === 'table' || mode === 'csv') await writeColumns(ctx, mode, { header: [...HOST_COLUMNS], rows: [hostRow(host, fmt)] }, '');
-    else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
+    else if ((mode === 'yaml' || mode === 'envelope-json') && (await client.server()).traits.hostDocument === 'bare') {
+      // fleetctl 3.x prints the host itself (yaml.Marshal of the host: JSON keys, sorted), so `.hostname` works.
+      if (mode === 'envelope-json') ctx.io.out(JSON.stringify(host) + '\n');
+      else ctx.io.out((await import('yaml')).stringify(host, { lineWidth: 0, sortMapEntries: true }));
+    } else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
     return 0;
   }
 

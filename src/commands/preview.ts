@@ -74,6 +74,7 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     dialect: undefined,
     serverVersion: undefined,
     naming: undefined,
+    customHeaders: {},
     tokenSource: undefined,
   };
   const client = await createClient(conn, ctx);

@@ -48,6 +48,8 @@ export class SandboxServer {
   readonly deprecated: DeprecatedUse[] = [];
   /** Each new key sent to an old-naming FleetDM, which ignores it (an object meant for a fleet becomes global). */
   readonly ignoredNewKeys: DeprecatedUse[] = [];
+  /** Values of `recordHeader` seen, per request (REST) and upgrade (ws). */
+  readonly headerLog: Array<{ via: 'rest' | 'ws'; path: string; value: string | undefined }> = [];
 
   constructor(private readonly opts: ServerOptions, tls?: TlsMaterial) {
     this.core = new Core(opts);
@@ -123,6 +125,7 @@ export class SandboxServer {
       return;
     }
     const path = this.unprefixed(rawPath);
+    this.recordHeader('rest', rawPath, req);
     if (path === undefined) return sendGoNotFound(res);
     const d = this.opts.dialect;
 
@@ -149,6 +152,13 @@ export class SandboxServer {
     const prefix = this.appPrefixes.find((p) => path === p || path.startsWith(p + '/'));
     if (prefix === undefined) return sendGoNotFound(res);
     return this.dispatch(this.app, req, res, method, path.slice(prefix.length), url, false);
+  }
+
+  private recordHeader(via: 'rest' | 'ws', path: string, req: IncomingMessage): void {
+    const name = this.opts.recordHeader;
+    if (!name) return;
+    const v = req.headers[name.toLowerCase()];
+    this.headerLog.push({ via, path, value: Array.isArray(v) ? v.join(', ') : v });
   }
 
   /** The path without the server's URL prefix; undefined when it lies outside the prefix. */
@@ -378,6 +388,7 @@ export class SandboxServer {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\nConnection: close\r\n\r\n${text}\n`);
     };
     const path = this.unprefixed(url.pathname);
+    this.recordHeader('ws', url.pathname, req);
     if (path === undefined) return refuse(404, '404 page not found');
     const prefix = this.appPrefixes.find((p) => path === `${p}/results/websocket`);
     if (prefix === undefined || !this.core.isSetup) return refuse(404, '404 page not found');

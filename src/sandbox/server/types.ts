@@ -31,6 +31,8 @@ export interface ServerOptions {
   version?: string;
   /** Serve everything under this path (FleetDM's server.url_prefix, e.g. /fleet); anything else is 404. */
   urlPrefix?: string;
+  /** Record this request header's value on every REST request and websocket upgrade (tests: custom headers). */
+  recordHeader?: string;
   /** A line per notable event (each use of a deprecated path or key), for preview --debug. */
   log?: (line: string) => void;
   enrollSecret: string;
