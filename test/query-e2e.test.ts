@@ -39,6 +39,20 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
     expect(confidential).toMatchObject({ creation_time: '1598384396', host_hostname: 'jim-macbook-1014' });
   });
 
+  it('labels and --all go to the server as given: the campaign exists before any host list is read', async () => {
+    for (const targets of [['--labels', mac], ['--all']]) {
+      const r = await runCli(['query', ...targets, '--query', 'SELECT 1 AS one', '--debug'], { env: fleet.env });
+      expect(r.code, r.stderr).toBe(0);
+      const trace = r.stderr.split('\n');
+      const created = trace.findIndex((l) => /POST \S*\/queries\/run_by_(names|identifiers)/.test(l));
+      const listed = trace.findIndex((l) => /GET \S*(\/labels\/\d+\/hosts|\/hosts\?)/.test(l));
+      expect(created, r.stderr).toBeGreaterThanOrEqual(0);
+      // Every host answered: no host list is read at all.
+      expect(listed, r.stderr).toBe(-1);
+      expect(r.stderr).toContain(targets[0] === '--all' ? 'Targeting 4 hosts: 4 online, 0 offline' : 'Targeting 2 hosts: 2 online, 0 offline');
+    }
+  });
+
   it('on all hosts: two answered, two errors, exit 3, each host named', async () => {
     const r = await runCli(['query', '--all', '--query', CUPS], { env: fleet.env });
     expect(r.code).toBe(3);
@@ -149,6 +163,17 @@ describe('query ends promptly and reports every host', () => {
     expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 0 no response, 1 offline/);
     expect(r.stderr).toMatch(/dwight-win10\s+offline/);
     expect(r.code).toBe(3);
+  });
+
+  it('the host list is read after the campaign, only to name the host that did not answer', async () => {
+    const r = await runCli(['query', '--labels', 'All Hosts', '--query', 'SELECT 1 AS one', '--debug'], { env: fleet.env });
+    expect(r.code, r.stderr).toBe(3);
+    const trace = r.stderr.split('\n');
+    const created = trace.findIndex((l) => /POST \S*\/queries\/run_by_(names|identifiers)/.test(l));
+    const listed = trace.findIndex((l) => /GET \S*\/labels\/\d+\/hosts/.test(l));
+    expect(created, r.stderr).toBeGreaterThanOrEqual(0);
+    expect(listed, r.stderr).toBeGreaterThan(created);
+    expect(r.stderr).toMatch(/dwight-win10\s+offline/);
   });
 
   it('json output wraps the results with a per-host status list', async () => {

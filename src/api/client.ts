@@ -92,6 +92,20 @@ export class FleetClient {
   /** How many HTTP requests went out (tests and benchmarks count them). */
   requestCount = 0;
 
+  /**
+   * This client (its connections, token and detected server) bound to another abort signal instead
+   * of the command's: for a short, bounded read after Ctrl-C (naming the hosts that did not answer).
+   */
+  withSignal(signal: AbortSignal): FleetClient {
+    return new FleetClient({
+      ...this.opts,
+      token: this.token,
+      dispatcher: this.dispatcher,
+      signal,
+      ...(this.detected ? { dialect: this.detected.dialect, serverVersion: this.detected.version } : {}),
+    });
+  }
+
   constructor(opts: ClientOptions) {
     this.opts = { ...DEFAULTS, ...opts };
     this.origin = originOf(opts.address);
