@@ -274,3 +274,22 @@ describe('TLS with a custom CA, on REST and websocket alike', () => {
     expect(skip.stderr).toContain('TLS certificate verification is OFF');
   });
 });
+
+describe.each(['fleet', 'kolide'] as const)('a %s sandbox whose hosts mostly check in in-process (as at 100,000 hosts)', (dialect) => {
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    // 20 hosts: the story's 4 and 2 generated over HTTP, 14 in-process; the last 2 generated are offline.
+    fleet = await startCliFleet({ dialect, extraHosts: 16, httpHosts: 6, offline: 2, checkInMs: 1000 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it('every online host answers a live query on all hosts; the offline ones are named from the host list', async () => {
+    const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '2m'], { env: fleet.env });
+    expect(r.stderr).toContain('Targeting 20 hosts: 18 online, 2 offline');
+    expect(r.stderr).toMatch(/20 hosts: 18 answered \(18 rows\), 0 empty, 0 error, 0 no response, 2 offline/);
+    expect(r.code).toBe(3);
+    const hosts = lines(r.stdout).map((l) => l.host);
+    expect(new Set(hosts).size).toBe(18);
+    expect(hosts).toEqual(expect.arrayContaining(['centos-fileserver', 'dwight-win10', ...MACS]));
+  });
+});
