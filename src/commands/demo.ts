@@ -16,8 +16,9 @@ export const COPIED_SQL =
   "SELECT action, file_events.uid, users.username, SUBSTR(target_path, 1) AS path, SUBSTR(md5, 0, 8) AS hash, time FROM file_events INNER JOIN users ON file_events.uid=users.uid WHERE sha1 <> '' AND target_path NOT LIKE '%DS_Store';";
 
 export async function run(_opts: unknown, ctx: Ctx): Promise<number> {
+  await (await import('../sqlite.js')).loadSqlite('demo');
   const { startSandbox } = await import('../sandbox/index.js');
-  const { main } = await import('../cli.js');
+  const main = (args: string[], over: Parameters<Ctx['main']>[1]) => ctx.main(args, over);
   const packs = fileURLToPath(new URL('../../packs/data-leak', import.meta.url));
   const scratch = await mkdtemp(path.join(tmpdir(), 'osfleet-demo-'));
   const env = { ...ctx.env, OSFLEET_CONFIG: path.join(scratch, 'config.yml'), OSFLEET_CONTEXT: 'preview', FLEET_URL: undefined, FLEET_API_TOKEN: undefined };

@@ -9,7 +9,8 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
-import { CliError, UsageError, ExitCode } from '../errors.js';
+import { AlreadySetUpError, CliError, UsageError, ExitCode } from '../errors.js';
+import { sleep } from '../sleep.js';
 import { createClient } from '../api/client.js';
 import { login, setup } from '../api/session.js';
 import type { ResolvedContext } from '../config/store.js';
@@ -79,7 +80,7 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     try {
       token = (await setup(client, { email: secret.email, password: secret.password, name: 'osfleet admin', username: 'admin', orgName: 'osfleet preview', serverUrl: url })).token;
     } catch (err) {
-      if (!(err instanceof CliError) || !/already been set up/.test(err.message)) throw err;
+      if (!(err instanceof AlreadySetUpError)) throw err;
     }
     const { dialect, version } = await client.detect({ force: true });
     if (!token) token = (await login(client, secret.email, secret.password)).token;
@@ -100,7 +101,7 @@ function nextSteps(ctx: Ctx, url: string, dialect: string, hosts: number): void 
       `Sandbox Fleet (${dialect === 'kolide' ? 'Kolide API' : 'FleetDM API'}) at ${url} with ${hosts} simulated osquery host${hosts === 1 ? '' : 's'}.`,
       'Try:',
       `  osfleet ${c}get hosts`,
-      `  osfleet ${c}apply -f packs/data-leak`,
+      `  osfleet ${c}apply -f data-leak      # the data-leak pack shipped with osfleet`,
       `  osfleet ${c}query --labels '${dialect === 'kolide' ? 'Mac OS X' : 'macOS'}' --query 'SELECT * FROM cups_jobs;'`,
       `  osfleet ${c}query --all --format csv -o copies.csv --query "SELECT action, file_events.uid, users.username, target_path, time FROM file_events JOIN users USING (uid);"`,
       '',
@@ -119,6 +120,8 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
 
   const dataDir = opts.data ? path.resolve(ctx.cwd, opts.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The sandbox's hosts answer SQL with SQLite: say so in one line where it cannot load.
+  await (await import('../sqlite.js')).loadSqlite('preview');
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     dialect: opts.dialect,
@@ -257,7 +260,7 @@ export async function runStop(opts: { data?: string }, ctx: Ctx): Promise<number
   const deadline = Date.now() + 15_000;
   while (alive(st.pid)) {
     if (Date.now() > deadline) throw new CliError(`the sandbox (pid ${st.pid}) did not stop within 15 s`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await rm(path.join(dataDir, 'preview.json'), { force: true });
   ctx.io.err(`[+] Sandbox stopped (pid ${st.pid}); its data stays in ${dataDir}\n`);
