@@ -89,6 +89,9 @@ export type StreamEnd =
   | { kind: 'blocked'; reason: string } // the upgrade was refused (a proxy?)
   | { kind: 'server-error'; message: string };
 
+/** The spinner's text is recomputed at most this often. */
+const PROGRESS_EVERY_MS = 100;
+
 /** Events parsed and waiting before the socket is paused (each may be one host's whole answer). */
 const QUEUE_HIGH_WATER = 8;
 
@@ -337,8 +340,15 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     return [...this.outstanding].map((id) => this.byId.get(id)!);
   }
 
-  private progress(): void {
-    this.opts.onProgress?.({
+  private lastProgress = -Infinity;
+
+  /** Progress for the spinner: at most every PROGRESS_EVERY_MS (100,000 answers are not 100,000 redraws). */
+  private progress(force = false): void {
+    if (!this.opts.onProgress) return;
+    const now = this.now();
+    if (!force && now - this.lastProgress < PROGRESS_EVERY_MS) return;
+    this.lastProgress = now;
+    this.opts.onProgress({
       targeted: this.totals?.count ?? this.opts.targets?.length ?? 0,
       online: this.totals?.online ?? this.onlineCount,
       responded: this.answered.size,
@@ -398,7 +408,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         const m = campaign.metrics;
         if (m && typeof m.TotalHosts === 'number' && typeof m.OnlineHosts === 'number') this.totals = { count: m.TotalHosts, online: m.OnlineHosts };
         this.opts.onCampaign?.(this.totals);
-        this.progress();
+        this.progress(true);
         // Nobody online and nobody to wait for: nothing will answer.
         if (this.counted && this.totals && this.awaited === 0) return;
       }
@@ -420,7 +430,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
           } else if (ev.type === 'totals') {
             // Counted, every campaign asks the same selection, so each one's totals hold.
             if (attempt === 0 || this.counted) this.totals = { count: ev.totals.count, online: ev.totals.online };
-            this.progress();
+            this.progress(true);
           } else if (ev.type === 'status') {
             this.opts.debug?.(`status ${ev.status.actual_results}/${ev.status.expected_results} ${ev.status.status}`);
             // A campaign that targets no host gets no totals at all, only a finished status.
