@@ -173,6 +173,8 @@ describe('query ends promptly and reports every host', () => {
     const listed = trace.findIndex((l) => /GET \S*\/labels\/\d+\/hosts/.test(l));
     expect(created, r.stderr).toBeGreaterThanOrEqual(0);
     expect(listed, r.stderr).toBeGreaterThan(created);
+    // Every online host answered: only the offline ones are asked for.
+    expect(trace[listed]).toContain('status=offline');
     expect(r.stderr).toMatch(/dwight-win10\s+offline/);
   });
 

@@ -153,7 +153,7 @@ export async function* hostsToName(
   client: FleetClient,
   listed: ResolvedTargets['listed'],
   skip: (id: number, hostname: string) => boolean,
-  opts: { parallel?: number; perPage?: number } = {},
+  opts: { parallel?: number; perPage?: number; status?: 'offline' } = {},
 ): AsyncGenerator<TargetHost> {
   const parallel = Math.max(1, opts.parallel ?? PARALLEL_PAGES);
   const perPage = opts.perPage ?? PAGE_SIZE;
@@ -161,7 +161,7 @@ export async function* hostsToName(
   const lists: Array<string> = listed.all ? ['/hosts'] : listed.labels.map((l) => `/labels/${l.id}/hosts`);
   for (const path of lists) {
     for (let first = 0; ; first += parallel) {
-      const pages = Array.from({ length: parallel }, (_, i) => hostPage(client, path, first + i, perPage, skip));
+      const pages = Array.from({ length: parallel }, (_, i) => hostPage(client, path, first + i, perPage, skip, opts.status));
       // The first failure is thrown below; the others must not surface as unhandled rejections.
       for (const p of pages) p.catch(() => undefined);
       let short = false;
@@ -186,8 +186,11 @@ async function hostPage(
   page: number,
   perPage: number,
   skip: (id: number, hostname: string) => boolean,
+  status: string | undefined,
 ): Promise<{ kept: TargetHost[]; count: number }> {
-  const body = await client.request<{ hosts?: Host[] | null }>('GET', path, { query: { page, per_page: perPage, order_key: 'id', order_direction: 'asc' } });
+  const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
+    query: { page, per_page: perPage, order_key: 'id', order_direction: 'asc', ...(status ? { status } : {}) },
+  });
   const hosts = body.hosts ?? [];
   const kept: TargetHost[] = [];
   for (const h of hosts) if (!skip(h.id, h.hostname)) kept.push(toTarget(h));

@@ -265,8 +265,22 @@ async function silentTargets(client: Awaited<ReturnType<Ctx['api']>>, resolved: 
   const out = resolved.targets.filter((t) => !live.answered.has(`id:${t.id}`) && !live.answered.has(`name:${t.hostname}`));
   if (live.totals && live.answered.size >= live.totals.count && out.length === 0) return out;
   const have = new Set(out.map((t) => t.id));
+  const skip = (id: number, name: string) => have.has(id) || live.answered.has(`id:${id}`) || live.answered.has(`name:${name}`);
   const started = Date.now();
-  for await (const t of hostsToName(client, resolved.listed, (id, name) => have.has(id) || live.answered.has(`id:${id}`) || live.answered.has(`name:${name}`))) {
+  const totals = live.totals;
+  // Every online host answered: the silent ones are the offline ones, which the server filters
+  // out of the list for us (a few pages instead of every host). Checked against the server's count;
+  // short of it (status changed meanwhile, a server that ignores the filter), the full list follows.
+  if (totals && live.answered.size >= totals.online) {
+    for await (const t of hostsToName(client, resolved.listed, skip, { status: 'offline' })) {
+      have.add(t.id);
+      out.push(t);
+    }
+    debug?.(`named ${out.length} offline host(s) (${Date.now() - started} ms)`);
+    if (live.answered.size + out.length >= totals.count) return out;
+  }
+  for await (const t of hostsToName(client, resolved.listed, skip)) {
+    have.add(t.id);
     out.push(t);
   }
   debug?.(`named ${out.length} host(s) that did not answer (${Date.now() - started} ms)`);
