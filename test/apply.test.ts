@@ -13,8 +13,9 @@ import { createContext, type Ctx } from '../src/context.js';
 import { testIO, type TestIO } from '../src/io.js';
 import { CliError, InputError, InterruptedError } from '../src/errors.js';
 import { run as apply, type ApplyOptions } from '../src/commands/apply.js';
-import { adjustForDialect, kindsToRead } from '../src/specs/server.js';
-import { FLEET_QUERY_FIELDS } from '../src/specs/types.js';
+import { kindsToRead } from '../src/specs/server.js';
+import { adjustForServer } from '../src/specs/plan.js';
+import { profileFor } from '../src/api/server.js';
 import { parseDocuments } from '../src/specs/parse.js';
 import type { SpecSet } from '../src/specs/types.js';
 import type { Sandbox } from '../src/sandbox/index.js';
@@ -95,29 +96,29 @@ describe('adjustForDialect (pure)', () => {
   const pack = 'apiVersion: v1\nkind: pack\nspec:\n  name: p\n  queries:\n    - {query: a, interval: 60, denylist: false}\n';
 
   it.each([
-    ['kolide drops FleetDM query fields, with a note', 'kolide', q, (r: ReturnType<typeof adjustForDialect>) => {
+    ['kolide drops FleetDM query fields, with a note', 'kolide', q, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.queries[0]).toEqual({ name: 'a', query: 'SELECT 1;' });
       expect(r.notes[0]).toMatch(/Kolide Fleet keeps no interval\/platform.* ignored in 1 query/);
     }],
-    ['fleet keeps them', 'fleet', q, (r: ReturnType<typeof adjustForDialect>) => {
+    ['fleet keeps them', 'fleet', q, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.queries[0]).toMatchObject({ interval: 60, platform: 'darwin' });
       expect(r.notes).toEqual([]);
     }],
-    ['kolide drops pack denylist', 'kolide', pack, (r: ReturnType<typeof adjustForDialect>) => {
+    ['kolide drops pack denylist', 'kolide', pack, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.packs[0]!.queries[0]).toEqual({ query: 'a', name: 'a', interval: 60 });
       expect(r.notes[0]).toMatch(/denylist/);
     }],
-    ['fleet leaves inactive secrets out (they would become valid) and drops names', 'fleet', secrets, (r: ReturnType<typeof adjustForDialect>) => {
+    ['fleet leaves inactive secrets out (they would become valid) and drops names', 'fleet', secrets, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.enroll_secret).toEqual({ secrets: [{ secret: 's1' }] });
       expect(r.notes[0]).toMatch(/1 secret with active: false left out/);
     }],
   ] as const)('%s', (_name, dialect, yaml, check) => {
-    check(adjustForDialect(desiredOf(yaml), empty, dialect, FLEET_QUERY_FIELDS));
+    check(adjustForServer(desiredOf(yaml), empty, profileFor(dialect, undefined, 'queries')));
   });
 
   it('kolide compares only the secrets the files name (it keeps the others)', () => {
     const current: SpecSet = { ...empty, enroll_secret: { secrets: [{ name: 'a', secret: 's1', active: true }, { name: 'other', secret: 'x', active: true }] } };
-    const r = adjustForDialect(desiredOf(secrets), current, 'kolide', FLEET_QUERY_FIELDS);
+    const r = adjustForServer(desiredOf(secrets), current, profileFor('kolide', undefined, 'queries'));
     expect(r.current.enroll_secret!.secrets.map((s) => s.name)).toEqual(['a']);
   });
 });
@@ -156,7 +157,9 @@ function useApplySandbox(dialect: 'fleet' | 'kolide', seed: number, prefix: stri
     },
   };
   beforeAll(async () => {
-    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false });
+    // The request paths asserted below are the queries/teams naming (FleetDM before 4.82);
+    // test/naming.test.ts runs apply against the 4.82+ naming.
+    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     s.sandbox = t.sandbox;
     s.token = t.admin.token;
     s.scratch = mkdtempSync(path.join(tmpdir(), prefix));

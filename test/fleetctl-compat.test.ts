@@ -63,7 +63,8 @@ describe.each(['fleet', 'kolide'] as const)("fleetctl's output against the %s sa
   };
 
   beforeAll(async () => {
-    const t = await startTestSandbox({ dialect, port: 0, seed: 11, hosts: false });
+    // fleetctl's goldens are the queries/teams naming (FleetDM before 4.82).
+    const t = await startTestSandbox({ dialect, port: 0, seed: 11, hosts: false, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     sandbox = t.sandbox;
     client = new FleetClient({ address: sandbox.url, token: t.admin.token });
     scratch = mkdtempSync(path.join(tmpdir(), `osfleet-compat-${dialect}-`));

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../src/specs/diagnostics.js';
+import { profileFor } from '../src/api/server.js';
 import { decodeUtf8, loadInputs, type LoadIO } from '../src/specs/load.js';
 import { parseDocuments } from '../src/specs/parse.js';
 import { canonical, changedPaths, plan, renderPlan } from '../src/specs/plan.js';
@@ -369,7 +370,7 @@ describe('plan', () => {
     const p = plan(
       { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'NEW-SECRET' }, { name: 'ci', secret: 'CI-SECRET' }] } },
       { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'OLD-SECRET' }, { name: 'kept', secret: 'KEPT-SECRET' }] } },
-      { prune: false, builtinLabels, dialect },
+      { prune: false, builtinLabels, server: profileFor(dialect, undefined, 'queries') },
     );
     const text = renderPlan(p, 'text') + renderPlan(p, 'json');
     expect(text).not.toMatch(/SECRET/);
@@ -389,7 +390,7 @@ describe('plan', () => {
       packs: [{ name: 'p', queries: [{ query: 'q', name: 'q', interval: 60 }] }],
       enroll_secret: { secrets: [{ name: 'default', secret: 's', active: true }, { name: 'old', secret: 'o', active: false }] },
     };
-    expect(plan(desired, kolide, { prune: false, builtinLabels, dialect: 'kolide' }).changes).toBe(false);
+    expect(plan(desired, kolide, { prune: false, builtinLabels, server: profileFor('kolide', undefined, 'queries') }).changes).toBe(false);
     expect(renderPlan(plan(desired, kolide, { prune: false, builtinLabels }), 'text')).toBe(
       [
         '~ query "q": interval, logging, platform',

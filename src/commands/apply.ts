@@ -16,7 +16,7 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
 import type { Diagnostic, QuerySpec, SpecDoc } from '../specs/types.js';
 import type { Plan, PlanKind } from '../specs/plan.js';
@@ -97,7 +97,7 @@ async function checkSql(docs: readonly SpecDoc[]): Promise<{ errors: Diagnostic[
 
 import { count } from '../specs/server.js';
 
-/** Kolide needs a name on each enroll secret (it upserts by name). */
+/** A server that upserts enroll secrets by name (Kolide) needs a name on each. */
 function kolideSecretNames(docs: readonly SpecDoc[], diag: typeof import('../specs/diagnostics.js').diag): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of docs) {
@@ -144,13 +144,8 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
     steps.push({
       id: 'options',
       done: '[+] applied options',
-      run: async () => {
-        // FleetDM's agent_options hold more than config/overrides (command_line_flags, extensions):
-        // keep what the files do not manage.
-        // An absent overrides means none (as Kolide's replace does), not "keep the server's".
-        const body = state.dialect === 'fleet' && state.rawOptions ? { ...state.rawOptions, config: options.config, overrides: options.overrides ?? {} } : options;
-        await (await lazy()).applyOptions(client, body as unknown as Spec);
-      },
+      // What the server holds beyond config/overrides (FleetDM's agent_options) is kept there.
+      run: async () => (await lazy()).applyOptions(client, options as unknown as Spec, state.rawOptions),
     });
   }
   if (send.enroll_secret) {
@@ -214,11 +209,11 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
 
   // 2. The server's current objects: one GET per kind.
   const client = await ctx.api();
-  const { dialect } = await client.detect();
-  const { readState, kindsToRead, adjustForDialect, FLEET_QUERY_FIELDS } = await import('../specs/server.js');
+  const server = await client.server();
+  const { readState, kindsToRead } = await import('../specs/server.js');
   // FleetDM team queries: each team the files name must exist (looked up by name), and its queries are read apart.
   const teams = new Map<string, number>();
-  if (dialect === 'fleet') {
+  if (server.traits.teams) {
     const { findTeam } = await import('../api/specs.js');
     const missing: Diagnostic[] = [];
     const named = new Map<string, Extract<SpecDoc, { kind: 'query' }>>();
@@ -243,7 +238,7 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const knownQueries = new Set(opts.prune && hasQueries ? [] : state.set.queries.map((q) => q.name));
   const knownLabels = new Set([...(opts.prune && hasLabels ? [] : state.set.labels.map((l) => l.name)), ...state.builtinLabels]);
   const online = validate(checked.docs, { knownQueries, knownLabels }).filter((d) => REFERENCE_CODES.has(d.code));
-  if (dialect === 'kolide') online.push(...kolideSecretNames(checked.docs, diag));
+  if (server.traits.enrollSecrets === 'by-name') online.push(...kolideSecretNames(checked.docs, diag));
   if (online.some((d) => d.severity === 'error')) fail([...warnings, ...online], checked.sources);
 
   for (const w of warnings) ctx.io.err(`${formatDiagnostic(w)}\n`);
@@ -253,14 +248,13 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
 
   // 4. The plan.
   const desired = toSpecSet(checked.docs);
-  const adjusted = adjustForDialect(desired, state.set, dialect, FLEET_QUERY_FIELDS);
+  const plan = makePlan(desired, state.set, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels, server });
   const serverBuiltin = new Set([...state.builtinLabels].map((n) => n.toLowerCase()));
   const strangers = (desired.builtinLabels ?? []).filter((n) => !serverBuiltin.has(n.toLowerCase()));
   if (strangers.length > 0) {
-    adjusted.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
+    plan.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
   }
-  for (const n of adjusted.notes) ctx.io.err(`Note: ${n}\n`);
-  const plan = makePlan(adjusted.desired, adjusted.current, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels });
+  for (const n of plan.notes) ctx.io.err(`Note: ${n}\n`);
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;
   const steps = buildSteps(client, plan, state, ctx.signal);
   const changed = (code: number) => (opts.detailedExitcode && plan.changes ? ExitCode.changes : code);

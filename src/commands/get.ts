@@ -16,7 +16,8 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
+import type { ServerTraits } from '../api/server.js';
 import type { Host } from '../api/hosts.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
@@ -105,10 +106,10 @@ export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
-      const fleet = dialect === 'fleet';
+      const fleet = traits.queryFields.includes('interval');
       return {
         header: fleet ? ['name', 'description', 'query', 'interval', 'platform'] : ['name', 'description', 'query'],
         rows: (specs as QuerySpec[]).map((q) =>
@@ -145,7 +146,7 @@ function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], d
       return { header: ['config', 'platform overrides'], rows: (specs as OptionsSpec[]).map((o) => [Object.keys(o.config).sort().join(', '), Object.keys(o.overrides?.platforms ?? {}).sort().join(', ')]) };
     case 'enroll_secret': {
       const secrets = (specs as EnrollSecretSpec[]).flatMap((s) => s.secrets);
-      return dialect === 'kolide'
+      return traits.enrollSecrets === 'by-name'
         ? { header: ['name', 'secret', 'active'], rows: secrets.map((s) => [s.name ?? '', redactSecret(s.secret), String(s.active ?? true)]) }
         : { header: ['secret'], rows: secrets.map((s) => [redactSecret(s.secret)]) };
     }
@@ -191,7 +192,10 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
-  const { dialect } = await client.detect();
+  const profile = await client.server();
+  // What fleetctl prints differs per generation: the specs layer shapes it from the profile.
+  const dialect = profile.generation;
+  const traits = profile.traits;
   const server = await import('../specs/server.js');
   if (kind === 'all') {
     const kinds: PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
@@ -206,10 +210,10 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const naming = server.namingOf(client);
+    const naming = profile.naming;
     if (mode === 'table' || mode === 'csv') {
       const spec = kind === 'queries' ? server.fromServerQuery(raw, dialect) : kind === 'packs' ? server.fromServerPack(raw) : server.fromServerLabel(raw);
-      await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
+      await writeColumns(ctx, mode, columnsFor(kind, [spec], traits, new Set()), '');
       if (kind === 'packs' && opts.withQueries) {
         const state = await server.readState(client, new Set<PlanKind>(['query']));
         const cols = scheduleColumns([spec as PackSpec], state.set.queries);
@@ -255,7 +259,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
               : state.set.enroll_secret
                 ? [state.set.enroll_secret]
                 : [];
-    const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
+    const cols = columnsFor(kind, specs, traits, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
       const cols = scheduleColumns(specs as PackSpec[], state.set.queries);
@@ -297,8 +301,9 @@ function lower(names: Iterable<string>): Set<string> {
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {
   const { getEnrollSecrets } = await import('../api/specs.js');
-  if (client.dialect === 'fleet') {
-    throw new UsageError('FleetDM enroll secrets have no names', 'run `osfleet get enroll_secret --yaml` to see them');
+  const server = await client.server();
+  if (server.traits.enrollSecrets !== 'by-name') {
+    throw new UsageError(`${server.product} enroll secrets have no names`, 'run `osfleet get enroll_secret --yaml` to see them');
   }
   const found = (await getEnrollSecrets(client)).find((s) => s.name === name);
   if (!found) throw new CliError(`Secret '${name}' not found`);
@@ -364,13 +369,15 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     if (!host && /^\d+$/.test(opts.name)) host = await hostsApi.getHost(client, Number(opts.name));
     if (!host) throw new CliError(`host "${opts.name}" doesn't exist`, { hint: 'give a hostname, uuid, serial or id' });
     if (mode === 'table' || mode === 'csv') await writeColumns(ctx, mode, { header: [...HOST_COLUMNS], rows: [hostRow(host, fmt)] }, '');
-    else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
+    else if ((mode === 'yaml' || mode === 'envelope-json') && (await client.server()).traits.hostDocument === 'bare') {
+      // fleetctl 3.x prints the host itself (yaml.Marshal of the host: JSON keys, sorted), so `.hostname` works.
+      if (mode === 'envelope-json') ctx.io.out(JSON.stringify(host) + '\n');
+      else ctx.io.out((await import('yaml')).stringify(host, { lineWidth: 0, sortMapEntries: true }));
+    } else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
     return 0;
   }
 
-  const { dialect } = await client.detect();
-  // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
-  const status = dialect === 'kolide' && opts.status === 'missing' ? 'mia' : opts.status;
+  const status = opts.status;
   let labelId: number | undefined;
   if (opts.label !== undefined) {
     const want = opts.label.toLowerCase();

@@ -17,6 +17,7 @@ export const command = defineCommand<QueryOptions>({
     { flags: '--exit', description: 'stop when every online host answered (the default)' },
     { flags: '--wait-all', description: 'keep waiting for offline hosts until the timeout' },
     { flags: '--ignore-unknown', description: 'skip unknown hosts and labels instead of stopping' },
+    { flags: '--offline-fails', description: 'offline hosts count as missing: exit 3 unless every targeted host answered' },
     { flags: '--transport <transport>', description: 'how results come back', choices: ['auto', 'ws', 'rest'], default: 'auto' },
     { flags: '-q, --quiet', description: 'no progress or status on stderr' },
     ...RESULT_OPTIONS,

@@ -28,24 +28,103 @@ export interface Plan {
   send: SpecSet;
   /** What apply deletes (prune), by kind; packs must go before the queries and labels they use. */
   remove: { packs: string[]; queries: string[]; labels: string[] };
+  /** What the server does not keep of the files (fields dropped, secrets left out), for the user. */
+  notes: string[];
   /** Built-in labels the files list: never sent, never deleted. */
   builtinLeftAlone: string[];
+}
+
+/**
+ * What the target server keeps (a `ServerProfile` from `src/api/server.ts` fits): Kolide keeps no
+ * FleetDM-only fields (a query's interval, platform, logging...; a scheduled query's denylist), so
+ * they cannot differ there; and it upserts enroll secrets by name, where FleetDM replaces the set.
+ */
+export interface ServerKeeps {
+  product: string;
+  traits: { queryFields: readonly string[]; packDenylist: boolean; enrollSecrets: 'by-name' | 'set' };
 }
 
 export interface PlanOptions {
   prune: boolean;
   /** Names of built-in labels (never deleted, never changed). */
   builtinLabels: Set<string>;
-  /**
-   * The server's generation (default `fleet`). Kolide keeps no FleetDM-only fields (a query's
-   * interval, platform, logging...; a scheduled query's denylist), so they cannot differ there;
-   * and it upserts enroll secrets by name, where FleetDM replaces the whole set.
-   */
-  dialect?: 'kolide' | 'fleet';
+  /** The server the plan is for; without it, specs are compared as FleetDM keeps them, unadjusted. */
+  server?: ServerKeeps;
 }
 
-/** Fields only FleetDM stores; Kolide drops them, so comparing them would plan a change forever. */
-const FLEET_ONLY_QUERY: readonly string[] = FLEET_QUERY_FIELDS;
+/** FleetDM 4.35+'s scheduling fields of a query (named together in one note). */
+const SCHEDULE_FIELDS: readonly string[] = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
+
+export interface ServerAdjustment {
+  desired: SpecSet;
+  current: SpecSet;
+  notes: string[];
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The one place where the plan follows what the server keeps, so it compares like with like: fields
+ * the server drops are left out of the files' specs (with a note), Kolide's by-name secrets are
+ * compared only where the files name them, and FleetDM gets no inactive secret (sending one would
+ * make it valid) and no secret names.
+ */
+export function adjustForServer(desired: SpecSet, current: SpecSet, server: ServerKeeps): ServerAdjustment {
+  const notes: string[] = [];
+  const d: SpecSet = { ...desired };
+  const c: SpecSet = { ...current };
+  const { traits } = server;
+  // Query fields some servers keep and others drop: each one the files use is named, with how many queries it was ignored in.
+  const dropped = FLEET_QUERY_FIELDS.filter((f) => !traits.queryFields.includes(f));
+  if (dropped.length > 0) {
+    const used = new Map<string, number>();
+    d.queries = desired.queries.map((q) => {
+      const copy: Record<string, unknown> = { ...q };
+      for (const f of dropped) {
+        if (f in copy) {
+          delete copy[f];
+          used.set(f, (used.get(f) ?? 0) + 1);
+        }
+      }
+      return copy as unknown as typeof q;
+    });
+    const schedule = dropped.filter((f) => SCHEDULE_FIELDS.includes(f));
+    const scheduled = desired.queries.filter((q) => schedule.some((f) => f in q)).length;
+    if (scheduled > 0) {
+      const named = schedule.filter((f) => used.has(f));
+      notes.push(`${server.product} keeps no ${schedule.join('/')} on queries: ignored in ${plural(scheduled, 'query', 'queries')} (${named.join(', ')})`);
+    }
+    for (const f of dropped) {
+      if (SCHEDULE_FIELDS.includes(f) || !used.has(f)) continue;
+      notes.push(`${server.product} has no query field "${f}" (FleetDM only): ignored in ${plural(used.get(f)!, 'query', 'queries')}`);
+    }
+  }
+  if (!traits.packDenylist) {
+    let deny = 0;
+    d.packs = desired.packs.map((p) => ({
+      ...p,
+      queries: p.queries.map((q) => {
+        if (q.denylist === undefined) return q;
+        deny++;
+        const { denylist: _drop, ...rest } = q;
+        return rest;
+      }),
+    }));
+    if (deny > 0) notes.push(`${server.product} has no denylist on scheduled queries: ignored in ${deny} entr${deny === 1 ? 'y' : 'ies'}`);
+  }
+  if (traits.enrollSecrets === 'by-name') {
+    if (desired.enroll_secret && current.enroll_secret) {
+      const names = new Set(desired.enroll_secret.secrets.map((s) => s.name));
+      // The server keeps secrets the files do not name: compare only those they do.
+      c.enroll_secret = { secrets: current.enroll_secret.secrets.filter((s) => names.has(s.name)) };
+    }
+  } else if (desired.enroll_secret) {
+    const inactive = desired.enroll_secret.secrets.filter((s) => s.active === false).length;
+    if (inactive > 0) notes.push(`${server.product} has no inactive enroll secrets: ${inactive} secret${inactive === 1 ? '' : 's'} with active: false left out`);
+    d.enroll_secret = { secrets: desired.enroll_secret.secrets.filter((s) => s.active !== false).map((s) => ({ secret: s.secret })) };
+  }
+  return { desired: d, current: c, notes };
+}
 
 // --- normalisation -----------------------------------------------------------------------------
 
@@ -119,8 +198,8 @@ export function normaliseOptions(o: OptionsSpec): Record<string, unknown> {
 }
 
 /** What changes in enroll secrets, never naming a secret value. */
-export function secretChanges(desired: EnrollSecretSpec, current: EnrollSecretSpec, dialect: 'kolide' | 'fleet'): string[] {
-  if (dialect === 'kolide') {
+export function secretChanges(desired: EnrollSecretSpec, current: EnrollSecretSpec, mode: 'by-name' | 'set'): string[] {
+  if (mode === 'by-name') {
     // Upserted by name; secrets missing from the files stay on the server (fleet-api.md §3.2).
     const byName = new Map(current.secrets.map((x) => [x.name ?? '', x]));
     const out: string[] = [];
@@ -215,26 +294,18 @@ function planNamed<T extends Named>(
   return { plan, send };
 }
 
-export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
+export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
+  const adjusted = opts.server ? adjustForServer(wanted, held, opts.server) : { desired: wanted, current: held, notes: [] };
+  const { desired, current } = adjusted;
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
-  const kolide = opts.dialect === 'kolide';
-  const withoutKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
-  const queryNorm = kolide ? (x: QuerySpec) => withoutKeys(normaliseQuery(x), FLEET_ONLY_QUERY) : normaliseQuery;
-  const packNorm = kolide
-    ? (x: PackSpec) => {
-        const n = normalisePack(x);
-        const qs = n['queries'] as Record<string, Record<string, unknown>>;
-        return { ...n, queries: Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, withoutKeys(v, ['denylist'])])) };
-      }
-    : normalisePack;
   const queryKey = (x: QuerySpec) => `${(x.team ?? '').toLowerCase()}\0${x.name.toLowerCase()}`;
   // Deletion is by name, which means the global query: team queries are never pruned.
-  const q = planNamed('query', desired.queries, current.queries, queryNorm, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
+  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
   const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
     prune: opts.prune,
     keep: (x) => builtin.has(x.name.toLowerCase()),
   });
-  const p = planNamed('pack', desired.packs, current.packs, packNorm, { prune: opts.prune, depth: 3 });
+  const p = planNamed('pack', desired.packs, current.packs, normalisePack, { prune: opts.prune, depth: 3 });
 
   const kinds: KindPlan[] = [q.plan, l.plan, p.plan];
   const send: SpecSet = { queries: q.send, labels: l.send, packs: p.send };
@@ -254,7 +325,7 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     const kp: KindPlan = { kind: 'enroll_secret', created: [], updated: [], unchanged: 0, deleted: [] };
     if (!current.enroll_secret || current.enroll_secret.secrets.length === 0) kp.created.push('enroll_secret');
     else {
-      const fields = secretChanges(desired.enroll_secret, current.enroll_secret, opts.dialect ?? 'fleet');
+      const fields = secretChanges(desired.enroll_secret, current.enroll_secret, opts.server?.traits.enrollSecrets ?? 'set');
       if (fields.length === 0) kp.unchanged++;
       else kp.updated.push({ name: 'enroll_secret', fields });
     }
@@ -275,6 +346,7 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     changes: summary.created + summary.updated + summary.deleted > 0,
     send,
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
+    notes: adjusted.notes,
     builtinLeftAlone: [...(desired.builtinLabels ?? [])],
   };
 }

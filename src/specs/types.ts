@@ -69,7 +69,7 @@ export interface QuerySpec {
 }
 
 /** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
-export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled', 'discard_data', 'team'] as const;
+export { FLEET_QUERY_FIELDS } from '../api/server.js';
 
 export interface PackQuery {
   /** Name of a saved query. */
