@@ -219,7 +219,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       problem ??= new CliError(`the hosts that did not answer could not be named (reading the host list failed: ${why})`);
     }
   }
-  const statuses = hostStatuses(targets, live.answered);
+  const statuses = hostStatuses(targets, live.answered, { answeredToo: !known });
 
   // --- finish the output -------------------------------------------------------------------------------
   if (problem && nothing && !interrupted) {
@@ -403,7 +403,7 @@ export function platformWarnings(sql: string, resolved: ResolvedTargets): string
 }
 
 /** Every target's status (answers from hosts outside the targets are not the campaign's results). */
-export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>): HostStatus[] {
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
   const out: HostStatus[] = [];
   const used = new Set<string>();
   for (const t of targets) {
@@ -416,6 +416,8 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
       out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
+  // Without a preflight, `targets` holds only the silent hosts: those that answered are named by their answers.
+  if (opts.answeredToo) for (const [key, a] of answered) if (!used.has(key)) out.push(answerStatus(a));
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
