@@ -256,6 +256,31 @@ describe('-o onto an existing file keeps its owner and mode', () => {
   });
 });
 
+describe('-o onto a read-only file', () => {
+  it('is refused, the file left as it was (run as another uid: root may write anything)', async (t) => {
+    if (!isRoot) t.skip('needs root to drop to another uid');
+    const out = path.join(dir, 'frozen.csv');
+    writeFileSync(out, 'frozen\n');
+    chownSync(out, 4444, 4444);
+    chmodSync(out, 0o444);
+    chmodSync(dir, 0o777);
+    const input = path.join(dir, 'in.ndjson');
+    writeFileSync(input, SMALL, { mode: 0o644 });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), 'export', input, '--table', 'file', '-o', out], {
+      uid: 4444,
+      gid: 4444,
+      env: { PATH: process.env['PATH'], HOME: dir, CI: 'true', TZ: 'UTC' },
+      cwd: dir,
+    });
+    const r = await collect(child);
+    if (r.stderr.includes('EACCES') && r.stderr.includes('osfleet.js')) t.skip('the repository is not readable by another uid');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot replace ${out}: it is not writable (EACCES, mode 0444)`);
+    expect(readFileSync(out, 'utf8')).toBe('frozen\n');
+    expect(leftovers(dir)).toEqual([]);
+  });
+});
+
 describe('the manifest', () => {
   it('is written after the data, with the SHA-256 of the output and of every input', async () => {
     const a = path.join(dir, 'a.ndjson');
