@@ -149,6 +149,17 @@ describe('-o onto what is not a regular file', () => {
     expect(readdirSync(dir)).toEqual(['null-copy']);
   });
 
+  it('a device that refuses the bytes (mknod c 1 7, "full") is an error naming it, exit 1', async (t) => {
+    const dev = path.join(dir, 'full-copy');
+    const made = spawnSync('mknod', [dev, 'c', '1', '7']);
+    if (made.status !== 0) t.skip(`mknod not permitted: ${String(made.stderr).trim()}`);
+    const r = await runCli(['export', '--table', 'file', '-o', dev], { stdin: SMALL });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${dev}: no space left on device (ENOSPC)`);
+    expect(r.stderr).not.toContain('Wrote');
+    expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+  });
+
   it('a FIFO is written through to its reader', async (t) => {
     const fifo = path.join(dir, 'pipe');
     if (spawnSync('mkfifo', [fifo]).status !== 0) t.skip('mkfifo not available');
