@@ -45,7 +45,7 @@ describe('osfleet export (run)', () => {
     expect(r.out.split('\r\n')).toEqual([
       'host,action,atime,ctime,gid,mtime,size,target_path,time,uid,username',
       'alice-mbp,CREATED,2020-08-25T12:39:56-07:00,2020-08-25T12:39:56-07:00,20,2020-08-25T12:39:56-07:00,48213,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T12:39:56-07:00,501,alice',
-      'bob-mbp,CREATED,2020-08-25T12:41:40-07:00,2020-08-25T12:41:40-07:00,20,,1024,"/Volumes/share/=HYPERLINK(""http://x"")",2020-08-25T12:41:40-07:00,501,bob',
+      'bob-mbp,CREATED,2020-08-25T12:41:40-07:00,2020-08-25T12:41:40-07:00,20,0,1024,"/Volumes/share/=HYPERLINK(""http://x"")",2020-08-25T12:41:40-07:00,501,bob',
       'bob-mbp,UPDATED,2020-08-25T12:43:20-07:00,2020-08-25T12:43:20-07:00,20,2020-08-25T12:43:20-07:00,-1,"/Users/bob/notes, draft.txt",2020-08-25T12:43:20-07:00,777,',
       '',
     ]);
@@ -98,7 +98,7 @@ describe('osfleet export (run)', () => {
     const manifest = path.join(dir, 'm.json');
     writeFileSync(manifest, JSON.stringify({ sql: 'SELECT target_path, mtime FROM file_events', tables: ['file_events'] }));
     const r = await exportWith({ fromManifest: manifest, tz: 'UTC', timeFormat: 'utc', format: 'csv' });
-    expect(r.out.split('\r\n').slice(0, 3)).toEqual(['host,target_path,mtime', 'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z', 'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",']);
+    expect(r.out.split('\r\n').slice(0, 3)).toEqual(['host,target_path,mtime', 'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z', 'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",0']);
   });
 
   it('keeps ndjson raw and fleetctl-compatible: valid lines come out as they went in', async () => {

@@ -354,20 +354,23 @@ describe('ResultPipeline', () => {
     // Both hosts wait for their names: nothing is written yet.
     expect(sink.text()).toBe('');
     await p.writeUsers({ host: 'mac2', rows: [{ uid: '501', username: 'bob' }] });
-    expect(sink.text()).toContain('mac2,/y,501,bob,\r\n');
+    expect(sink.text()).toContain('mac2,/y,501,bob,0\r\n');
     await p.writeUsers({ host: 'mac1', rows: [{ uid: '501', username: 'alice' }] });
     await p.write({ host: 'win', rows: [{ target_path: '/z', uid: '7', time: '1598384396' }] });
     await p.endUsers();
     const summary = await p.finish([]);
     expect(sink.text().split('\r\n')).toEqual([
       'host,target_path,uid,username,time',
-      'mac2,/y,501,bob,',
+      'mac2,/y,501,bob,0',
       'mac1,/x,501,alice,2020-08-25T12:39:56-07:00',
       'win,/z,7,,2020-08-25T12:39:56-07:00',
       '',
     ]);
     expect(summary.rows).toBe(3);
-    expect(summary.warnings).toEqual(['no usernames for win: no answer to the users query']);
+    expect(summary.warnings).toEqual([
+      'values kept as sent in 1 date column, not instants: time (1 × 0 (osquery: not set, never; shadow: change at next login))',
+      'no usernames for win: no answer to the users query',
+    ]);
   });
 
   it('keeps machine formats raw unless --enrich', async () => {

@@ -295,6 +295,7 @@ async function exportFiles(
       warnings: manifestWarnings,
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
+      columns: summary.columns,
     });
   }
   if (!file && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);

@@ -200,6 +200,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       rows: summary.rows,
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: summary.warnings,
+      columns: summary.columns,
     });
   } else if (results.manifest) {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');

@@ -5,7 +5,7 @@
  * otherwise one object is built per row that has something to enrich.
  */
 import type { ColumnPlan, TimeColumn } from './plan.js';
-import { createDateFormatter, convertTimeValue, type DateFormatter, type TimeFormat } from './time.js';
+import { createDateFormatter, convertTime, isPlausibleDate, toInstant, RAW_REASONS, type DateFormatter, type RawReason, type TimeFormat } from './time.js';
 import { isLikelyTimeColumnName, isLikelyUidColumnName } from '../schema/index.js';
 import { UNSET_UID, type UserDirectory, type UsernameWarnings } from './usernames.js';
 import type { HostResult, Row } from './types.js';
@@ -29,6 +29,17 @@ export interface EnrichOptions {
    * object per row, the bulk of what an export of millions of rows allocates.
    */
   inPlace?: boolean | undefined;
+}
+
+/** One converted column, as the manifest records it. */
+export interface ColumnReport {
+  column: string;
+  conversion: string;
+  because: string;
+  /** --keep-epoch: the column holding the value as sent */
+  raw_in?: string;
+  /** reason -> count of values left exactly as sent */
+  kept_raw?: Record<string, number>;
 }
 
 interface Action {
@@ -98,6 +109,9 @@ export class Enricher {
   private lastKind: TimeColumn['kind'] | undefined;
   private lastGuessed = false;
   private lastText = '';
+  private lastKept: RawReason | undefined;
+  /** column -> reason -> how many values of it were kept as sent */
+  private readonly kept = new Map<string, Map<RawReason, number>>();
 
   /** The actions for the last key set seen: rows of one result nearly always share their keys. */
   private lastKeys: string[] = [];
@@ -127,15 +141,39 @@ export class Enricher {
     for (const k of keys) this.seen.add(k);
   }
 
-  private timeText(v: string, time: TimeColumn): string {
+  private timeText(column: string, v: string, time: TimeColumn): string {
     // atime, mtime, ctime and time of one row are often the same instant: reuse the text.
     if (v !== this.lastRaw || time.kind !== this.lastKind || time.guessed !== this.lastGuessed) {
       this.lastRaw = v;
       this.lastKind = time.kind;
       this.lastGuessed = time.guessed;
-      this.lastText = convertTimeValue(v, time.kind, this.fmt, time.guessed);
+      if (time.guessed && this.fmt) {
+        const i = toInstant(time.kind, v);
+        if (typeof i === 'string' || !isPlausibleDate(i.whole)) {
+          this.lastText = v;
+          this.lastKept = undefined;
+          return v;
+        }
+      }
+      const c = convertTime(v, time.kind, this.fmt);
+      this.lastText = c.text;
+      this.lastKept = c.kept;
     }
+    if (this.lastKept !== undefined) this.keep(column, this.lastKept);
     return this.lastText;
+  }
+
+  private keep(column: string, reason: RawReason): void {
+    let m = this.kept.get(column);
+    if (!m) this.kept.set(column, (m = new Map()));
+    m.set(reason, (m.get(reason) ?? 0) + 1);
+  }
+
+  /** Per time column, how many values were kept as sent and why (empty when none were). */
+  keptRaw(): Array<{ column: string; reasons: Array<{ reason: RawReason; count: number }> }> {
+    return [...this.kept]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([column, m]) => ({ column, reasons: [...m].map(([reason, count]) => ({ reason, count })) }));
   }
 
   enrich(r: HostResult): HostResult {
@@ -166,7 +204,7 @@ export class Enricher {
           const [k, a] = active[j]!;
           const v = row[k]!;
           if (a.time) {
-            row[k] = this.timeText(v, a.time);
+            row[k] = this.timeText(k, v, a.time);
             if (a.epochColumn) row[a.epochColumn] = v;
           }
           if (a.userColumn) row[a.userColumn] = this.username(r.host, names, v);
@@ -184,7 +222,7 @@ export class Enricher {
           continue;
         }
         if (a.time) {
-          out[k] = this.timeText(v, a.time);
+          out[k] = this.timeText(k, v, a.time);
           if (a.epochColumn) out[a.epochColumn] = v;
         } else out[k] = v;
         if (a.userColumn) out[a.userColumn] = this.username(r.host, names, v);
@@ -217,6 +255,40 @@ export class Enricher {
     }
     const failed = [...this.failedHosts].map(([host, error]) => ({ host, error })).sort((a, b) => (a.host < b.host ? -1 : 1));
     return { unknownUids: unknown, unknownByHost: byHost, failedHosts: failed };
+  }
+
+  /**
+   * What was done to each converted column, for the manifest: the conversion, why, and the values
+   * kept as sent. Columns in the order first seen.
+   */
+  columnReport(): ColumnReport[] {
+    const out: ColumnReport[] = [];
+    const kept = new Map(this.keptRaw().map((k) => [k.column, k.reasons]));
+    const times = this.opts.times;
+    for (const [name, a] of this.actions) {
+      if (!a) continue;
+      if (a.time && times) {
+        const to = times.format === 'epoch' ? 'left as sent (--time-format epoch)' : a.time.kind === 'unix_days' ? 'date YYYY-MM-DD' : `${times.format} date in ${times.format === 'utc' ? 'UTC' : times.zone}`;
+        const k = kept.get(name);
+        out.push({
+          column: name,
+          conversion: `${a.time.kind} -> ${to}`,
+          because: a.time.because ?? (a.time.guessed ? 'name rule' : 'schema'),
+          ...(a.epochColumn ? { raw_in: a.epochColumn } : {}),
+          ...(k ? { kept_raw: Object.fromEntries(k.map((r) => [RAW_REASONS[r.reason], r.count])) } : {}),
+        });
+      }
+      if (a.userColumn) out.push({ column: name, conversion: `username added in ${a.userColumn}`, because: 'uid column' });
+    }
+    return out;
+  }
+
+  /** One stderr line naming the time columns that kept raw values, and why; undefined when none did. */
+  keptRawLine(): string | undefined {
+    const k = this.keptRaw();
+    if (k.length === 0) return undefined;
+    const parts = k.map((c) => `${c.column} (${c.reasons.map((r) => `${r.count} × ${RAW_REASONS[r.reason]}`).join('; ')})`);
+    return `values kept as sent in ${k.length} date column${k.length === 1 ? '' : 's'}, not instants: ${parts.join(', ')}`;
   }
 
   layout(): ColumnLayout {

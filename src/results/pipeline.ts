@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
-import { Enricher, identityLayout, type ColumnLayout } from './enrich.js';
+import { Enricher, identityLayout, type ColumnLayout, type ColumnReport } from './enrich.js';
 import { createResultWriter, type ResultWriter } from './format/index.js';
 import type { ResultOptions } from './options.js';
 import { planColumns, type ColumnPlan } from './plan.js';
@@ -40,6 +40,8 @@ export interface PipelineSummary {
   usernames: UsernameWarnings | null;
   /** One line each, for stderr. */
   warnings: string[];
+  /** Per converted column: what was done and why (the manifest's `columns`). */
+  columns: ColumnReport[];
 }
 
 /** The status a host's answer gives it. */
@@ -149,7 +151,14 @@ export class ResultPipeline {
     }
     await this.writer.end(statuses);
     const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
-    return { rows: this.rows, results: this.results, usernames, warnings: usernameWarningLines(usernames) };
+    const kept = this.enricher?.keptRawLine();
+    return {
+      rows: this.rows,
+      results: this.results,
+      usernames,
+      warnings: [...(kept ? [kept] : []), ...usernameWarningLines(usernames)],
+      columns: this.enricher?.columnReport() ?? [],
+    };
   }
 
   async abort(): Promise<void> {

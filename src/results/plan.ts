@@ -16,6 +16,8 @@ export interface TimeColumn {
   kind: TimeKind;
   /** Found by name only: converted only when the value is a plausible date. */
   guessed: boolean;
+  /** Why the column is a time of this kind, for the manifest (`schema: cups_jobs.creation_time`, `--time-columns`). */
+  because?: string | undefined;
 }
 
 export interface ColumnPlan {
@@ -63,14 +65,14 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
     const schema = table ? getTable(table) : undefined;
     if (schema && column !== undefined) {
       const kind = timeKind(schema.name, column);
-      if (kind) times.set(name, { kind, guessed: false });
+      if (kind) times.set(name, { kind, guessed: false, because: `schema: ${schema.name}.${column}` });
       else if (isUidColumn(schema.name, column)) {
         if (!SELF_NAMED.has(schema.name)) uidCols.push(name);
       } else plain.add(name);
       return;
     }
     if (!byName) return;
-    if (isLikelyTimeColumnName(name)) times.set(name, { kind: 'unix_seconds', guessed: true });
+    if (isLikelyTimeColumnName(name)) times.set(name, { kind: 'unix_seconds', guessed: true, because: 'name rule (tables unknown to the schema)' });
     else if (isLikelyUidColumnName(name)) uidCols.push(name);
   };
 
@@ -110,7 +112,7 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
 
   for (const extra of opts.timeColumns ?? []) {
     const existing = times.get(extra);
-    times.set(extra, { kind: existing?.kind ?? 'unix_seconds', guessed: false });
+    times.set(extra, { kind: existing?.kind ?? 'unix_seconds', guessed: false, because: existing?.because ? `--time-columns; ${existing.because}` : '--time-columns (as UNIX seconds)' });
     plain.delete(extra);
   }
 
