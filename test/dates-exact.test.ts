@@ -302,3 +302,43 @@ describe('export --table … --format csv (the real CLI)', () => {
     expect(wins.stdout).toContain('2020-08-26T01:24:56+05:45');
   });
 });
+
+describe('names checked, usernames honest (issue 24.5, 24.6)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'osfleet-names-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('an unknown --table is a usage error naming the closest tables', async () => {
+    const p = join(dir, 'x.ndjson');
+    writeFileSync(p, `${JSON.stringify({ host: 'h', rows: [{ creation_time: '1598384396' }] })}\n`);
+    const r = await runCli(['export', p, '--table', 'cups_job', '--format', 'csv']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--table cups_job: no such osquery table');
+    expect(r.stderr).toContain('did you mean cups_jobs');
+    expect(r.stdout).toBe('');
+  });
+
+  it('--keep-epoch picks a free column name and says which', async () => {
+    const p = join(dir, 'k.ndjson');
+    writeFileSync(p, `${JSON.stringify({ host: 'h', rows: [{ title: 't', creation_time: '1598384396', creation_time_epoch: 'theirs' }] })}\n`);
+    const r = await runCli(['export', p, '--table', 'cups_jobs', '--format', 'csv', '--tz', 'UTC', '--keep-epoch']);
+    expect(r.code, r.stderr).toBe(0);
+    const [head, row] = r.stdout.split('\r\n');
+    const cells = Object.fromEntries(head!.split(',').map((h, i) => [h, row!.split(',')[i]]));
+    expect(cells).toMatchObject({ creation_time: '2020-08-25T19:39:56+00:00', creation_time_epoch: 'theirs', creation_time_epoch_2: '1598384396' });
+    expect(r.stderr).toContain('--keep-epoch: the raw values of creation_time are in creation_time_epoch_2');
+  });
+
+  it('a uid with two usernames on one host shows both, joined by |, with a warning naming host and uid; uid 4294967295 gets no invented name', async () => {
+    const p = join(dir, 'ev.ndjson');
+    const users = join(dir, 'users.ndjson');
+    writeFileSync(p, `${JSON.stringify({ host: 'mac1', rows: [{ target_path: '/a', uid: '0', time: '1598384396' }, { target_path: '/b', uid: '4294967295', time: '1598384396' }] })}\n`);
+    writeFileSync(users, `${JSON.stringify({ host: 'mac1', rows: [{ uid: '0', username: 'root' }, { uid: '0', username: 'toor' }] })}\n`);
+    const r = await runCli(['export', p, '--table', 'file_events', '--format', 'csv', '--tz', 'UTC', '--users', users]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('mac1,/a,2020-08-25T19:39:56+00:00,0,root|toor\r\n');
+    expect(r.stdout).toContain('mac1,/b,2020-08-25T19:39:56+00:00,4294967295,\r\n');
+    expect(r.stdout).not.toContain('unset');
+    expect(r.stderr).toContain('mac1: uid 0 has 2 usernames (root, toor)');
+    expect(r.stderr).not.toMatch(/matched no user/);
+  });
+});

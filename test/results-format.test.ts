@@ -392,14 +392,16 @@ describe('ResultPipeline', () => {
     for (const format of ['ndjson', 'json', 'csv'] as const) {
       const sink = new Sink();
       const p = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink, users: d });
-      await p.write({ host: 'h', rows });
+      // The pipeline enriches the rows it owns in place: the reference starts from a copy.
+      const fresh = rows.map((r) => ({ ...r }));
+      await p.write({ host: 'h', rows: rows.map((r) => ({ ...r })) });
       await p.write({ host: 'e', rows: [], error: 'boom' });
       expect((await p.finish([])).rows).toBe(700);
       // The reference: the same answer enriched in one piece by a fresh pipeline fed row by row.
       const ref = new Sink();
       const q = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink: ref, users: d });
-      const whole = new Enricher(q.plan, { times: opts(format, { enrich: true }).times, users: d }).enrich({ host: 'h', rows });
-      if (format === 'csv') for (let i = 0; i < 700; i += 100) await q.write({ host: 'h', rows: rows.slice(i, i + 100) });
+      const whole = new Enricher(q.plan, { times: opts(format, { enrich: true }).times, users: d }).enrich({ host: 'h', rows: fresh });
+      if (format === 'csv') for (let i = 0; i < 700; i += 100) await q.write({ host: 'h', rows: rows.slice(i, i + 100).map((r) => ({ ...r })) });
       await q.finish([]);
       if (format === 'ndjson') expect(sink.text()).toBe(`${ndjsonLine(whole)}\n{"host":"e","rows":[],"error":"boom"}\n`);
       if (format === 'json') expect(JSON.parse(sink.text()).results[0]).toEqual(JSON.parse(ndjsonLine(whole)));

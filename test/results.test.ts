@@ -216,14 +216,14 @@ describe('enrichment', () => {
     expect(e.layout().fixed).toEqual(['path', 'uid', 'username']);
   });
 
-  it('reads auid 4294967295 as unset, counts unknown uids and names hosts without users', () => {
+  it('leaves the name of auid 4294967295 ((uid_t)-1, no user) empty without counting it unknown, counts unknown uids and names hosts without users', () => {
     const e = new Enricher(planColumns('SELECT auid, uid FROM process_events'), {
       times: null,
       users: users({ h1: ['0=root'] }),
     });
     const out = e.enrich({ host: 'h1', rows: [{ auid: '4294967295', uid: '0' }, { auid: '1000', uid: '' }] });
     expect(out.rows).toEqual([
-      { auid: '4294967295', auid_username: 'unset', uid: '0', username: 'root' },
+      { auid: '4294967295', auid_username: '', uid: '0', username: 'root' },
       { auid: '1000', auid_username: '', uid: '', username: '' },
     ]);
     e.enrich({ host: 'h2', rows: [{ auid: '0', uid: '0' }] });
@@ -282,14 +282,16 @@ describe('enrichment', () => {
     );
   });
 
-  it('never overwrites an input column with one it adds', () => {
+  it('never overwrites an input column with one it adds (it takes a free name instead)', () => {
     for (const inPlace of [false, true]) {
       const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
       expect(e.enrich({ host: 'h', rows: [{ username: 'from-input', event_time_epoch: 'kept', uid: '501', event_time: '1598384396' }] }).rows[0]).toEqual({
         uid: '501',
         username: 'from-input',
+        uid_username: 'alice',
         event_time: '2020-08-25T19:39:56Z',
         event_time_epoch: 'kept',
+        event_time_epoch_2: '1598384396',
       });
     }
   });

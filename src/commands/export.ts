@@ -31,6 +31,7 @@ import {
   type ResultFlags,
 } from '../results/index.js';
 import { clientVersion } from '../cli.js';
+import { closestTables, getTable } from '../schema/index.js';
 
 export interface ExportOptions extends ResultFlags {
   files: string[];
@@ -70,6 +71,15 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
+  // A misspelt --table would silently leave every date as a number: name the closest tables.
+  for (const t of tables) {
+    if (getTable(t)) continue;
+    const close = closestTables(t);
+    throw new UsageError(
+      `--table ${t}: no such osquery table`,
+      close.length > 0 ? `did you mean ${close.join(', ')}? (--time-columns names the date columns of a table osfleet does not know)` : 'osfleet schema lists the tables; --time-columns names the date columns of a table osfleet does not know',
+    );
+  }
   if (opts.fromManifest) {
     const m = await readManifest(opts.fromManifest);
     sql ??= m.sql ?? undefined;

@@ -7,7 +7,7 @@
 import type { ColumnPlan, TimeColumn } from './plan.js';
 import { createDateFormatter, convertTime, isPlausibleDate, toInstant, RAW_REASONS, type DateFormatter, type RawReason, type TimeFormat } from './time.js';
 import { isLikelyTimeColumnName, isLikelyUidColumnName } from '../schema/index.js';
-import { UNSET_UID, type UserDirectory, type UsernameWarnings } from './usernames.js';
+import { UNSET_UID, USERNAME_SEPARATOR, type UserDirectory, type UsernameWarnings } from './usernames.js';
 import type { HostResult, Row } from './types.js';
 
 export interface TimeOptions {
@@ -69,6 +69,8 @@ export class Enricher {
   private readonly fmt: DateFormatter | undefined;
   private readonly unknownByHost = new Map<string, number>();
   private readonly failedHosts = new Map<string, string>();
+  /** host NUL uid NUL names, for uids with several names on one host */
+  private readonly multiNamed = new Set<string>();
   /** Source columns seen in rows, to check --time-columns names against the result. */
   readonly seen = new Set<string>();
 
@@ -77,12 +79,29 @@ export class Enricher {
     private readonly opts: EnrichOptions,
   ) {
     this.fmt = opts.times && opts.times.format !== 'epoch' ? createDateFormatter(opts.times.format, opts.times.zone) : undefined;
+    this.taken = new Set(plan.select ?? []);
     for (const name of plan.select ?? []) this.action(name);
   }
 
-  private action(name: string): Action | null {
+  /** Column names in use (the SELECT's, rows' keys seen, names this stage added): never given twice. */
+  private readonly taken: Set<string>;
+  /** Generated columns that could not take their usual name: `creation_time_epoch_2`. */
+  private readonly renamed: Array<{ column: string; wanted: string; got: string }> = [];
+
+  /** `wanted`, or `wanted_2`, `wanted_3`… when a column of that name exists already. */
+  private freeName(source: string, wanted: string): string {
+    let got = wanted;
+    for (let i = 2; this.taken.has(got); i++) got = `${wanted}_${i}`;
+    this.taken.add(got);
+    if (got !== wanted) this.renamed.push({ column: source, wanted, got });
+    return got;
+  }
+
+  private action(name: string, keys?: readonly string[]): Action | null {
     let a = this.actions.get(name);
     if (a !== undefined) return a;
+    this.taken.add(name);
+    if (keys) for (const k of keys) this.taken.add(k);
     let time: TimeColumn | undefined;
     let userColumn: string | undefined;
     if (this.opts.times) {
@@ -97,7 +116,8 @@ export class Enricher {
         userColumn = name === 'uid' ? 'username' : `${name}_username`;
       }
     }
-    const epochColumn = time && this.opts.times?.keepEpoch ? `${name}_epoch` : undefined;
+    const epochColumn = time && this.opts.times?.keepEpoch ? this.freeName(name, `${name}_epoch`) : undefined;
+    if (userColumn) userColumn = this.freeName(name, userColumn === 'username' && this.taken.has('username') ? `${name}_username` : userColumn);
     a = time || userColumn ? { time, epochColumn, userColumn } : null;
     if (epochColumn) this.generated.add(epochColumn);
     if (userColumn) this.generated.add(userColumn);
@@ -125,7 +145,7 @@ export class Enricher {
     const present = new Set(keys);
     // A column the input already has is never overwritten by one this stage would add.
     this.lastActions = keys.map((k) => {
-      const a = this.action(k);
+      const a = this.action(k, keys);
       if (!a) return null;
       if ((a.epochColumn && present.has(a.epochColumn)) || (a.userColumn && present.has(a.userColumn))) {
         return {
@@ -234,14 +254,17 @@ export class Enricher {
   }
 
   private username(host: string, names: ReadonlyMap<string, string> | undefined, uid: string): string {
-    if (uid === '') return '';
-    if (uid === UNSET_UID) return 'unset';
+    // (uid_t)-1 is "no user" (auid of a process without a login session): no name, and not unknown.
+    if (uid === '' || uid === UNSET_UID || uid === '-1') return '';
     if (!names) {
       if (!this.failedHosts.has(host)) this.failedHosts.set(host, this.opts.users?.failure(host) ?? this.opts.missingUsersReason ?? 'no answer to the users query');
       return '';
     }
     const n = names.get(uid);
-    if (n !== undefined) return n;
+    if (n !== undefined) {
+      if (n.includes(USERNAME_SEPARATOR)) this.multiNamed.add(`${host}\u0000${uid}\u0000${n}`);
+      return n;
+    }
     this.unknownByHost.set(host, (this.unknownByHost.get(host) ?? 0) + 1);
     return '';
   }
@@ -254,7 +277,20 @@ export class Enricher {
       unknown += n;
     }
     const failed = [...this.failedHosts].map(([host, error]) => ({ host, error })).sort((a, b) => (a.host < b.host ? -1 : 1));
-    return { unknownUids: unknown, unknownByHost: byHost, failedHosts: failed };
+    const multi = [...this.multiNamed].sort().map((k) => {
+      const [host, uid, names] = k.split('\u0000') as [string, string, string];
+      return { host, uid, names: names.split(USERNAME_SEPARATOR) };
+    });
+    return { unknownUids: unknown, unknownByHost: byHost, failedHosts: failed, ...(multi.length > 0 ? { multiNamed: multi } : {}) };
+  }
+
+  /** Lines naming generated columns that took another name because theirs was taken. */
+  renamedLines(): string[] {
+    return this.renamed.map((r) =>
+      r.wanted.endsWith('_epoch')
+        ? `--keep-epoch: the raw values of ${r.column} are in ${r.got} (${r.wanted} is a column of the result)`
+        : `the usernames of ${r.column} are in ${r.got} (${r.wanted} is a column of the result)`,
+    );
   }
 
   /**

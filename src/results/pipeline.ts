@@ -156,7 +156,7 @@ export class ResultPipeline {
       rows: this.rows,
       results: this.results,
       usernames,
-      warnings: [...(kept ? [kept] : []), ...usernameWarningLines(usernames)],
+      warnings: [...(kept ? [kept] : []), ...(this.enricher?.renamedLines() ?? []), ...usernameWarningLines(usernames)],
       columns: this.enricher?.columnReport() ?? [],
     };
   }
@@ -180,5 +180,6 @@ export function usernameWarningLines(w: UsernameWarnings | null): string[] {
     out.push(`${w.unknownUids} uid value${w.unknownUids === 1 ? '' : 's'} matched no user on their host, left empty (${per})`);
   }
   for (const f of w.failedHosts) out.push(`no usernames for ${f.host}: ${f.error}`);
+  for (const m of w.multiNamed ?? []) out.push(`${m.host}: uid ${m.uid} has ${m.names.length} usernames (${m.names.join(', ')}): all are shown, joined by "|"`);
   return out;
 }
