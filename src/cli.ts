@@ -296,7 +296,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .description("what osfleet knows of osquery's tables: columns, types, platforms, dates and uids")
       .argument('[table]', 'one table')
       .option('--json', 'JSON output')
-      .option('--platform <platform>', 'only tables available on this platform'),
+      .option('--platform <platform>', 'only tables available on this platform')
+      .option('--osquery-version', 'the osquery release whose table specs the schema follows'),
     () => import('./commands/schema.js'),
     (args, opts) => ({ ...opts, table: args[0] }),
   );

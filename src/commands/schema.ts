@@ -8,13 +8,15 @@
  */
 import type { Ctx } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
-import { allTables, closestTables as suggestions, getTable, platformsOf } from '../schema/index.js';
+import { allTables, closestTables as suggestions, getTable, OSQUERY_VERSION, platformsOf } from '../schema/index.js';
 import type { ColumnSchema, Platform, TableSchema, TimeKind } from '../schema/index.js';
 
 export interface SchemaOptions {
   table?: string | undefined;
   json?: boolean | undefined;
   platform?: string | undefined;
+  /** --osquery-version: the osquery release the schema follows, and its counts */
+  osqueryVersion?: boolean | undefined;
 }
 
 const TIME_LABEL: Record<TimeKind, string> = {
@@ -28,6 +30,13 @@ const TIME_LABEL: Record<TimeKind, string> = {
 };
 
 export async function run(opts: SchemaOptions, ctx: Ctx): Promise<number> {
+  if (opts.osqueryVersion) {
+    const tables = allTables();
+    const cols = tables.flatMap((t) => t.columns);
+    const info = { osquery: OSQUERY_VERSION, tables: tables.length, columns: cols.length, time_columns: cols.filter((c) => c.time).length };
+    ctx.io.out(opts.json ? `${JSON.stringify(info)}\n` : `osquery ${info.osquery} table specs: ${info.tables} tables, ${info.columns} columns, ${info.time_columns} of them points in time\n`);
+    return 0;
+  }
   const platforms = wantedPlatforms(opts.platform);
   if (opts.table === undefined || opts.table === '') {
     const tables = allTables().filter((t) => platforms.every((p) => t.platforms.includes(p)));

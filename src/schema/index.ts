@@ -3,7 +3,10 @@
  * tables exist where, and which columns are points in time (and in which unit) or user/group ids.
  * Pure and cheap to import: the table data is a plain object literal.
  */
-import { TABLES } from './tables.generated.js';
+import { TABLES, OSQUERY_VERSION } from './tables.generated.js';
+
+/** The osquery release whose table specs osfleet's schema follows. */
+export { OSQUERY_VERSION };
 import { describeOutputWith, tablesInSql, tableNamesInSql, tokenize } from './sql.js';
 import type { OutputColumn, OutputDescription } from './sql.js';
 import type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
