@@ -231,7 +231,7 @@ describe('dates against an independent oracle (exact decimal arithmetic)', () =>
     expect(parseTimeZone('UTC0', 'TZ')).toBe('UTC');
     expect(parseTimeZone('EST5EDT', 'TZ')).toBe('America/New_York');
     expect(() => parseTimeZone('CET-1CEST,M3.5.0,M10.5.0/3', 'TZ')).toThrow(/^TZ=CET-1CEST,M3\.5\.0,M10\.5\.0\/3: POSIX daylight-saving rules/);
-    expect(() => parseTimeZone('Mars/Olympus', 'TZ')).toThrow(/unknown time zone "Mars\/Olympus" \(TZ\)/);
+    expect(() => parseTimeZone('Mars/Olympus', 'TZ')).toThrow(/^TZ=Mars\/Olympus: unknown time zone/);
     expect(createDateFormatter('iso', 'UTC-03:00')(0, '')).toBe('1969-12-31T21:00:00-03:00');
   });
 });

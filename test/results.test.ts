@@ -163,18 +163,17 @@ describe('planColumns', () => {
     expect(timesOf(sql)).toEqual(want);
   });
 
-  it('uses the name rule (guessed, checked for plausibility) for unknown tables', () => {
-    expect(timesOf('SELECT time, event_time, mtime, lifetime, timeout, duration FROM my_extension_table')).toEqual({
-      time: 'unix_seconds?',
-      event_time: 'unix_seconds?',
-      mtime: 'unix_seconds?',
-    });
+  it('never guesses dates from names for unknown tables (issue 15.1): the time-like ones are named as undecided', () => {
+    const sql = 'SELECT time, event_time, mtime, lifetime, timeout, duration FROM my_extension_table';
+    expect(timesOf(sql)).toEqual({});
+    expect([...planColumns(sql).undecided.keys()]).toEqual(['time', 'event_time', 'mtime']);
   });
 
-  it('does not guess expressions over known tables, but does over unknown ones', () => {
+  it('does not guess expressions, over known tables or unknown ones', () => {
     expect(timesOf('SELECT count(*) AS event_time, max(time) AS t FROM file_events')).toEqual({});
     expect(planColumns('SELECT count(*) AS uid FROM processes').uids.size).toBe(0);
-    expect(timesOf('SELECT max(x) AS event_time FROM my_table')).toEqual({ event_time: 'unix_seconds?' });
+    expect(timesOf('SELECT max(x) AS event_time FROM my_table')).toEqual({});
+    expect(planColumns('SELECT max(x) AS event_time FROM my_table').undecided.has('event_time')).toBe(true);
   });
 
   it('plans SELECT * from the schema of every table and leaves the rest to the name rule', () => {
@@ -284,7 +283,7 @@ describe('enrichment', () => {
 
   it('never overwrites an input column with one it adds (it takes a free name instead)', () => {
     for (const inPlace of [false, true]) {
-      const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
+      const e = new Enricher(planColumns('SELECT * FROM my_table', { timeColumns: ['event_time'] }), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
       expect(e.enrich({ host: 'h', rows: [{ username: 'from-input', event_time_epoch: 'kept', uid: '501', event_time: '1598384396' }] }).rows[0]).toEqual({
         uid: '501',
         username: 'from-input',
@@ -296,9 +295,10 @@ describe('enrichment', () => {
     }
   });
 
-  it('guesses by name for unknown tables, only for plausible values', () => {
+  it('leaves time-like columns of unknown tables as sent and names them once, with the way to convert them', () => {
     const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
-    expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '2020-08-25T19:39:56Z', time: '17' });
+    expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '1598384396', time: '17' });
+    expect(e.undecidedLine()).toContain('event_time, time; to show them as dates add --time-columns event_time,time');
   });
 });
 

@@ -92,7 +92,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
 
   let directory: UserDirectory | undefined;
   if (opts.users) {
-    if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : `not enriching ${options.format}; add --enrich`})`);
+    if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : opts.raw ? '--raw' : `not enriching ${options.format}; add --enrich`})`);
     else {
       directory = new UserDirectory();
       const input = await openInput(opts.users, ctx);

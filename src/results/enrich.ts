@@ -6,7 +6,7 @@
  */
 import type { ColumnPlan, TimeColumn } from './plan.js';
 import { createDateFormatter, convertTime, isPlausibleDate, toInstant, RAW_REASONS, type DateFormatter, type RawReason, type TimeFormat } from './time.js';
-import { isLikelyTimeColumnName, isLikelyUidColumnName } from '../schema/index.js';
+import { inferTimeKinds, isLikelyUidColumnName, looksLikeTime, type InferredTime } from '../schema/index.js';
 import { UNSET_UID, USERNAME_SEPARATOR, type UserDirectory, type UsernameWarnings } from './usernames.js';
 import type { HostResult, Row } from './types.js';
 
@@ -69,6 +69,21 @@ export class Enricher {
   private readonly fmt: DateFormatter | undefined;
   private readonly unknownByHost = new Map<string, number>();
   private readonly failedHosts = new Map<string, string>();
+  /** Time-like columns left as numbers because their meaning is unknown, with why. */
+  private readonly undecided = new Map<string, string>();
+  /** Time-like names the schema says are not points in time here (durations…), with why. */
+  private readonly notTimes = new Map<string, string>();
+  private inferredKeys = '';
+  private inferredMap = new Map<string, InferredTime>();
+
+  private inferred(keys: readonly string[]): Map<string, InferredTime> {
+    const sig = keys.join('\u0000');
+    if (sig !== this.inferredKeys) {
+      this.inferredKeys = sig;
+      this.inferredMap = inferTimeKinds(keys);
+    }
+    return this.inferredMap;
+  }
   /** host NUL uid NUL names, for uids with several names on one host */
   private readonly multiNamed = new Set<string>();
   /** Source columns seen in rows, to check --time-columns names against the result. */
@@ -80,6 +95,7 @@ export class Enricher {
   ) {
     this.fmt = opts.times && opts.times.format !== 'epoch' ? createDateFormatter(opts.times.format, opts.times.zone) : undefined;
     this.taken = new Set(plan.select ?? []);
+    if (opts.times) for (const [k, why] of plan.undecided) this.undecided.set(k, why);
     for (const name of plan.select ?? []) this.action(name);
   }
 
@@ -106,8 +122,14 @@ export class Enricher {
     let userColumn: string | undefined;
     if (this.opts.times) {
       time = this.plan.times.get(name);
-      if (!time && this.plan.guess && !this.plan.plain.has(name) && !this.plan.uids.has(name) && isLikelyTimeColumnName(name)) {
-        time = { kind: 'unix_seconds', guessed: true };
+      if (!time && !this.plan.plain.has(name) && !this.plan.uids.has(name)) {
+        const inferred = this.plan.infer && keys ? this.inferred(keys).get(name) : undefined;
+        if (inferred?.kind) time = { kind: inferred.kind, guessed: false, because: inferred.because };
+        else if (inferred?.decided) {
+          if (looksLikeTime(name)) this.notTimes.set(name, inferred.because);
+        } else if (looksLikeTime(name)) {
+          this.undecided.set(name, inferred?.because ?? this.plan.undecided.get(name) ?? (this.plan.tables.length > 0 ? `not a column of ${this.plan.tables.join(', ')} in osquery's schema` : "the schema does not give this column's meaning"));
+        }
       }
     }
     if (this.opts.users && !time) {
@@ -316,7 +338,18 @@ export class Enricher {
       }
       if (a.userColumn) out.push({ column: name, conversion: `username added in ${a.userColumn}`, because: 'uid column' });
     }
+    if (times) {
+      for (const [name, why] of this.notTimes) out.push({ column: name, conversion: 'none: left as sent', because: why });
+      for (const [name, why] of this.undecided) out.push({ column: name, conversion: 'none: left as sent', because: `meaning unknown: ${why}` });
+    }
     return out;
+  }
+
+  /** One stderr line naming the time-like columns left as numbers for want of a known meaning, and how to convert them. */
+  undecidedLine(): string | undefined {
+    if (!this.opts.times || this.opts.times.format === 'epoch' || this.undecided.size === 0) return undefined;
+    const names = [...this.undecided.keys()];
+    return `left as numbers, their meaning unknown to osquery's schema: ${names.join(', ')}; to show them as dates add --time-columns ${names.join(',')} (UNIX seconds) or name the table (--sql or --table)`;
   }
 
   /** One stderr line naming the time columns that kept raw values, and why; undefined when none did. */

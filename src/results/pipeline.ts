@@ -152,11 +152,12 @@ export class ResultPipeline {
     await this.writer.end(statuses);
     const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
     const kept = this.enricher?.keptRawLine();
+    const undecided = this.enricher?.undecidedLine();
     return {
       rows: this.rows,
       results: this.results,
       usernames,
-      warnings: [...(kept ? [kept] : []), ...(this.enricher?.renamedLines() ?? []), ...usernameWarningLines(usernames)],
+      warnings: [...(undecided ? [undecided] : []), ...(kept ? [kept] : []), ...(this.enricher?.renamedLines() ?? []), ...usernameWarningLines(usernames)],
       columns: this.enricher?.columnReport() ?? [],
     };
   }

@@ -68,11 +68,11 @@ export function parseTimeZone(value: string, source: string): string {
       );
     }
     const h = Number(hh), mi = Number(mm ?? 0), s = Number(ss ?? 0);
-    if (h > 24 || mi > 59 || s > 59) throw new TimeZoneError(`${source}=${value}: offset out of range (at most 24:59:59)`);
+    if (h > 24 || mi > 59 || s > 59) throw new TimeZoneError(`${source}=${value}: unknown time zone (a POSIX offset is at most 24:59:59)`);
     const west = h * 3600 + mi * 60 + s;
     return fixedZoneName(sign === '-' ? west : -west);
   }
-  throw new TimeZoneError(`unknown time zone "${value}" (${source}): neither an IANA name such as Europe/Paris or UTC nor a POSIX form such as GMT+3`);
+  throw new TimeZoneError(`${source}=${value}: unknown time zone (neither an IANA name such as Europe/Paris or UTC nor a POSIX form such as GMT+3)`);
 }
 
 /**

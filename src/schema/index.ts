@@ -425,6 +425,82 @@ export function columnKinds(sql: string): (name: string) => ColumnKinds {
   };
 }
 
+/** What the schema says of one column of rows whose SQL is unknown, from the rows' own keys. */
+export interface InferredTime {
+  /** The time kind, when the schema's tables agree on one. */
+  kind?: TimeKind;
+  /** false when the tables disagree or none has the column: the meaning is unknown. */
+  decided: boolean;
+  because: string;
+}
+
+let byColumnName: Map<string, TableSchema[]> | undefined;
+function tablesWithColumn(name: string): TableSchema[] {
+  if (!byColumnName) {
+    byColumnName = new Map();
+    for (const t of allTables()) {
+      for (const c of t.columns) {
+        const k = c.name.toLowerCase();
+        let list = byColumnName.get(k);
+        if (!list) byColumnName.set(k, (list = []));
+        list.push(t);
+      }
+    }
+  }
+  return byColumnName.get(name.toLowerCase()) ?? [];
+}
+
+const listed = (names: string[], max = 4) => (names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`);
+
+/**
+ * The time kind of each key of a row with no SQL and no table named (fleetctl's output), from
+ * osquery's schema and nothing else:
+ * 1. the tables that have every key of the row (one table, or aliases and look-alikes): a key is a
+ *    time when all of them say so, in the same unit, and not one when none does;
+ * 2. when no table has all the keys (a JOIN, expressions, an extension table), a key is a time when
+ *    every table of the schema that has a column of that name has it as a time of the same kind.
+ * Anything else is undecided: never a guess from the name alone.
+ */
+export function inferTimeKinds(keys: readonly string[]): Map<string, InferredTime> {
+  const out = new Map<string, InferredTime>();
+  const lower = keys.map((k) => k.toLowerCase());
+  const first = lower.length > 0 ? tablesWithColumn(lower[0]!) : [];
+  const candidates = first.filter((t) => lower.every((k) => columnsOf(t).has(k)));
+  const names = (ts: TableSchema[]) => listed(ts.map((t) => t.name));
+  keys.forEach((key, i) => {
+    const k = lower[i]!;
+    if (candidates.length > 0) {
+      const kinds = candidates.map((t) => columnsOf(t).get(k)!.time);
+      const one = kinds[0];
+      if (kinds.every((x) => x === one)) {
+        const why = candidates.length === 1 ? `the row's columns identify ${candidates[0]!.name}` : `the row's columns fit ${names(candidates)}, which agree`;
+        out.set(key, one ? { kind: one, decided: true, because: `${why}: ${one}` } : { decided: true, because: `${why}: not a point in time` });
+        return;
+      }
+      out.set(key, { decided: false, because: `the tables the row's columns fit (${names(candidates)}) disagree on ${key}` });
+      return;
+    }
+    const having = tablesWithColumn(k);
+    if (having.length === 0) {
+      out.set(key, { decided: false, because: 'no osquery table has this column' });
+      return;
+    }
+    const kinds = having.map((t) => columnsOf(t).get(k)!.time);
+    const one = kinds[0];
+    if (kinds.every((x) => x === one)) {
+      out.set(key, one ? { kind: one, decided: true, because: `every osquery table with a column ${key} has it as ${one} (${names(having)})` } : { decided: true, because: `no osquery table has ${key} as a point in time` });
+      return;
+    }
+    out.set(key, { decided: false, because: `osquery tables with a column ${key} disagree on its meaning (${names(having)})` });
+  });
+  return out;
+}
+
+/** A name that reads like a time (the schema has it as one somewhere, or the name rule matches): worth a word when left as a number. */
+export function looksLikeTime(name: string): boolean {
+  return isLikelyTimeColumnName(name) || tablesWithColumn(name).some((t) => columnsOf(t).get(name.toLowerCase())!.time !== undefined);
+}
+
 function agreed<T>(tables: ReadonlyArray<{ name: string }>, column: string, pick: (c: ColumnSchema) => T | undefined): T | undefined {
   const kinds = tables.map((t) => columnOf(t.name, column)).filter((c): c is ColumnSchema => c !== undefined).map(pick);
   const first = kinds[0];
