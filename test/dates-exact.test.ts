@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertTime, createDateFormatter, parseTimeZone, toInstant } from '../src/results/time.js';
 import type { TimeKind } from '../src/schema/types.js';
-import { runCli } from './helpers/cli.js';
+import { repoRoot, runCli } from './helpers/cli.js';
 
 // ---------------------------------------------------------------------------------------------
 // The oracle
@@ -340,5 +340,28 @@ describe('names checked, usernames honest (issue 24.5, 24.6)', () => {
     expect(r.stdout).not.toContain('unset');
     expect(r.stderr).toContain('mac1: uid 0 has 2 usernames (root, toor)');
     expect(r.stderr).not.toMatch(/matched no user/);
+  });
+});
+
+describe('docs agree with the code (issue 24.8)', () => {
+  it('the README documents each conversion rule', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    for (const s of ['cut to the precision it prints', 'never rounded', 'kept as sent', '-07:52:58', 'GMT+3', '--tz ZONE', 'joined by `|`', '4294967295', '--keep-epoch', 'Column order', 'Formula neutralisation', 'YYYY-MM-DD', 'FILETIME', 'WebKit', 'osquery **5.23.1**']) {
+      expect(readme, s).toContain(s);
+    }
+  });
+
+  it('export --raw --users does not suggest --enrich, which --raw refuses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'osfleet-raw-'));
+    try {
+      const p = join(dir, 'x.ndjson');
+      writeFileSync(p, `${JSON.stringify({ host: 'h', rows: [{ uid: '0' }] })}\n`);
+      const r = await runCli(['export', p, '--raw', '--users', p, '--format', 'csv']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain('usernames are off (--raw)');
+      expect(r.stderr).not.toContain('--enrich');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -396,7 +396,7 @@ export function convertTime(raw: string, kind: TimeKind, fmt: DateFormatter | un
   if (fmt === undefined) return { text: raw, kept: undefined };
   // Plain decimal UNIX seconds are most of what osquery sends: skip the general parser for them.
   if (kind === 'unix_seconds' && DIGITS.test(raw)) {
-    if (ALL_ONES.has(raw)) return { text: raw, kept: 'all-ones' };
+    if (raw === '4294967295') return { text: raw, kept: 'all-ones' };
     const t = fmt(Number(raw), '');
     return t === undefined ? { text: raw, kept: 'out of range' } : { text: t, kept: undefined };
   }
