@@ -8,7 +8,7 @@
  */
 import type { Ctx } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
-import { allTables, closestTables as suggestions, getTable, OSQUERY_VERSION, platformsOf } from '../schema/index.js';
+import { allTables, closestTables, getTable, OSQUERY_VERSION, platformsOf } from '../schema/index.js';
 import type { ColumnSchema, Platform, TableSchema, TimeKind } from '../schema/index.js';
 
 export interface SchemaOptions {
@@ -137,5 +137,6 @@ async function ttyTable(ctx: Ctx, head: string[], rows: string[][]): Promise<str
 }
 
 /** Known table names within a small edit distance, or sharing a prefix/substring, best first. */
-/** The tables closest to a misspelt name (shared with export --table). */
-export { closestTables as suggestions, levenshtein } from '../schema/index.js';
+export function suggestions(name: string, limit = 3): string[] {
+  return closestTables(name, limit);
+}

@@ -11,6 +11,9 @@ export const UNSET_UID = '4294967295';
 /** Between the names of a uid that has several on one host (`alice|alice2`): no user name holds it. */
 export const USERNAME_SEPARATOR = '|';
 
+/** The companion query whose answers give each host's usernames (the same on every generation). */
+export const USERS_SQL = 'SELECT uid, username FROM users';
+
 export interface UsernameWarnings {
   /** uid values that no users row named, over all hosts */
   unknownUids: number;

@@ -3,6 +3,7 @@
  * tables exist where, and which columns are points in time (and in which unit) or user/group ids.
  * Pure and cheap to import: the table data is a plain object literal.
  */
+import { editDistance } from '../edit-distance.js';
 import { TABLES, OSQUERY_VERSION } from './tables.generated.js';
 
 /** The osquery release whose table specs osfleet's schema follows. */
@@ -38,7 +39,7 @@ export function closestTables(name: string, limit = 3): string[] {
   if (!target) return [];
   const scored: Array<[number, string]> = [];
   for (const t of allTables()) {
-    const d = levenshtein(target, t.name);
+    const d = editDistance(target, t.name);
     const related = t.name.includes(target) || (target.length >= 4 && target.includes(t.name));
     const bound = Math.max(2, Math.floor(target.length / 3));
     if (d <= bound || related) scored.push([related ? Math.min(d, bound) : d, t.name]);
@@ -47,19 +48,6 @@ export function closestTables(name: string, limit = 3): string[] {
   return scored.slice(0, limit).map(([, n]) => n);
 }
 
-export function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
-}
 
 /** Platforms the table exists on; undefined for an unknown table. */
 export function tablePlatforms(name: string): Platform[] | undefined {
