@@ -5,7 +5,7 @@
  * otherwise one object is built per row that has something to enrich.
  */
 import type { ColumnPlan, TimeColumn } from './plan.js';
-import { createDateFormatter, convertTime, isPlausibleDate, toInstant, RAW_REASONS, type DateFormatter, type RawReason, type TimeFormat } from './time.js';
+import { createDateFormatter, convertTime, plainSecondsText, isPlausibleDate, toInstant, RAW_REASONS, type DateFormatter, type RawReason, type TimeFormat } from './time.js';
 import { inferTimeKinds, isLikelyUidColumnName, looksLikeTime, type InferredTime } from '../schema/index.js';
 import { UNSET_UID, USERNAME_SEPARATOR, type UserDirectory, type UsernameWarnings } from './usernames.js';
 import type { HostResult, Row } from './types.js';
@@ -197,9 +197,15 @@ export class Enricher {
           return v;
         }
       }
-      const c = convertTime(v, time.kind, this.fmt);
-      this.lastText = c.text;
-      this.lastKept = c.kept;
+      const fast = time.kind === 'unix_seconds' && this.fmt ? plainSecondsText(v, this.fmt) : undefined;
+      if (fast !== undefined) {
+        this.lastText = fast;
+        this.lastKept = undefined;
+      } else {
+        const c = convertTime(v, time.kind, this.fmt);
+        this.lastText = c.text;
+        this.lastKept = c.kept;
+      }
     }
     if (this.lastKept !== undefined) this.keep(column, this.lastKept);
     return this.lastText;

@@ -412,6 +412,14 @@ export function convertTime(raw: string, kind: TimeKind, fmt: DateFormatter | un
   return t === undefined ? { text: raw, kept: 'out of range' } : { text: t, kept: undefined };
 }
 
+/**
+ * The hot path of convertTime without its result object: the date for plain decimal UNIX seconds
+ * (most of what osquery sends), or undefined when convertTime must decide.
+ */
+export function plainSecondsText(raw: string, fmt: DateFormatter): string | undefined {
+  return DIGITS.test(raw) && raw !== '4294967295' ? fmt(Number(raw), '') : undefined;
+}
+
 /** convertTime's text alone. */
 export function convertTimeValue(raw: string, kind: TimeKind, fmt: DateFormatter | undefined, guessed = false): string {
   if (guessed && fmt !== undefined) {
