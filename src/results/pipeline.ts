@@ -30,6 +30,12 @@ export interface PipelineInit {
   missingUsersReason?: string | undefined;
   tmpDir?: string | undefined;
   memoryRows?: number | undefined;
+  /**
+   * The SQL was run as given (query; the default): hosts return exactly its result columns, so CSV
+   * streams under a header known up front. false (export: --sql is a claim about rows made
+   * elsewhere): the columns are the union of the rows' keys, the SQL's first.
+   */
+  sqlRan?: boolean | undefined;
 }
 
 export interface PipelineSummary {
@@ -93,7 +99,8 @@ export class ResultPipeline {
         })
       : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
-    this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    const trusted = init.sqlRan !== false;
+    this.layout = this.enricher ? this.enricher.layout(trusted) : identityLayout(this.plan.select, trusted);
     this.writer = createResultWriter(o.format, init.sink, {
       layout: this.layout,
       csv: o.csv,
@@ -162,7 +169,13 @@ export class ResultPipeline {
       rows: this.rows,
       results: this.results,
       usernames,
-      warnings: [...(undecided ? [undecided] : []), ...(kept ? [kept] : []), ...(this.enricher?.renamedLines() ?? []), ...usernameWarningLines(usernames)],
+      warnings: [
+        ...(undecided ? [undecided] : []),
+        ...(kept ? [kept] : []),
+        ...(this.enricher?.renamedLines() ?? []),
+        ...usernameWarningLines(usernames),
+        ...(this.writer.notes?.() ?? []),
+      ],
       columns: this.enricher?.columnReport() ?? [],
     };
   }
