@@ -263,6 +263,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
       ...(outside.size > 0 ? { outside_targets: [...outside].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, rows]) => ({ host, rows })) } : {}),
+      columns: summary.columns,
     });
   } else if (results.manifest) {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
