@@ -46,14 +46,14 @@ interface Checked {
 }
 
 /** Loads, parses and checks the inputs offline: everything but the references to server objects. */
-export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'>, opts: { sql: boolean }): Promise<Checked> {
+export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'> & Partial<Pick<Ctx, 'signal' | 'env'>>, opts: { sql: boolean }): Promise<Checked> {
   const [{ loadInputs, nodeLoadIO }, { parseDocuments }, { validate }, fsp] = await Promise.all([
     import('../specs/load.js'),
     import('../specs/parse.js'),
     import('../specs/validate.js'),
     import('node:fs/promises'),
   ]);
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.env ? { env: ctx.env } : {}) }));
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const docs: SpecDoc[] = [];
   for (const input of loaded.inputs) {

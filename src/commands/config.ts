@@ -39,7 +39,7 @@ export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
     fields.token = opts.token;
   }
   if (opts.tokenStdin) {
-    const token = (await readAllStdin(ctx.io)).trim();
+    const token = (await readAllStdin(ctx.io, ctx.signal)).trim();
     if (!token) throw new UsageError('--token-stdin: stdin was empty');
     fields.token = token;
   }

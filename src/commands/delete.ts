@@ -65,7 +65,7 @@ async function targetsFromFiles(paths: string[], ctx: Ctx): Promise<Target[]> {
     import('../specs/diagnostics.js'),
     import('node:fs/promises'),
   ]);
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
   const diagnostics = [...loaded.diagnostics];
   const targets: Target[] = [];
   const skipped = new Map<string, number>();

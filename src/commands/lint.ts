@@ -27,7 +27,7 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
       import('better-sqlite3'),
     ]);
 
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
   const sql = createSqlChecker(sqlite.default, schema);
   let diagnostics: Diagnostic[];
   let docCount: number;

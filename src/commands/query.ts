@@ -12,6 +12,7 @@ import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
+import { limit, overLimit, summariseNames } from '../limits.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
@@ -53,6 +54,8 @@ const splitList = (s: string | undefined) =>
 export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   // --- flags ----------------------------------------------------------------------------------
   const hostList = splitList(opts.hosts);
+  const maxHosts = limit('hostsPerFlag', ctx.env);
+  if (hostList.length > maxHosts) throw overLimit('hostsPerFlag', '--hosts', maxHosts);
   const labelList = splitList(opts.labels);
   if (hostList.length === 0 && labelList.length === 0 && !opts.all && !opts.labelExpr) {
     throw new UsageError('no hosts or labels targeted', 'pass --hosts, --labels, --label-expr or --all');
@@ -222,8 +225,11 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
 
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
   const parts: string[] = [];
-  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${resolved.unknownHosts.join(', ')}`);
-  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${resolved.unknownLabels.join(', ')}`);
+  // Names as typed or from the server: escaped, and a long list summarised (thousands of typos
+  // must not flood the terminal).
+  const names = (list: readonly string[]) => summariseNames(list.map((n) => printable(n, 80)));
+  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${names(resolved.unknownHosts)}`);
+  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${names(resolved.unknownLabels)}`);
   if (parts.length === 0) return;
   if (!ignore) {
     throw new InputError(parts.join('; '), { hint: 'check the names (osfleet get hosts, osfleet get labels), or pass --ignore-unknown to skip them' });

@@ -27,7 +27,7 @@ export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
   if (!email) throw new UsageError('--email is required');
   let password: string;
   if (opts.passwordStdin) {
-    password = await readAllStdin(ctx.io);
+    password = await readAllStdin(ctx.io, ctx.signal);
   } else {
     password = await ask(ctx.io, 'Password: ', { secret: true, flag: '--password-stdin' });
     const again = await ask(ctx.io, 'Confirm password: ', { secret: true, flag: '--password-stdin' });

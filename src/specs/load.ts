@@ -5,6 +5,8 @@
  */
 import path from 'node:path';
 import { diag } from './diagnostics.js';
+import { InterruptedError } from '../errors.js';
+import { LIMITS, limit, readBounded, sizeText } from '../limits.js';
 import type { Diagnostic, Pos, SourceText } from './types.js';
 
 export interface StatLike {
@@ -103,6 +105,7 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       bytes = p === '-' ? await io.readStdin() : await io.readFile(p);
     } catch (err) {
+      if (err instanceof InterruptedError) throw err;
       diagnostics.push(diag(source, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
       return;
     }
@@ -171,17 +174,38 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
   return { inputs, diagnostics, sources };
 }
 
-/** The real file system, relative paths taken from `cwd` (the reported source stays as typed). */
-export function nodeLoadIO(cwd: string, stdin: NodeJS.ReadableStream, fsp: typeof import('node:fs/promises')): LoadIO {
+/** A spec input larger than the ceiling: named in the diagnostic, with the variable that raises it. */
+export class TooLargeError extends Error {
+  constructor(max: number) {
+    super(`larger than ${sizeText(max)}, the ceiling for ${LIMITS.specBytes.what} (raise it with ${LIMITS.specBytes.env}=<bytes>)`);
+  }
+}
+
+/**
+ * The real file system, relative paths taken from `cwd` (the reported source stays as typed). Files
+ * and stdin are refused past the spec-size ceiling before they are read whole; `signal` ends a read
+ * of stdin at once.
+ */
+export function nodeLoadIO(
+  cwd: string,
+  stdin: NodeJS.ReadableStream,
+  fsp: typeof import('node:fs/promises'),
+  opts: { signal?: AbortSignal; env?: Readonly<Record<string, string | undefined>> } = {},
+): LoadIO {
   const abs = (p: string) => path.resolve(cwd, p);
+  const max = limit('specBytes', opts.env);
   return {
-    readFile: (p) => fsp.readFile(abs(p)),
+    async readFile(p) {
+      const handle = await fsp.open(abs(p), 'r');
+      try {
+        if ((await handle.stat()).size > max) throw new TooLargeError(max);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
     readdir: (p) => fsp.readdir(abs(p)),
     stat: (p) => fsp.stat(abs(p)),
-    async readStdin() {
-      const chunks: Buffer[] = [];
-      for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-      return Buffer.concat(chunks);
-    },
+    readStdin: () => readBounded(stdin, { max, signal: opts.signal, onOver: () => new TooLargeError(max) }),
   };
 }
