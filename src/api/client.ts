@@ -6,6 +6,7 @@
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { readFile } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 import { ApiError, ConfigError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
 import {
   backoffDelay,
@@ -32,6 +33,8 @@ export interface ClientOptions {
   urlPrefix?: string;
   token?: string | undefined;
   tlsSkipVerify?: boolean;
+  /** Plain http:// (and ws://) to an address that is not loopback was explicitly allowed. */
+  allowInsecureHttp?: boolean;
   /** PEM text of the CA bundle to trust (in addition to nothing else: a custom CA replaces the defaults). */
   ca?: string | undefined;
   dialect?: Dialect | undefined;
@@ -153,9 +156,14 @@ export class FleetClient {
     return `${APP_PREFIX[this.dialect]}${path}`;
   }
 
-  /** ws(s):// URL of an app path. */
+  /** ws(s):// URL of an app path: plain ws:// under the same rule as plain http:// (loopback or the opt-out). */
   websocketUrl(path: string): string {
     const url = new URL(this.origin);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !this.opts.allowInsecureHttp) {
+      throw new ConfigError(`refusing plain ws:// to ${url.host}: the token would travel unencrypted`, {
+        hint: 'use https://, or if you really mean it: osfleet config set --allow-insecure-http',
+      });
+    }
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.pathname = this.urlPrefix + this.appPath(path);
     return url.toString();
@@ -414,7 +422,17 @@ export function originOf(address: string): string {
   return new URL(address).origin;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/**
+ * Loopback as the address parses, never by name prefix: `localhost`, an IPv4 literal in 127.0.0.0/8
+ * (the URL parser has already turned `0x7f.1` or `2130706433` into dotted form) or `::1`.
+ * `127.attacker.example.com` is a DNS name like any other.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === 'localhost') return true;
+  if (h === '[::1]' || h === '::1') return true;
+  return isIPv4(h) && h.split('.')[0] === '127';
+}
 
 /** Checks an address the way users need: a URL, http(s), http only on loopback unless allowed. */
 export function checkAddress(address: string, opts: { allowInsecureHttp: boolean }): URL {
@@ -434,7 +452,7 @@ export function checkAddress(address: string, opts: { allowInsecureHttp: boolean
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`address ${address} must start with https:// (or http:// on loopback)`);
   }
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.') && !opts.allowInsecureHttp) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !opts.allowInsecureHttp) {
     throw new ConfigError(`refusing plain http:// to ${url.host}: the token would travel unencrypted`, {
       hint: 'use https://, or if you really mean it: osfleet config set --allow-insecure-http',
     });
@@ -454,7 +472,12 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
       hint: 'set it with: osfleet config set --address https://fleet.example.com:8080 (or FLEET_URL), or try `osfleet preview`',
     });
   }
-  checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  const url = checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    ctx.io.err(
+      ctx.io.errColor.yellow(`Warning: plain http:// to ${url.host} (allow-insecure-http): the token and every answer travel unencrypted, REST and websocket alike.\n`),
+    );
+  }
   let ca: string | undefined;
   if (conn.rootca) {
     try {
@@ -477,6 +500,7 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
     urlPrefix: conn.urlPrefix,
     token: conn.token,
     tlsSkipVerify: conn.tlsSkipVerify,
+    allowInsecureHttp: conn.allowInsecureHttp,
     ca,
     dialect: conn.dialect,
     serverVersion: conn.serverVersion,
