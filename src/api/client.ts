@@ -5,7 +5,7 @@
  * warnings go to the `warn` callback, traces to `debug`.
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { readFile } from 'node:fs/promises';
+import { readRootCa } from './rootca.js';
 import { isIPv4 } from 'node:net';
 import { ApiError, ConfigError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
 import {
@@ -15,6 +15,7 @@ import {
   isRetryableStatus,
   networkError,
   parseRetryAfter,
+  redactSecrets,
 } from './errors.js';
 import type { Ctx } from '../context.js';
 import { parseDuration } from '../duration.js';
@@ -304,7 +305,7 @@ export class FleetClient {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new StatusFailure(
         res.statusCode,
-        errorForStatus({ status: res.statusCode, method, path: fullPath, contentType, text }),
+        errorForStatus({ status: res.statusCode, method, path: fullPath, contentType, text: redactSecrets(text, [this.token, secretOf(opts.body)]) }),
         parseRetryAfter(res.headers['retry-after'], Date.now()),
       );
     }
@@ -372,6 +373,14 @@ class MalformedBody extends Error {
   constructor(readonly error: CliError) {
     super(error.message);
   }
+}
+
+/** The password of a login or setup body, to be kept out of echoed error text. */
+function secretOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as { password?: unknown; admin?: { password?: unknown } };
+  const p = b.password ?? b.admin?.password;
+  return typeof p === 'string' ? p : undefined;
 }
 
 function unwrap(err: unknown): unknown {
@@ -479,13 +488,7 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
     );
   }
   let ca: string | undefined;
-  if (conn.rootca) {
-    try {
-      ca = await readFile(conn.rootca, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read the rootca file ${conn.rootca}: ${(err as Error).message}`);
-    }
-  }
+  if (conn.rootca) ca = await readRootCa(conn.rootca);
   if (conn.tlsSkipVerify) {
     ctx.io.err(
       ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
