@@ -7,6 +7,7 @@ import type { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { CliError, EXIT_CODE_TABLE, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
+import { terminalSafe } from './terminal.js';
 import { createContext, type Ctx, type Env, type GlobalOptions } from './context.js';
 
 export interface MainOptions {
@@ -107,14 +108,15 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
     if (opts.json) {
       io.err(JSON.stringify({ error: err.message, ...(err.hint ? { hint: err.hint } : {}), exit_code: err.exitCode }) + '\n');
     } else {
-      io.err(`${io.errColor.red('Error:')} ${err.message}\n`);
-      if (err.hint) io.err(`${io.errColor.dim('Hint:')} ${err.hint}\n`);
+      // Messages carry names from files and servers: escaped, so they cannot drive the terminal.
+      io.err(`${io.errColor.red('Error:')} ${terminalSafe(err.message)}\n`);
+      if (err.hint) io.err(`${io.errColor.dim('Hint:')} ${terminalSafe(err.hint)}\n`);
     }
     if (opts.debug && err.stack) io.err(`${err.stack}\n`);
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
+  io.err(`${io.errColor.red('Error:')} unexpected failure: ${terminalSafe(e.message)}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
   return ExitCode.error;
 }

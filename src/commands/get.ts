@@ -14,6 +14,7 @@
  * full secrets appear only when asked for explicitly (`--yaml`, `--json`, `--format json|ndjson|yaml`,
  * or `get enroll_secret NAME`, which prints that one secret alone, as Kolide's fleetctl).
  */
+import { terminalSafe } from '../terminal.js';
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import type { FleetClient, Dialect } from '../api/client.js';
@@ -324,11 +325,16 @@ async function writeColumns(ctx: Ctx, mode: 'table' | 'csv', cols: Columns, empt
   ctx.io.out(renderTable(cols.header, cols.rows.map((r) => r.map(flat)), { tty: ctx.io.stdoutIsTTY, width: ctx.io.columns }));
 }
 
+/** YAML read on a terminal is the long form, for a person: control and bidi characters escaped. Piped, it stays exact. */
+function forPerson(ctx: Ctx, text: string): string {
+  return ctx.io.stdoutIsTTY ? terminalSafe(text) : text;
+}
+
 async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: Array<{ kind: string; spec: unknown }>): Promise<void> {
   switch (mode) {
     case 'yaml': {
       const { renderDoc } = await import('../specs/convert.js');
-      ctx.io.out(docs.map((d) => renderDoc(d.kind, d.spec)).join(''));
+      ctx.io.out(forPerson(ctx, docs.map((d) => renderDoc(d.kind, d.spec)).join('')));
       return;
     }
     case 'envelope-json':
@@ -591,7 +597,7 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
           text += (count === 0 ? '[\n' : ',\n') + JSON.stringify(h);
           break;
         case 'yaml':
-          text += '---\n' + yamlStringify!({ apiVersion: 'v1', kind: 'host', spec: h }, { lineWidth: 0 });
+          text += forPerson(ctx, '---\n' + yamlStringify!({ apiVersion: 'v1', kind: 'host', spec: h }, { lineWidth: 0 }));
           break;
       }
       count++;

@@ -13,6 +13,7 @@ import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProg
 import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
 import { limit, overLimit, summariseNames } from '../limits.js';
+import { terminalSafe } from '../terminal.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
@@ -70,7 +71,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
   const say = (line: string) => {
-    if (!quiet) ctx.io.err(`${line}\n`);
+    if (!quiet) ctx.io.err(`${terminalSafe(line)}\n`);
   };
 
   const client = await ctx.api();
@@ -216,7 +217,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   }
   if (problem) {
     const p = problem instanceof CliError ? problem : new CliError(problem instanceof Error ? problem.message : String(problem));
-    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
+    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${terminalSafe(p.message)}\n`);
     return ExitCode.partial;
   }
   const complete = statuses.every((s) => s.status === 'answered' || s.status === 'empty');
