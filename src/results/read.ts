@@ -179,8 +179,8 @@ export async function* readHostResults(input: AsyncIterable<Buffer | string>, op
     }
   } catch (err) {
     if (!(err instanceof LineTooLongError)) throw err;
-    throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline (the ceiling for ${LIMITS.ndjsonLineBytes.what}): not query results`, {
-      hint: `export reads NDJSON: one {"host": ..., "rows": [...]} object per line; a longer line is accepted with ${LIMITS.ndjsonLineBytes.env}=<bytes>`,
+    throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline: not query results`, {
+      hint: `export reads NDJSON: one {"host": ..., "rows": [...]} object per line; ${sizeText(err.limit)} is the ceiling for ${LIMITS.ndjsonLineBytes.what}; raise it with ${LIMITS.ndjsonLineBytes.env}=<bytes>`,
     });
   }
 }
