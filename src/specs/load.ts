@@ -3,7 +3,9 @@
  * for stdin. The file system is injected, so tests run it on a table of fake paths; commands pass
  * `nodeLoadIO(ctx)`.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
 import { InterruptedError } from '../errors.js';
 import { LIMITS, limit, readBounded, sizeText } from '../limits.js';
@@ -19,6 +21,8 @@ export interface LoadIO {
   readdir(p: string): Promise<string[]>;
   stat(p: string): Promise<StatLike>;
   readStdin(): Promise<Uint8Array>;
+  /** The folder of a pack shipped with osfleet (`packs/<name>/`), for a name that is no path here. */
+  bundledPack?(name: string): string | undefined;
 }
 
 export interface LoadResult {
@@ -142,6 +146,12 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       st = await io.stat(p);
     } catch (err) {
+      // `-f data-leak` from any folder: a name that is no path here may be a pack osfleet ships.
+      const bundled = (err as NodeJS.ErrnoException)?.code === 'ENOENT' ? io.bundledPack?.(p) : undefined;
+      if (bundled !== undefined) {
+        for (const f of await walk(bundled, 0)) await addFile(f, f);
+        continue;
+      }
       sources.push(p);
       diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
       continue;
@@ -174,6 +184,19 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
   return { inputs, diagnostics, sources };
 }
 
+/** Where the packs shipped with osfleet are, in a clone and in an installed package alike. */
+export const BUNDLED_PACKS_DIR = fileURLToPath(new URL('../../packs/', import.meta.url));
+const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/** The names of the packs shipped with osfleet (`packs/<name>/`). */
+export function bundledPackNames(): string[] {
+  try {
+    return readdirSync(BUNDLED_PACKS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** A spec input larger than the ceiling: named in the diagnostic, with the variable that raises it. */
 export class TooLargeError extends Error {
   constructor(max: number) {
@@ -195,6 +218,7 @@ export function nodeLoadIO(
   const abs = (p: string) => path.resolve(cwd, p);
   const max = limit('specBytes', opts.env);
   return {
+    bundledPack: (name) => (PACK_NAME.test(name) && bundledPackNames().includes(name) ? path.join(BUNDLED_PACKS_DIR, name) : undefined),
     async readFile(p) {
       const handle = await fsp.open(abs(p), 'r');
       try {
