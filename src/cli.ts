@@ -44,20 +44,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const [commander, { systemIO }] = await Promise.all([import('commander'), import('./io.js')]);
   const io = options.io ?? systemIO(env, { noColor: noColorFlag });
 
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      // A second Ctrl-C: the user really wants out.
-      process.exit(ExitCode.interrupted);
-    }
-    controller.abort(new InterruptedError(`interrupted by ${name}`));
-  };
-  const installSignals = !options.signal;
-  if (installSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  // Signals and the deadline: tests pass their own signal, real runs get SIGINT/SIGTERM/SIGHUP.
+  const { startLifecycle, deadlineOf } = await import('./lifecycle.js');
+  const life = startLifecycle({ external: options.signal, install: !options.signal, say: (line) => io.err(`${line}\n`) });
+  const signal = life.signal;
 
   let ctx: Ctx | undefined;
   let exitCode: number = ExitCode.ok;
@@ -73,23 +63,26 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.api ? { api: options.api } : {}),
     });
+    const deadline = deadlineOf(opts['timeout'], env, opts['__deadlineGrace'] as number | undefined);
+    if (deadline) life.arm(deadline.ms, deadline.what);
     const mod = await load();
     const code = await mod.run(opts, ctx);
     exitCode = typeof code === 'number' ? code : ExitCode.ok;
   });
 
+  let deadlineReported = false;
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
+    if (err === life.expired) deadlineReported = true;
   } finally {
     if (ctx) await ctx.close();
-    if (installSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    life.dispose();
   }
-  return exitCode;
+  // The deadline ended the command (which may only have seen an abort): say so once.
+  if (life.expired && !life.received && !deadlineReported && exitCode !== ExitCode.ok) reportError(life.expired, io, { debug: false, json: wantsMachineOutput });
+  return life.finalCode(exitCode);
 }
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */
@@ -206,7 +199,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .option('--username <name>', 'admin username (Kolide; defaults to the email)')
       .option('--org-name <name>', 'organisation name')
       .option('--server-url <url>', 'the URL agents use to reach Fleet (default: the address; Kolide requires https)')
-      .option('--password-stdin', 'read the password from stdin'),
+      .option('--password-stdin', 'read the password from stdin')
+      .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/setup.js'),
   );
   lazy(
@@ -215,18 +209,19 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .description('log in and store the token in the context')
       .option('--email <email>', 'email (or Kolide username)')
       .option('--password <password>', 'password (leaks into shell history; prefer --password-stdin)')
-      .option('--password-stdin', 'read the password from stdin'),
+      .option('--password-stdin', 'read the password from stdin')
+      .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/login.js'),
   );
-  lazy(program.command('logout').description('log out on the server and remove the stored token'), () =>
+  lazy(program.command('logout').description('log out on the server and remove the stored token').option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'), () =>
     import('./commands/logout.js'),
   );
   lazy(
-    program.command('whoami').description('the logged-in user, the server version and API dialect').option('--json', 'JSON output'),
+    program.command('whoami').description('the logged-in user, the server version and API dialect').option('--json', 'JSON output').option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/whoami.js'),
   );
   lazy(
-    program.command('version').description('client and server versions').option('--json', 'JSON output'),
+    program.command('version').description('client and server versions').option('--json', 'JSON output').option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/version.js'),
   );
 
@@ -241,6 +236,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .option('--prune', 'also delete server objects of the applied kinds that the files no longer have')
       .option('--no-sql-check', 'do not refuse SQL that SQLite cannot parse (osfleet lint shows why)')
       .option('-y, --yes', 'do not ask for confirmation')
+      .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)')
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')),
     () => import('./commands/apply.js'),
   );
@@ -258,7 +254,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .option('--label <name>', 'hosts: only members of this label')
       .option('--search <text>', 'hosts: hostname, uuid, serial or IP contains this')
       .option('--tz <zone>', 'time zone for dates (IANA name)')
-      .addOption(new Option('--time-format <format>', 'how dates are written').choices(['iso', 'long', 'utc', 'epoch'])),
+      .addOption(new Option('--time-format <format>', 'how dates are written').choices(['iso', 'long', 'utc', 'epoch']))
+      .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/get.js'),
     (args, opts) => ({ ...opts, kind: args[0], name: args[1] }),
   );
@@ -269,7 +266,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
       .argument('[kind]', 'query | pack | label')
       .argument('[names...]', 'names to delete')
       .option('-f, --file <path>', 'delete what these files define (repeatable)', collect, [])
-      .option('-y, --yes', 'do not ask for confirmation'),
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     () => import('./commands/delete.js'),
     (args, opts) => ({ ...opts, kind: args[0], names: args[1] ?? [] }),
   );
@@ -331,7 +329,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('--all', 'every host')
         .option('--query <sql>', 'the SQL to run')
         .option('--query-name <name>', 'run a saved query by name')
-        .option('--timeout <duration>', 'give up after this long (e.g. 90s, 5m; 0 = none)', '5m')
+        .option('--timeout <duration>', 'stop waiting for hosts after this long, then write what came (e.g. 90s, 5m; 0 = none; default 5m or env OSFLEET_TIMEOUT); the whole command ends within it plus half a second')
         .option('--exit', 'stop when every online host answered (the default)')
         .option('--wait-all', 'keep waiting for offline hosts until the timeout')
         .option('--ignore-unknown', 'skip unknown hosts and labels instead of stopping')
@@ -339,6 +337,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('-q, --quiet', 'no progress or status on stderr'),
     ),
     () => import('./commands/query.js'),
+    // query's --timeout is also how it ends normally; the hard deadline leaves it half a second to write.
+    (args, opts) => ({ ...opts, args, __deadlineGrace: 500 }),
   );
   lazy(
     resultOptions(
@@ -351,7 +351,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('--from-manifest <file>', "read the SQL and targets from osfleet's manifest")
         .option('--users <file>', 'NDJSON of a `SELECT uid, username FROM users` query on the same hosts')
         .option('--usernames-from-server', 'run the users query against the hosts in the input')
-        .option('--strict', 'stop at the first broken line'),
+        .option('--strict', 'stop at the first broken line')
+        .option('--timeout <duration>', 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT)'),
     ),
     () => import('./commands/export.js'),
     (args, opts) => ({ ...opts, files: args[0] ?? [] }),

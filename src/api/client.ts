@@ -7,7 +7,8 @@
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { readRootCa } from './rootca.js';
 import { isIPv4 } from 'node:net';
-import { ApiError, ConfigError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
+import { ApiError, ConfigError, DeadlineError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
+import { LIMITS, limit, sizeText } from '../limits.js';
 import {
   backoffDelay,
   errorForStatus,
@@ -51,6 +52,10 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
+  /** The longest one request may take, connect to last byte (a body trickling a byte a second included). */
+  requestTimeoutMs?: number;
+  /** The largest answer body read (README "Limits"); a larger one is refused as it streams in. */
+  maxResponseBytes?: number;
   random?: () => number;
   /** Injected dispatcher (tests: MockAgent). */
   dispatcher?: Dispatcher;
@@ -83,6 +88,8 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 60_000,
+  requestTimeoutMs: 60_000,
+  maxResponseBytes: LIMITS.responseBytes.value,
 };
 
 export class FleetClient {
@@ -274,6 +281,15 @@ export class FleetClient {
     }
     this.requestCount++;
     const started = performance.now();
+    // One deadline for the whole request: undici's own timeouts are per silence, and a server that
+    // sends a byte a second is never silent. Long polls (a higher headersTimeout) get theirs plus 30 s.
+    const budget = opts.headersTimeoutMs ? Math.max(this.opts.requestTimeoutMs, opts.headersTimeoutMs + 30_000) : this.opts.requestTimeoutMs;
+    const deadline = AbortSignal.timeout(budget);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const overdue = () =>
+      new DeadlineError(`${this.origin} sent no complete answer to ${method} ${this.redactPath(fullPath)} within ${Math.round(budget / 1000)} s`, {
+        hint: 'the server is stuck or very slow; OSFLEET_HTTP_TIMEOUT=2m waits longer per request, --timeout bounds the whole command',
+      });
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(this.origin + path, {
@@ -281,19 +297,30 @@ export class FleetClient {
         headers,
         ...(body !== undefined ? { body } : {}),
         dispatcher: this.dispatcher,
-        ...(signal ? { signal } : {}),
+        signal: both,
         ...(opts.headersTimeoutMs ? { headersTimeout: opts.headersTimeoutMs } : {}),
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      if (deadline.aborted) throw overdue();
       this.opts.debug?.(`${method} ${this.redactPath(path)} → ${(err as NodeJS.ErrnoException).code ?? 'error'} (${ms(started)})`);
       throw networkError(err, this.origin);
     }
     let text: string;
     try {
-      text = await res.body.text();
+      text = await readBody(res.body, this.opts.maxResponseBytes, () =>
+        new ApiError({
+          status: res.statusCode,
+          method,
+          path: fullPath,
+          serverMessage: `the answer is larger than ${sizeText(this.opts.maxResponseBytes)}, the ceiling for ${LIMITS.responseBytes.what}`,
+          hint: `raise it with ${LIMITS.responseBytes.env}=<bytes> if the server really sends that much`,
+        }),
+      );
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      if (deadline.aborted) throw overdue();
+      if (err instanceof CliError) throw err;
       this.opts.debug?.(`${method} ${this.redactPath(path)} → ${res.statusCode}, body cut (${ms(started)})`);
       throw networkError(err, this.origin);
     }
@@ -354,7 +381,10 @@ export class FleetClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+    if (!this.ownsDispatcher) return;
+    // After an abort nothing more is wanted: drop the sockets rather than wait for a stuck server.
+    if (this.opts.signal?.aborted) await this.dispatcher.destroy().catch(() => undefined);
+    else await this.dispatcher.close().catch(() => undefined);
   }
 }
 
@@ -386,6 +416,22 @@ function secretOf(body: unknown): string | undefined {
 function unwrap(err: unknown): unknown {
   if (err instanceof StatusFailure || err instanceof MalformedBody) return err.error;
   return err;
+}
+
+/** The body as text, refused (and the connection dropped) as soon as it passes `max` bytes. */
+async function readBody(body: Dispatcher.ResponseData['body'], max: number, tooLarge: () => Error): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
@@ -494,11 +540,12 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
       ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
     );
   }
-  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds how long a silent server is waited for.
+  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds each request, connect to last byte (default 60 s).
   const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
   return new FleetClient({
-    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
+    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
+    maxResponseBytes: limit('responseBytes', ctx.env ?? {}),
     address: conn.address,
     urlPrefix: conn.urlPrefix,
     token: conn.token,

@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
-import { CliError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
+import { CliError, DeadlineError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
@@ -66,7 +66,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (opts.query !== undefined && opts.query.trim() === '') throw new UsageError('--query is empty');
   // A typo in the expression is a usage error before any connection, like every other flag.
   if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
-  const timeoutMs = parseDuration(opts.timeout ?? '5m');
+  const timeoutText = opts.timeout ?? (ctx.env['OSFLEET_TIMEOUT'] || undefined);
+  const timeoutMs = parseDuration(timeoutText ?? '5m', opts.timeout === undefined && timeoutText ? 'OSFLEET_TIMEOUT' : '--timeout');
   const defaultFormat = ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
@@ -212,8 +213,9 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   for (const w of summary.warnings) say(`Warning: ${w}`);
   reportStatuses(statuses, live, say);
   if (interrupted) {
-    say('Interrupted: the output holds every answer received.');
-    return ExitCode.interrupted;
+    const reason: unknown = ctx.signal.reason;
+    say(reason instanceof DeadlineError ? 'Stopped by the deadline: the output holds every answer received.' : 'Interrupted: the output holds every answer received.');
+    return reason instanceof CliError ? reason.exitCode : ExitCode.interrupted;
   }
   if (problem) {
     const p = problem instanceof CliError ? problem : new CliError(problem instanceof Error ? problem.message : String(problem));

@@ -3,7 +3,7 @@
  * `query`, `apply` and `export`. SIGINT once is tested where each command is: test/query-e2e.test.ts
  * (stdout and -o CSV), test/apply-e2e.test.ts (a kind in flight), test/export.test.ts (stdout JSON).
  *
- * What must hold: exit 130; output already received is flushed as a valid document; files are either
+ * What must hold: exit 143 after SIGTERM (130 after SIGINT, 129 after SIGHUP); output already received is flushed as a valid document; files are either
  * complete for what was received or absent, never half-written, and no temporary file is left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,12 +51,12 @@ describe('query', () => {
     return { child, done };
   }
 
-  it('SIGTERM with -o FILE.json: exit 130, a valid JSON document with both answers, manifest says interrupted', async () => {
+  it('SIGTERM with -o FILE.json: exit 143, a valid JSON document with both answers, manifest says interrupted', async () => {
     const out = path.join(dir, 'term.json');
     const { child, done } = await started(['-o', out]);
     child.kill('SIGTERM');
     const r = await done;
-    expect(r.code, r.stderr).toBe(130);
+    expect(r.code, r.stderr).toBe(143);
     expect(r.stderr).toContain('Interrupted: the output holds every answer received.');
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { results: Array<{ host: string }>; hosts: Array<{ host: string; status: string }> };
     expect(doc.results.map((x) => x.host).sort()).toEqual(['jim-macbook-1014', 'pam-macbook-1015']);
@@ -66,11 +66,11 @@ describe('query', () => {
     expect(leftovers(dir)).toEqual([]);
   });
 
-  it('SIGTERM to stdout (ndjson): exit 130, every line received is whole', async () => {
+  it('SIGTERM to stdout (ndjson): exit 143, every line received is whole', async () => {
     const { child, done } = await started(['--format', 'ndjson']);
     child.kill('SIGTERM');
     const r = await done;
-    expect(r.code).toBe(130);
+    expect(r.code).toBe(143);
     const lines = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { host: string });
     expect(lines.map((l) => l.host).sort()).toEqual(['jim-macbook-1014', 'pam-macbook-1015']);
   });
@@ -112,7 +112,7 @@ describe('apply', () => {
   });
   afterAll(async () => fleet?.stop());
 
-  it('SIGTERM while packs are in flight: exit 130, says which kinds were applied and which not', async () => {
+  it('SIGTERM while packs are in flight: exit 143, says which kinds were applied and which not', async () => {
     const file = path.join(dir, 'term.yml');
     writeFileSync(
       file,
@@ -131,7 +131,7 @@ describe('apply', () => {
       await labelsDone;
       child.kill('SIGTERM');
       const r = await done;
-      expect(r.code).toBe(130);
+      expect(r.code).toBe(143);
       expect(r.stderr).toContain('interrupted while applying packs (the server may or may not have applied it): applied: queries, labels; not applied: packs');
       expect(r.stderr).not.toMatch(/^\s+at /m);
     } finally {
@@ -146,7 +146,7 @@ describe('apply', () => {
 describe('export', () => {
   const LINE = (i: number) => JSON.stringify({ host: `host-${i}`, rows: [{ path: `/tmp/f${i}`, mtime: String(1598384396 + i) }] });
 
-  it('SIGTERM with -o FILE.csv: exit 130, a whole CSV of the lines read (half a line is no row), no temporary file', async () => {
+  it('SIGTERM with -o FILE.csv: exit 143, a whole CSV of the lines read (half a line is no row), no temporary file', async () => {
     const out = path.join(dir, 'export.csv');
     const child = startCli(['export', '--table', 'file', '-o', out, '--manifest', `${out}.manifest.json`], { env: {} });
     let stderr = '';
@@ -161,7 +161,7 @@ describe('export', () => {
     child.kill('SIGTERM');
     const code = await exited;
     child.stdin!.destroy();
-    expect(code, stderr).toBe(130);
+    expect(code, stderr).toBe(143);
     const csv = readFileSync(out, 'utf8').split('\r\n').filter(Boolean);
     expect(csv[0]).toBe('host,mtime,path');
     // However far it got on a busy machine: whole rows, in input order, as many as the manifest says.
@@ -174,13 +174,13 @@ describe('export', () => {
     expect(stdout).toBe('');
   });
 
-  it('SIGTERM before anything was read: exit 130 and no file at all', async () => {
+  it('SIGTERM before anything was read: exit 143 and no file at all', async () => {
     const out = path.join(dir, 'nothing.csv');
     const child = startCli(['export', '--table', 'file', '-o', out], { env: {} });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await new Promise((r) => setTimeout(r, 800));
     child.kill('SIGTERM');
-    expect(await exited).toBe(130);
+    expect(await exited).toBe(143);
     child.stdin!.destroy();
     const files = readdirSync(dir).filter((f) => f.includes('nothing'));
     // An interrupted export with no input may write an empty document or nothing; never a temp file.
