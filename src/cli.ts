@@ -65,6 +65,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     });
     const deadline = deadlineOf(opts['timeout'], env, opts['__deadlineGrace'] as number | undefined);
     if (deadline) life.arm(deadline.ms, deadline.what);
+    ctx.debug(`pid ${process.pid}: SIGINT, SIGTERM and SIGHUP handled${deadline ? `; deadline ${deadline.what}` : ''}`);
     const mod = await load();
     const code = await mod.run(opts, ctx);
     exitCode = typeof code === 'number' ? code : ExitCode.ok;
@@ -82,7 +83,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   }
   // The deadline ended the command (which may only have seen an abort): say so once.
   if (life.expired && !life.received && !deadlineReported && exitCode !== ExitCode.ok) reportError(life.expired, io, { debug: false, json: wantsMachineOutput });
-  return life.finalCode(exitCode);
+  const final = life.finalCode(exitCode);
+  life.leave(final);
+  return final;
 }
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */

@@ -24,6 +24,11 @@ export interface Lifecycle {
   arm(ms: number, what: string): void;
   /** The exit status the run must end with, given the command's own. */
   finalCode(code: number): number;
+  /**
+   * After an abort, once the command has returned (its output flushed): exit now, rather than wait
+   * for sockets that ignore the abort (a TLS handshake in progress keeps the process alive).
+   */
+  leave(code: number): void;
   dispose(): void;
 }
 
@@ -77,6 +82,10 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
       if (received) return signalExitCode(received);
       if (expired && code !== ExitCode.ok) return ExitCode.timeout;
       return code;
+    },
+    leave(code) {
+      if (!opts.install || !signal.aborted) return;
+      setImmediate(() => process.exit(code));
     },
     dispose() {
       if (deadlineTimer) clearTimeout(deadlineTimer);
