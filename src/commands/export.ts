@@ -24,13 +24,14 @@ import {
   resolveResultOptions,
   statusOf,
   UserDirectory,
+  USERS_SQL,
   writeManifest,
   type AtomicFile,
   type BadLine,
   type HostStatus,
   type ResultFlags,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 
 export interface ExportOptions extends ResultFlags {
   files: string[];
@@ -111,13 +112,12 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     }
   }
   try {
-    return await exportFiles(opts, ctx, options, inputFiles, files, sql, tables, directory, warn, badLines, onBadLine, stdinCopy);
+    return await exportFiles({ opts, ctx, options, inputFiles, files, sql, tables, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy });
   } finally {
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
 }
 
-const USERS_SQL = 'SELECT uid, username FROM users';
 /** How long the users campaign of --usernames-from-server may take. */
 const USERS_TIMEOUT_MS = 60_000;
 
@@ -165,20 +165,28 @@ async function hostsOf(paths: string[], ctx: Ctx): Promise<string[]> {
   return [...hosts].sort();
 }
 
-async function exportFiles(
-  opts: ExportOptions,
-  ctx: Ctx,
-  options: ReturnType<typeof resolveResultOptions>,
-  inputFiles: string[],
-  files: string[],
-  sql: string | undefined,
-  tables: string[],
-  given: UserDirectory | undefined,
-  warn: (line: string) => void,
-  badLines: BadLine[],
-  onBadLine: (b: BadLine) => void,
-  stdinCopyDir: string | undefined,
-): Promise<number> {
+/** What one export works from, decided by run(). */
+interface ExportJob {
+  opts: ExportOptions;
+  ctx: Ctx;
+  options: ReturnType<typeof resolveResultOptions>;
+  /** What is read: the files given, with stdin as a private copy when it must be read twice. */
+  inputFiles: string[];
+  /** The files as the user named them (the manifest's `inputs`). */
+  files: string[];
+  sql: string | undefined;
+  tables: string[];
+  /** Usernames from --users, when given. */
+  given: UserDirectory | undefined;
+  warn: (line: string) => void;
+  badLines: BadLine[];
+  onBadLine: (b: BadLine) => void;
+  /** The folder of stdin's private copy (named `stdin` in messages). */
+  stdinCopyDir: string | undefined;
+}
+
+async function exportFiles(job: ExportJob): Promise<number> {
+  const { opts, ctx, options, inputFiles, files, sql, tables, given, warn, badLines, onBadLine, stdinCopyDir } = job;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = given;
   if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx), warn);

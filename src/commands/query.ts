@@ -26,8 +26,10 @@ import {
   type AtomicFile,
   type HostStatus,
   type ResultFlags,
+  answerStatus,
+  USERS_SQL,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 
 export interface QueryOptions extends ResultFlags {
   hosts?: string;
@@ -43,8 +45,6 @@ export interface QueryOptions extends ResultFlags {
   transport?: 'auto' | 'ws' | 'rest';
   quiet?: boolean;
 }
-
-const USERS_SQL = 'SELECT uid, username FROM users';
 
 const splitList = (s: string | undefined) =>
   (s ?? '')
@@ -119,7 +119,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   const serial = serialQueue();
 
   // --- progress ---------------------------------------------------------------------------------------
-  const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…');
+  const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…', { machineOutput: !file && ctx.io.stdoutIsTTY && results.format !== 'table' });
   spinner?.start();
   const startedAt = ctx.now();
   const onProgress = (p: LiveQueryProgress) => {
@@ -142,7 +142,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       debug: ctx.globals.debug ? (l) => ctx.debug(`${tag}${l}`) : undefined,
       ...extra,
     });
-  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner && ctx.io.interactive ? (spinner.text = m) : say(m)) });
+  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
   const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
 
   let failure: unknown;
@@ -258,17 +258,6 @@ export function platformWarnings(sql: string, resolved: ResolvedTargets): string
   return out;
 }
 
-/** The status of an answer whose rows were already written and let go (statusOf's rules). */
-function recordStatus(a: AnswerRecord): HostStatus {
-  return {
-    host: a.host,
-    ...(a.hostId !== undefined ? { hostId: a.hostId } : {}),
-    status: a.error ? 'error' : a.rowCount === 0 ? 'empty' : 'answered',
-    rows: a.rowCount,
-    ...(a.error ? { error: a.error } : {}),
-  };
-}
-
 /** Every target's status, plus answers from hosts outside the targets (they still count). */
 export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>): HostStatus[] {
   const out: HostStatus[] = [];
@@ -278,12 +267,12 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
     const a = key ? answered.get(key) : undefined;
     if (a && key) {
       used.add(key);
-      out.push(recordStatus(a));
+      out.push(answerStatus(a));
     } else {
       out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
-  for (const [key, a] of answered) if (!used.has(key)) out.push(recordStatus(a));
+  for (const [key, a] of answered) if (!used.has(key)) out.push(answerStatus(a));
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 

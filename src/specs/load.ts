@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
 import { InterruptedError } from '../errors.js';
 import { LIMITS, limit, readBounded, sizeText } from '../limits.js';
-import type { Diagnostic, Pos, SourceText } from './types.js';
+import type { Diagnostic, Pos, SourceText, SpecDoc } from './types.js';
 
 export interface StatLike {
   isDirectory(): boolean;
@@ -232,4 +232,27 @@ export function nodeLoadIO(
     stat: (p) => fsp.stat(abs(p)),
     readStdin: () => readBounded(stdin, { max, signal: opts.signal, onOver: () => new TooLargeError(max) }),
   };
+}
+
+export interface ReadSpecs {
+  docs: SpecDoc[];
+  diagnostics: Diagnostic[];
+  /** Every source met, in report order. */
+  sources: string[];
+  /** How many inputs were read. */
+  files: number;
+}
+
+/** Files, folders and stdin → parsed spec documents (what apply, delete and lint start from). */
+export async function readSpecFiles(paths: readonly string[], io: LoadIO): Promise<ReadSpecs> {
+  const { parseDocuments } = await import('./parse.js');
+  const loaded = await loadInputs(paths, io);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const docs: SpecDoc[] = [];
+  for (const input of loaded.inputs) {
+    const r = parseDocuments(input.text, input.source);
+    docs.push(...r.docs);
+    diagnostics.push(...r.diagnostics);
+  }
+  return { docs, diagnostics, sources: loaded.sources, files: loaded.inputs.length };
 }

@@ -1,0 +1,28 @@
+/** `osfleet export` as data; the work is in ./export.js, loaded when the command runs. */
+import type { ExportOptions } from './export.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
+import { RESULT_OPTIONS } from './result-options.js';
+
+export const command = defineCommand<ExportOptions>({
+  name: 'export',
+  summary: 'convert NDJSON query results (osfleet or fleetctl) to readable table, CSV, JSON or YAML',
+  arguments: [{ name: '[files...]', key: 'files', complete: 'file', description: 'NDJSON files (default: stdin)' }],
+  options: [
+    TIMEOUT_OPTION,
+    { flags: '--sql <sql>', description: 'the SQL the rows came from (finds date and uid columns by schema)' },
+    { flags: '--table <name>', description: 'the table the rows came from' },
+    { flags: '--from-manifest <file>', description: "read the SQL and targets from osfleet's manifest", complete: 'file' },
+    { flags: '--users <file>', description: 'NDJSON of a `SELECT uid, username FROM users` query on the same hosts', complete: 'file' },
+    { flags: '--usernames-from-server', description: 'run the users query against the hosts in the input' },
+    { flags: '--strict', description: 'stop at the first broken line' },
+    ...RESULT_OPTIONS,
+  ],
+  examples: [
+    {
+      command: "osfleet --context preview query --labels macOS --query 'SELECT * FROM cups_jobs;' --raw -o jobs.ndjson && osfleet export jobs.ndjson --from-manifest jobs.ndjson.manifest.json --format csv -o jobs.csv",
+      description: 'raw results kept, then made readable later (dates from the SQL in the manifest)',
+    },
+    { command: "osfleet export jobs.ndjson --sql 'SELECT * FROM cups_jobs;' --format table --tz UTC", description: 'the same rows as a table, dates in UTC' },
+  ],
+  run: async (options, ctx) => (await import('./export.js')).run(options, ctx),
+});
