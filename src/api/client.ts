@@ -99,7 +99,7 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 60_000,
-  requestTimeoutMs: 60_000,
+  requestTimeoutMs: 120_000,
   maxResponseBytes: LIMITS.responseBytes.value,
 };
 
@@ -554,11 +554,12 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
       ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
     );
   }
-  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds each request, connect to last byte (default 60 s).
+  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s, default 60 s) bounds a silence (a silent request is
+  // retried when safe); twice it bounds each request, connect to last byte (a trickle ends there).
   const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
   return new FleetClient({
-    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
+    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, requestTimeoutMs: 2 * timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     maxResponseBytes: limit('responseBytes', ctx.env ?? {}),
     address: conn.address,
     urlPrefix: conn.urlPrefix,
