@@ -16,8 +16,10 @@ import {
   isRetryableStatus,
   networkError,
   parseRetryAfter,
+  printable,
   redactSecrets,
 } from './errors.js';
+import { checkShape, type Shape } from './shapes.js';
 import { parseDuration } from '../duration.js';
 import type { ResolvedContext } from '../config/store.js';
 import type { Env } from '../env.js';
@@ -83,6 +85,8 @@ export interface RequestOptions {
   root?: boolean;
   headersTimeoutMs?: number;
   signal?: AbortSignal;
+  /** What the answer must look like (src/api/shapes.ts); a wrong shape is an ApiError naming the field. */
+  shape?: Shape;
 }
 
 export interface Response<T> {
@@ -239,8 +243,23 @@ export class FleetClient {
     if (opts.auth !== false && !this.hasToken) {
       throw new AuthError('not logged in: this context has no API token');
     }
-    const res = await this.send<T>(method, opts.root ? path : this.appPath(path), opts);
+    const full = opts.root ? path : this.appPath(path);
+    const res = await this.send<T>(method, full, opts);
+    // Every app endpoint answers a JSON object; a list or a bare value is not Fleet talking.
+    if (!opts.shape && (typeof res.body !== 'object' || res.body === null || Array.isArray(res.body))) {
+      throw this.wrongShape(method, full, res.status, `the answer is ${Array.isArray(res.body) ? 'a list' : typeof res.body}, expected an object`);
+    }
     return res.body;
+  }
+
+  private wrongShape(method: string, fullPath: string, status: number, problem: string): ApiError {
+    return new ApiError({
+      status,
+      method,
+      path: fullPath,
+      serverMessage: `unexpected answer: ${printable(problem)}`,
+      hint: 'is the address a Fleet server, and a version osfleet knows? (osfleet config get address; --debug shows the exchange)',
+    });
   }
 
   /** Sends one request with retries; `fullPath` is from the server root, before the url-prefix. */
@@ -252,6 +271,10 @@ export class FleetClient {
       const last = attempt + 1 >= this.opts.maxAttempts;
       try {
         const res = await this.once<T>(method, fullPath, opts, signal);
+        if (opts.shape) {
+          const problem = checkShape(opts.shape, res.body, this.detected?.dialect);
+          if (problem) throw new ShapeFailure(this.wrongShape(method, fullPath, res.status, problem));
+        }
         return res;
       } catch (err) {
         if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
@@ -413,6 +436,13 @@ class StatusFailure extends Error {
   }
 }
 
+/** An answer of the wrong shape: never retried (the server would send the same). */
+class ShapeFailure extends Error {
+  constructor(readonly error: CliError) {
+    super(error.message);
+  }
+}
+
 class MalformedBody extends Error {
   constructor(readonly error: CliError) {
     super(error.message);
@@ -428,7 +458,7 @@ function secretOf(body: unknown): string | undefined {
 }
 
 function unwrap(err: unknown): unknown {
-  if (err instanceof StatusFailure || err instanceof MalformedBody) return err.error;
+  if (err instanceof StatusFailure || err instanceof MalformedBody || err instanceof ShapeFailure) return err.error;
   return err;
 }
 

@@ -1,4 +1,5 @@
 /** Hosts and labels (fleet-api.md §4): paged listing as an async iterator, lookups, label members. */
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 import { NotFoundError } from '../errors.js';
 
@@ -48,6 +49,7 @@ export async function* listHosts(client: FleetClient, filter: HostFilter = {}): 
   const needle = client.dialect === 'kolide' && filter.search ? filter.search.toLowerCase() : undefined;
   for (let page = 0; ; page++) {
     const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
+      shape: SHAPES.hostList,
       query: {
         page,
         per_page: perPage,
@@ -70,7 +72,7 @@ function matchesSearch(h: Host, needle: string): boolean {
 
 export async function getHost(client: FleetClient, id: number): Promise<Host | undefined> {
   try {
-    return (await client.request<{ host: Host }>('GET', `/hosts/${id}`)).host;
+    return (await client.request<{ host: Host }>('GET', `/hosts/${id}`, { shape: SHAPES.host })).host;
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
     throw err;
@@ -80,7 +82,7 @@ export async function getHost(client: FleetClient, id: number): Promise<Host | u
 /** Hostname, uuid, osquery identifier, node key or (newer FleetDM) serial. */
 export async function getHostByIdentifier(client: FleetClient, identifier: string): Promise<Host | undefined> {
   try {
-    return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`)).host;
+    return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`, { shape: SHAPES.host })).host;
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
     throw err;
@@ -88,7 +90,7 @@ export async function getHostByIdentifier(client: FleetClient, identifier: strin
 }
 
 export async function listLabels(client: FleetClient): Promise<Label[]> {
-  const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 } });
+  const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 }, shape: SHAPES.labelList });
   return body.labels ?? [];
 }
 

@@ -1,4 +1,5 @@
 /** Saved queries: finding one by name in each generation (fleet-api.md §5.3 step 2). */
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 import { getSpec } from './specs.js';
 
@@ -22,6 +23,7 @@ export async function findQueryByName(client: FleetClient, name: string): Promis
   }
   const body = await client.request<{ queries?: Array<SavedQuery & { id: number }> | null }>('GET', '/queries', {
     query: { query: name, per_page: 100, page: 0 },
+    shape: SHAPES.queryList,
   });
   const exact = (body.queries ?? []).find((q) => q.name === name) ?? (body.queries ?? []).find((q) => q.name.toLowerCase() === name.toLowerCase());
   return exact;
