@@ -8,7 +8,7 @@
  * and FleetDM 4.x) answer these endpoints with the same keys, so one shape serves both; where they
  * differ the shape is a function of the dialect. Go encodes an empty slice as `null`: lists accept it.
  */
-import type { Dialect } from './client.js';
+import type { Generation as Dialect } from './server.js';
 
 /** Returns what is wrong with `v` (found at `at`), or undefined when it fits. */
 export type Shape = (v: unknown, at: string) => string | undefined;

@@ -1,9 +1,11 @@
 /** `osfleet query` as data; the work is in ./query.js, loaded when the command runs. */
 import type { QueryOptions } from './query.js';
 import { defineCommand } from './define.js';
+import { sameOption } from '../synonyms.js';
+import { UsageError } from '../errors.js';
 import { RESULT_OPTIONS } from './result-options.js';
 
-export const command = defineCommand<QueryOptions>({
+export const command = defineCommand<QueryOptions & { reportName?: string; pretty?: boolean }>({
   name: 'query',
   summary: 'run a live query on hosts and collect every answer',
   options: [
@@ -13,10 +15,13 @@ export const command = defineCommand<QueryOptions>({
     { flags: '--all', description: 'every host' },
     { flags: '--query <sql>', description: 'the SQL to run' },
     { flags: '--query-name <name>', description: 'run a saved query by name' },
+    { flags: '--report-name <name>', description: 'the same as --query-name (FleetDM 4.82+ calls saved queries reports)' },
+    { flags: '--pretty', description: "fleetctl's flag: indented JSON (the same as --format json)" },
     { flags: '--timeout <duration>', description: 'stop waiting for hosts after this long and write what came (e.g. 90s, 5m; 0 = none; default 5m or env OSFLEET_TIMEOUT); the command ends within it plus half a second, exit 5 if it had to be cut' },
     { flags: '--exit', description: 'stop when every online host answered (the default)' },
     { flags: '--wait-all', description: 'keep waiting for offline hosts until the timeout' },
     { flags: '--ignore-unknown', description: 'skip unknown hosts and labels instead of stopping' },
+    { flags: '--offline-fails', description: 'offline hosts count as missing: exit 3 unless every targeted host answered' },
     { flags: '--transport <transport>', description: 'how results come back', choices: ['auto', 'ws', 'rest'], default: 'auto' },
     { flags: '-q, --quiet', description: 'no progress or status on stderr' },
     ...RESULT_OPTIONS,
@@ -31,5 +36,10 @@ export const command = defineCommand<QueryOptions>({
   ],
   // --timeout is also how a query ends normally: the hard deadline leaves it half a second to write.
   deadlineGraceMs: 500,
-  run: async (options, ctx) => (await import('./query.js')).run(options, ctx),
+  run: async ({ pretty, ...options }, ctx) => {
+    // fleetctl's --pretty prints each host's answer as indented JSON: osfleet's --format json.
+    if (pretty && options.format !== undefined && options.format !== 'json') throw new UsageError(`--pretty is --format json; it cannot go with --format ${String(options.format)}`);
+    const o = pretty ? { ...options, format: 'json' as const } : options;
+    return (await import('./query.js')).run(sameOption(o, 'queryName', 'reportName', ['--query-name', '--report-name']), ctx);
+  },
 });

@@ -30,6 +30,12 @@ export interface PipelineInit {
   missingUsersReason?: string | undefined;
   tmpDir?: string | undefined;
   memoryRows?: number | undefined;
+  /**
+   * The SQL was run as given (query; the default): hosts return exactly its result columns, so CSV
+   * streams under a header known up front. false (export: --sql is a claim about rows made
+   * elsewhere): the columns are the union of the rows' keys, the SQL's first.
+   */
+  sqlRan?: boolean | undefined;
 }
 
 export interface PipelineSummary {
@@ -91,7 +97,8 @@ export class ResultPipeline {
         })
       : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
-    this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    const trusted = init.sqlRan !== false;
+    this.layout = this.enricher ? this.enricher.layout(trusted) : identityLayout(this.plan.select, trusted);
     this.writer = createResultWriter(o.format, init.sink, {
       layout: this.layout,
       csv: o.csv,
@@ -154,7 +161,7 @@ export class ResultPipeline {
     }
     await this.writer.end(statuses);
     const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
-    return { rows: this.rows, results: this.results, usernames, warnings: usernameWarningLines(usernames) };
+    return { rows: this.rows, results: this.results, usernames, warnings: [...usernameWarningLines(usernames), ...(this.writer.notes?.() ?? [])] };
   }
 
   async abort(): Promise<void> {
