@@ -20,6 +20,8 @@ export interface Lifecycle {
   readonly received: NodeJS.Signals | undefined;
   /** The deadline that passed, if any. */
   readonly expired: DeadlineError | undefined;
+  /** Aborts the run for another reason (stdout failed). */
+  abort(reason: Error): void;
   /** Arms the command's deadline (0 = none). */
   arm(ms: number, what: string): void;
   /** The exit status the run must end with, given the command's own. */
@@ -66,6 +68,9 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
     },
     get expired() {
       return expired;
+    },
+    abort(reason) {
+      if (!controller.signal.aborted) controller.abort(reason);
     },
     arm(ms, what) {
       if (!(ms > 0)) return;

@@ -62,6 +62,11 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   // Opened up front so a missing file fails before any output exists.
   try {
     const fh = await open(path, 'r');
+    // A folder opens on Linux and fails only on the first read, without its name.
+    if ((await fh.stat()).isDirectory()) {
+      await fh.close();
+      throw Object.assign(new Error('is a folder'), { code: 'EISDIR', path });
+    }
     return createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
