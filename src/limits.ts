@@ -4,7 +4,7 @@
  * the environment variable that raises it. The README's "Limits" table lists the same values.
  */
 import { InputError } from './errors.js';
-import type { Env } from './context.js';
+type Env = Readonly<Record<string, string | undefined>>;
 
 const KiB = 1024;
 const MiB = 1024 * 1024;
