@@ -94,11 +94,15 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
     expect(plan.stdout).toBe('~ query "uuid": query\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
     const json = await cli(['apply', '-f', file, '--dry-run', '--format', 'json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ changes: true, kinds: { query: { updated: [{ name: 'uuid', fields: ['query'] }] } } });
-    const applied = await cli(['apply', '-f', file, '--detailed-exitcode']);
-    expect(applied.code, applied.stderr).toBe(2);
+    // Without --dry-run it is refused (a plan's exit code, as terraform's), before any request.
+    const refused = await cli(['apply', '-f', file, '--detailed-exitcode']);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('--detailed-exitcode goes with --dry-run');
+    const applied = await cli(['apply', '-f', file]);
+    expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stderr).toContain('[+] applied 1 query');
     expect((await cli(['get', 'query', 'uuid', '--json'])).stdout).toContain('"query":"SELECT uuid FROM system_info;"');
-    expect((await cli(['apply', '-f', file, '--detailed-exitcode'])).code).toBe(0);
+    expect((await cli(['apply', '-f', file, '--dry-run', '--detailed-exitcode'])).code).toBe(0);
   });
 
   it('--prune removes exactly what the files dropped, never built-in labels, and needs --yes without a terminal', async () => {

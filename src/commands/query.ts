@@ -6,12 +6,14 @@
  */
 import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
-import { CliError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
+import { CliError, DeadlineError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { hostsToName, resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
+import { limit, overLimit, summariseNames } from '../limits.js';
+import { terminalSafe } from '../terminal.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
@@ -58,6 +60,8 @@ const splitList = (s: string | undefined) =>
 export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   // --- flags ----------------------------------------------------------------------------------
   const hostList = splitList(opts.hosts);
+  const maxHosts = limit('hostsPerFlag', ctx.env);
+  if (hostList.length > maxHosts) throw overLimit('hostsPerFlag', '--hosts', maxHosts);
   const labelList = splitList(opts.labels);
   if (hostList.length === 0 && labelList.length === 0 && !opts.all && !opts.labelExpr) {
     throw new UsageError('no hosts or labels targeted', 'pass --hosts, --labels, --label-expr or --all');
@@ -67,12 +71,13 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (opts.query !== undefined && opts.query.trim() === '') throw new UsageError('--query is empty');
   // A typo in the expression is a usage error before any connection, like every other flag.
   if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
-  const timeoutMs = parseDuration(opts.timeout ?? '5m');
+  const timeoutText = opts.timeout ?? (ctx.env['OSFLEET_TIMEOUT'] || undefined);
+  const timeoutMs = parseDuration(timeoutText ?? '5m', opts.timeout === undefined && timeoutText ? 'OSFLEET_TIMEOUT' : '--timeout');
   const defaultFormat = ctx.io.stdoutIsTTY && (!opts.output || opts.output === '-') ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
   const say = (line: string) => {
-    if (!quiet) ctx.io.err(`${line}\n`);
+    if (!quiet) ctx.io.err(`${terminalSafe(line)}\n`);
   };
 
   const client = await ctx.api();
@@ -268,6 +273,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
       ...(outside.size > 0 ? { outside_targets: [...outside].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, rows]) => ({ host, rows })) } : {}),
+      columns: summary.columns,
     });
   } else if (results.manifest) {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
@@ -278,12 +284,13 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);
   reportStatuses(statuses, live, say, settled);
   if (interrupted) {
-    say('Interrupted: the output holds every answer received.');
-    return ExitCode.interrupted;
+    const reason: unknown = ctx.signal.reason;
+    say(reason instanceof DeadlineError ? 'Stopped by the deadline: the output holds every answer received.' : 'Interrupted: the output holds every answer received.');
+    return reason instanceof CliError ? reason.exitCode : ExitCode.interrupted;
   }
   if (problem) {
     const p = problem instanceof CliError ? problem : new CliError(problem instanceof Error ? problem.message : String(problem));
-    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
+    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${terminalSafe(p.message)}\n`);
     return ExitCode.partial;
   }
   return queryExitCode(statuses, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
@@ -332,8 +339,11 @@ async function silentTargets(client: Awaited<ReturnType<Ctx['api']>>, resolved: 
 
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
   const parts: string[] = [];
-  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${resolved.unknownHosts.join(', ')}`);
-  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${resolved.unknownLabels.join(', ')}`);
+  // Names as typed or from the server: escaped, and a long list summarised (thousands of typos
+  // must not flood the terminal).
+  const names = (list: readonly string[]) => summariseNames(list.map((n) => printable(n, 80)));
+  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${names(resolved.unknownHosts)}`);
+  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${names(resolved.unknownLabels)}`);
   if (parts.length === 0) return;
   if (!ignore) {
     throw new InputError(parts.join('; '), { hint: 'check the names (osfleet get hosts, osfleet get labels), or pass --ignore-unknown to skip them' });
