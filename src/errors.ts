@@ -9,8 +9,11 @@ export const ExitCode = {
   changes: 2,
   partial: 3,
   auth: 4,
+  timeout: 5,
   usage: 64,
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,8 +23,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [2, 'apply --dry-run --detailed-exitcode found changes'],
   [3, 'partial: a query ended with online hosts that did not answer or answered with an error (with --offline-fails or --wait-all, offline hosts too)'],
   [4, 'authentication required or rejected'],
+  [5, 'deadline passed: --timeout (or OSFLEET_TIMEOUT), or no answer from the server within the per-request deadline'],
   [64, 'usage error (bad flags or arguments)'],
-  [130, 'interrupted (SIGINT/SIGTERM); what was received is flushed and valid'],
+  [129, 'hung up (SIGHUP); what was received is flushed and valid, no temporary file left'],
+  [130, 'interrupted (SIGINT); what was received is flushed and valid'],
+  [143, 'terminated (SIGTERM); what was received is flushed and valid'],
 ];
 
 export class CliError extends Error {
@@ -101,11 +107,26 @@ export class NetworkError extends CliError {
   }
 }
 
-/** The user interrupted (SIGINT/SIGTERM). */
+/** The user interrupted (SIGINT), or the process was told to end (SIGTERM, SIGHUP). */
 export class InterruptedError extends CliError {
-  constructor(message = 'interrupted') {
-    super(message, { exitCode: ExitCode.interrupted });
+  readonly signal: string | undefined;
+  constructor(message = 'interrupted', signal?: string) {
+    super(message, { exitCode: signalExitCode(signal) });
+    this.signal = signal;
   }
+}
+
+/** The command's deadline passed (--timeout, OSFLEET_TIMEOUT) or a request got no answer in time. */
+export class DeadlineError extends CliError {
+  constructor(message: string, opts: { hint?: string } | string = {}) {
+    const hint = typeof opts === 'string' ? opts : opts.hint;
+    super(message, { exitCode: ExitCode.timeout, ...(hint ? { hint } : {}) });
+  }
+}
+
+/** The exit status a signal asks for: 128 + its number, as shells report it. */
+export function signalExitCode(name: string | undefined): number {
+  return name === 'SIGHUP' ? ExitCode.hangup : name === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
 }
 
 /** `setup` on a server that already has its first admin. */
@@ -123,4 +144,63 @@ export function isBrokenPipe(err: unknown): boolean {
     e = e.cause as typeof e;
   }
   return false;
+}
+
+const FS_CAUSES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder not empty',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  EMFILE: 'too many open files',
+  EBUSY: 'resource busy',
+  ETXTBSY: 'text file busy',
+  EXDEV: 'not on the same file system',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+};
+const FS_VERBS: Readonly<Record<string, string>> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  mkdir: 'create the folder',
+  mkdtemp: 'create a temporary folder in',
+  rmdir: 'remove',
+  rm: 'remove',
+  unlink: 'remove',
+  rename: 'rename',
+  scandir: 'list the folder',
+  stat: 'read',
+  lstat: 'read',
+  access: 'read',
+  chmod: 'change the mode of',
+  chown: 'change the owner of',
+  copyfile: 'copy',
+  symlink: 'link',
+  readlink: 'read the link',
+  realpath: 'resolve',
+  watch: 'watch',
+};
+
+/**
+ * A file-system failure on a path (the user's or one derived from it) as one clear line: what was
+ * done to which path and why, e.g. `cannot create the folder /x/y: a part of the path is not a folder
+ * (ENOTDIR)`. Undefined for anything else, which stays an unexpected failure (a bug to report).
+ */
+export function fileSystemError(err: unknown): CliError | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  // mkdir of a path that exists as a file (or through one: `mkdir -p` reports the file).
+  const cause = e.code === 'EEXIST' && e.syscall === 'mkdir' ? 'exists and is not a folder' : FS_CAUSES[e.code];
+  if (!cause) return undefined;
+  const verb = FS_VERBS[e.syscall ?? ''] ?? e.syscall ?? 'use';
+  const target = e.dest ? `${e.path} to ${e.dest}` : e.path;
+  return new CliError(`cannot ${verb} ${target}: ${cause} (${e.code})`, { cause: err });
 }

@@ -203,7 +203,7 @@ describe('apply run() against the FleetDM sandbox', () => {
     // Applied again: the plan is empty and nothing is sent.
     const again = s.client();
     const io2 = testIO();
-    expect(await apply(opts({ file: [path.join(s.scratch, 'big')], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(await apply(opts({ file: [path.join(s.scratch, 'big')], dryRun: true, detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(again.writes()).toEqual([]);
     expect(io2.stdoutText()).toBe('No changes: 1200 unchanged.\n');
   }, 60_000);
@@ -271,10 +271,12 @@ describe('apply run() against the FleetDM sandbox', () => {
     const file = path.join(s.scratch, 'options.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: options\nspec:\n  config:\n    options:\n      distributed_interval: 5\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
+    // --detailed-exitcode is a plan's exit code (issue 17.7): with --dry-run only.
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(2);
+    expect(await apply(opts({ file: [file] }), ctxFor(io, s.client().client))).toBe(0);
     expect(io.stdoutText()).toBe('~ options: overrides.platforms.darwin (removed)\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
     expect(store.agentOptions()).toEqual({ config: { options: { distributed_interval: 5 } }, overrides: {}, command_line_flags: { verbose: true } });
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(0);
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(0);
   });
 
   it('--format json: the plan for machines, then what was applied', async () => {
@@ -284,7 +286,7 @@ describe('apply run() against the FleetDM sandbox', () => {
     expect(await apply(opts({ file: [file], format: 'json', dryRun: true, detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
     expect(JSON.parse(io.stdoutText())).toMatchObject({ dry_run: true, changes: true, summary: { created: 1 }, kinds: { query: { created: ['json_q'] } }, applied: [], not_applied: ['queries'] });
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], format: 'json', detailedExitcode: true }), ctxFor(io2, s.client().client))).toBe(2);
+    expect(await apply(opts({ file: [file], format: 'json' }), ctxFor(io2, s.client().client))).toBe(0);
     expect(JSON.parse(io2.stdoutText())).toMatchObject({ dry_run: false, applied: ['queries'], not_applied: [] });
   });
 
@@ -333,9 +335,10 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
     expect(await apply(opts({ file: [dir], prune: true, yes: true }), ctxFor(io, c2.client))).toBe(0);
     expect(io.stdoutText()).toBe(
       [
-        '- query "prune_q2"',
+        // Deletions in the order they run, each with what depends on it (issue 17.5).
         '~ pack "prune_p0": queries.prune_q1 (removed), queries.prune_q2 (removed), targets.labels',
         '- pack "prune_p1"',
+        '- query "prune_q2" (used by pack "prune_p1", deleted first)',
         'Plan: 0 to create, 1 to update, 2 to delete, 3 unchanged.',
         '',
       ].join('\n'),
@@ -367,6 +370,19 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
       'DELETE /api/v1/fleet/queries/prune_q1',
     ]);
   });
+
+  it('--prune that would leave a kept pack pointing at a deleted query is refused before anything is sent', async () => {
+    const dir = bigRepo(s.scratch, 'keep', 2, 1, 1);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), s.client().client))).toBe(0);
+    // Only the queries file, without keep_q1 that the pack keep_p0 (not in the files, so it stays) schedules.
+    const file = path.join(s.scratch, 'keep-queries.yml');
+    writeFileSync(file, '---\napiVersion: v1\nkind: query\nspec:\n  name: keep_q0\n  query: SELECT 0 AS n FROM time;\n');
+    const c = s.client();
+    const io = testIO();
+    await expect(apply(opts({ file: [file], prune: true, yes: true }), ctxFor(io, c.client))).rejects.toThrow('would break packs that stay: nothing was applied');
+    expect(io.stderrText()).toContain('error: --prune would delete query "keep_q1" but pack "keep_p0", which stays, still uses it');
+    expect(c.writes()).toEqual([]);
+  });
 });
 
 describe('apply run() against the Kolide sandbox', () => {
@@ -381,7 +397,7 @@ describe('apply run() against the Kolide sandbox', () => {
     expect(io.stderrText()).toContain('Note: Kolide Fleet keeps no interval/platform/logging/observer_can_run/min_osquery_version/automations_enabled on queries: ignored in 1 query');
     const again = s.client();
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
     expect(again.writes()).toEqual([]);
   });

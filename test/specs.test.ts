@@ -74,12 +74,13 @@ describe('parseDocuments', () => {
     [
       'an unknown kind with no close match',
       'kind: widget\nspec: {}\n',
-      ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret)'],
+      ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret, config)'],
     ],
-    ['a kind fleetctl knows but osfleet does not apply', 'kind: config\nspec: {}\n', ['f.yml:1:7: error: kind "config" is not supported by osfleet (the app configuration; it applies query, pack, label, options, enroll_secret)']],
+    ['a kind fleetctl knows but osfleet does not apply', 'kind: policy\nspec: {}\n', ['f.yml:1:7: error: kind "policy" is not supported by osfleet (a FleetDM policy; it applies query, pack, label, options, enroll_secret, config)']],
+    ['pack team targets are named, not dropped silently', 'kind: pack\nspec:\n  name: p\n  targets: {labels: [All Hosts], teams: [A]}\n  queries: [{query: a, interval: 60}]\n', ['f.yml:4:34: warning: pack "p": targets.teams is not applied by osfleet (FleetDM team targets): the pack targets its labels only']],
     // FleetDM 4.82+ calls queries reports: `kind: report` is read as `kind: query` (issue 25).
     ['kind report', 'kind: Report\nspec: {name: q, query: SELECT 1;}\n', []],
-    ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret)']],
+    ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret, config)']],
     ['team and fleet with different values', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: b}\n', ['f.yml:2:51: error: query "q": "team" ("a") and "fleet" ("b") name the same field with different values: keep one']],
     ['team and fleet with the same value', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: a}\n', []],
     ["fleetctl's logging: \"\" is not set", 'kind: query\nspec: {name: q, query: SELECT 1;, logging: ""}\n', []],
@@ -312,10 +313,11 @@ describe('plan', () => {
       [
         '+ query "new"',
         '~ query "changed": description, query',
-        '- query "gone"',
         '+ label "new-label"',
-        '- label "old-label"',
         '~ pack "p": queries.gone (removed), queries.new (added), queries.same.interval',
+        // Deletions last, in the order they run (issue 17.5).
+        '- query "gone"',
+        '- label "old-label"',
         'Plan: 2 to create, 2 to update, 2 to delete, 1 unchanged.',
         '',
       ].join('\n'),

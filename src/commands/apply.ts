@@ -26,6 +26,8 @@ export interface ApplyOptions {
   file?: string[];
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  /** fleetctl's `--force`: accepted, with a line saying what osfleet does instead. */
+  force?: boolean;
   prune?: boolean;
   yes?: boolean;
   format?: 'text' | 'json';
@@ -46,9 +48,9 @@ interface Checked {
 }
 
 /** Loads, parses and checks the inputs offline: everything but the references to server objects. */
-export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'>, opts: { sql: boolean }): Promise<Checked> {
+export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'> & Partial<Pick<Ctx, 'signal' | 'env'>>, opts: { sql: boolean }): Promise<Checked> {
   const [{ readSpecFiles, nodeLoadIO }, { validate }, fsp] = await Promise.all([import('../specs/load.js'), import('../specs/validate.js'), import('node:fs/promises')]);
-  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.env ? { env: ctx.env } : {}) }));
   const { docs } = read;
   const diagnostics: Diagnostic[] = [...read.diagnostics];
   diagnostics.push(...validate(docs).filter((d) => !REFERENCE_CODES.has(d.code)));
@@ -152,6 +154,10 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
     const secrets = send.enroll_secret.secrets;
     steps.push({ id: 'enroll_secret', done: '[+] applied enroll secrets', run: async () => (await lazy()).applyEnrollSecrets(client, secrets) });
   }
+  if (send.config) {
+    const config = send.config;
+    steps.push({ id: 'config', done: '[+] applied the app configuration', run: async () => (await import('../api/users.js')).patchAppConfig(client, config) });
+  }
   const prune = (kind: 'packs' | 'queries' | 'labels', names: string[], one: PlanKind) => {
     if (names.length === 0) return;
     steps.push({
@@ -183,6 +189,11 @@ function colourPlan(text: string, ctx: Ctx): string {
 export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const paths = opts.file ?? [];
   if (paths.length === 0) throw new UsageError('-f must be specified', 'osfleet apply -f specs/ (a file, a folder, or - for stdin)');
+  // As terraform's: the exit code of a plan. After a real apply "changes" would say nothing useful.
+  if (opts.detailedExitcode && !opts.dryRun) throw new UsageError('--detailed-exitcode goes with --dry-run (it is the exit code of a plan)', 'osfleet apply -f PATH --dry-run --detailed-exitcode; exit 2 means changes');
+  if (opts.force) {
+    ctx.io.err("Note: --force is fleetctl's way past ignorable validation errors; osfleet has none to force: unknown keys are warnings, agent options are not refused; --no-sql-check skips the SQL check\n");
+  }
   const format = opts.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`unknown format "${String(format)}"`, 'use text or json');
   const { formatDiagnostic, sortDiagnostics, countBySeverity, diag } = await import('../specs/diagnostics.js');
@@ -228,7 +239,7 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
     }
     if (missing.length > 0) fail([...warnings, ...missing], checked.sources);
   }
-  const state = await readState(client, kindsToRead(checked.docs), teams);
+  const state = await readState(client, kindsToRead(checked.docs, { prune: Boolean(opts.prune) }), teams);
 
   // 3. References to queries and labels, now that the server's are known.
   const [{ validate, toSpecSet }, { plan: makePlan, renderPlan }] = await Promise.all([import('../specs/validate.js'), import('../specs/plan.js')]);
@@ -255,6 +266,13 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
     plan.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
   }
   for (const n of plan.notes) ctx.io.err(`Note: ${n}\n`);
+  if (plan.blocked.length > 0) {
+    // Refused before anything is sent: a half-done prune would leave a kept pack scheduling nothing.
+    for (const b of plan.blocked) ctx.io.err(`error: --prune would delete ${b.kind} "${b.name}" but pack "${b.pack}", which stays, still uses it\n`);
+    throw new InputError(`${plan.blocked.length} deletion${plan.blocked.length === 1 ? '' : 's'} would break packs that stay: nothing was applied`, {
+      hint: 'add the query or label to the files, or the pack\'s documents (to change or prune it too)',
+    });
+  }
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;
   const steps = buildSteps(client, plan, state, ctx.signal);
   const changed = (code: number) => (opts.detailedExitcode && plan.changes ? ExitCode.changes : code);

@@ -14,10 +14,11 @@
  * full secrets appear only when asked for explicitly (`--yaml`, `--json`, `--format json|ndjson|yaml`,
  * or `get enroll_secret NAME`, which prints that one secret alone, as Kolide's fleetctl).
  */
+import { terminalSafe } from '../terminal.js';
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import type { FleetClient } from '../api/client.js';
-import type { ServerTraits } from '../api/server.js';
+import type { ServerProfile, ServerTraits } from '../api/server.js';
 import type { Host } from '../api/hosts.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
@@ -31,6 +32,8 @@ export interface GetOptions {
   json?: boolean;
   format?: 'table' | 'json' | 'yaml' | 'csv' | 'ndjson';
   withQueries?: boolean;
+  /** FleetDM: one team's queries (4.82+: a fleet's reports), by name or id. */
+  team?: string;
   status?: string;
   label?: string;
   search?: string;
@@ -38,9 +41,12 @@ export interface GetOptions {
   timeFormat?: string;
 }
 
-export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'all';
+export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'users' | 'config' | 'all';
 
 const KIND_ALIASES: Record<string, GetKind> = {
+  // FleetDM 4.82+ calls saved queries reports (fleetctl get reports).
+  reports: 'queries',
+  report: 'queries',
   queries: 'queries',
   query: 'queries',
   q: 'queries',
@@ -61,15 +67,24 @@ const KIND_ALIASES: Record<string, GetKind> = {
   hosts: 'hosts',
   host: 'hosts',
   h: 'hosts',
+  users: 'users',
+  user: 'users',
+  config: 'config',
   all: 'all',
 };
 
 export function resolveKind(kind: string | undefined): GetKind {
+  if (kind !== undefined && ['fleets', 'fleet', 'teams', 'team'].includes(kind.toLowerCase())) {
+    throw new UsageError(
+      `osfleet does not manage FleetDM ${kind.toLowerCase().startsWith('f') ? 'fleets (teams before 4.82)' : 'teams (fleets from 4.82)'}`,
+      'create and list them in FleetDM or with fleetctl get fleets; osfleet get queries --fleet NAME lists one\'s queries (reports)',
+    );
+  }
   const k = kind === undefined ? undefined : KIND_ALIASES[kind.toLowerCase()];
   if (!k) {
     throw new UsageError(
       kind === undefined ? 'get needs a kind' : `unknown kind "${kind}"`,
-      'use one of: queries, packs, labels, options, enroll_secret, hosts, all',
+      'use one of: queries (or reports), packs, labels, options, enroll_secret, hosts, users, config, all',
     );
   }
   return k;
@@ -92,7 +107,7 @@ export function outputMode(opts: Pick<GetOptions, 'yaml' | 'json' | 'format'>, s
 
 // --- rendering -----------------------------------------------------------------------------------
 
-const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
+const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, string> = {
   queries: 'query',
   packs: 'pack',
   labels: 'label',
@@ -106,7 +121,7 @@ export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
       const fleet = traits.queryFields.includes('interval');
@@ -162,10 +177,15 @@ async function writeColumns(ctx: Ctx, mode: 'table' | 'csv', cols: Columns, empt
   ctx.io.out(await columnsText(mode, cols, { tty: ctx.io.stdoutIsTTY, width: ctx.io.columns }));
 }
 
+/** YAML read on a terminal is the long form, for a person: control and bidi characters escaped. Piped, it stays exact. */
+function forPerson(ctx: Ctx, mode: OutputMode, text: string): string {
+  return ctx.io.stdoutIsTTY && mode === 'yaml' ? terminalSafe(text) : text;
+}
+
 async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: SpecDocument[]): Promise<void> {
   if (mode === 'table' || mode === 'csv') throw new Error(`writeSpecs: ${mode}`);
   const { documentsText } = await import('../results/format/documents.js');
-  ctx.io.out(await documentsText(mode, docs));
+  ctx.io.out(forPerson(ctx, mode, await documentsText(mode, docs)));
 }
 
 // --- the command ---------------------------------------------------------------------------------
@@ -174,13 +194,14 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
   // Single objects, options and enroll secrets print as YAML unless a table is asked for (fleetctl's
   // `get enroll_secret > secrets.yml`); the secrets' table shows them redacted.
-  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret';
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret' || kind === 'config';
   const mode = outputMode(opts, single);
   if (kind === 'all') {
     if (opts.name !== undefined) throw new UsageError('get all takes no name');
     if (mode === 'table' || mode === 'csv') throw new UsageError('get all prints specs', 'use --yaml (the default) or --json');
   }
   if (opts.withQueries && kind !== 'packs') throw new UsageError('--with-queries goes with get packs');
+  if (opts.team !== undefined && (kind !== 'queries' || opts.name !== undefined)) throw new UsageError('--team (--fleet) goes with get queries (reports)');
   if (kind !== 'hosts') {
     for (const [flag, v] of [['--status', opts.status], ['--label', opts.label], ['--search', opts.search]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} goes with get hosts`);
@@ -189,8 +210,11 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts' && opts.status !== undefined && !STATUSES.includes(opts.status)) {
     throw new UsageError(`unknown host status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
   }
+  if ((kind === 'users' || kind === 'config') && opts.name !== undefined) throw new UsageError(`get ${kind} takes no name`);
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
+  if (kind === 'users') return getUsers(mode, ctx, client);
+  if (kind === 'config') return getConfig(mode, ctx, client);
 
   const profile = await client.server();
   // What fleetctl prints differs per generation: the specs layer shapes it from the profile.
@@ -204,6 +228,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     return 0;
   }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
+  if (opts.team !== undefined) return getTeamQueries(opts.team, mode, ctx, client, profile);
 
   if (opts.name !== undefined) {
     if (kind === 'options' || kind === 'enroll_secret') throw new UsageError('get options takes no name');
@@ -287,6 +312,48 @@ function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec
       p.queries.map((q) => [p.name, q.name, q.query, String(q.interval), opt(q.platform), opt(q.version), opt(q.snapshot), opt(q.removed), opt(q.shard), sql.get(q.query.toLowerCase()) ?? '']),
     ),
   };
+}
+
+/** Users: a table of name, email and role; `--yaml`/`--json` the server's user objects as `kind: user` documents. */
+async function getUsers(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  const { listUsers } = await import('../api/users.js');
+  const users = await listUsers(client);
+  if (mode === 'table' || mode === 'csv') {
+    const role = (u: Record<string, unknown>) => (typeof u['global_role'] === 'string' ? u['global_role'] : u['admin'] === true ? 'admin' : u['admin'] === false ? 'user' : '');
+    const rows = users.map((u) => [String(u['name'] ?? ''), String(u['email'] ?? ''), role(u), u['api_only'] === true ? 'true' : 'false']);
+    await writeColumns(ctx, mode, { header: ['name', 'email', 'role', 'api_only'], rows }, 'no users found');
+    return 0;
+  }
+  await writeSpecs(ctx, mode, users.map((spec) => ({ kind: 'user', spec })));
+  return 0;
+}
+
+/** The app configuration as a `kind: config` document (fleetctl get config), which `apply` takes back. */
+async function getConfig(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  if (mode === 'table' || mode === 'csv') throw new UsageError('get config prints a spec', 'use --yaml (the default) or --json');
+  const { getAppConfig } = await import('../api/users.js');
+  await writeSpecs(ctx, mode, [{ kind: 'config', spec: await getAppConfig(client) }]);
+  return 0;
+}
+
+/** FleetDM: one team's queries (`fleetctl get queries --team`), the team by name or id. */
+async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: FleetClient, profile: ServerProfile): Promise<number> {
+  const dialect = profile.generation;
+  if (!profile.traits.teams) throw new UsageError('Kolide Fleet has no teams', 'drop --team (--fleet)');
+  const [{ listSpecs, findTeam }, server] = await Promise.all([import('../api/specs.js'), import('../specs/server.js')]);
+  const found = await findTeam(client, team);
+  const id = found?.id ?? (/^\d+$/.test(team) ? Number(team) : undefined);
+  if (id === undefined) throw new CliError(`team "${team}" doesn't exist`, { hint: 'FleetDM 4.82+ calls teams fleets; names match without regard to case' });
+  const name = found?.name ?? team;
+  const raw: Array<Record<string, unknown>> = (await listSpecs(client, 'queries', id)).map((s) => ({ ...s, team: s['fleet'] ?? s['team'] ?? name }));
+  raw.sort((a, b) => (String(a['name']) < String(b['name']) ? -1 : String(a['name']) > String(b['name']) ? 1 : 0));
+  if (mode === 'table' || mode === 'csv') {
+    await writeColumns(ctx, mode, columnsFor('queries', raw.map((s) => server.fromServerQuery(s, dialect)), profile.traits, new Set()), `no queries in team "${name}"`);
+    return 0;
+  }
+  const naming = profile.naming;
+  await writeSpecs(ctx, mode, raw.map((s) => ({ kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(s, dialect, naming) })));
+  return 0;
 }
 
 /** The queries packs schedule, each once, sorted by name, as `get queries` prints them. */

@@ -13,6 +13,8 @@ export interface SetupOptions {
   orgName?: string;
   serverUrl?: string;
   passwordStdin?: boolean;
+  /** fleetctl's `--password`: works, with a warning (shell history, `ps`); --password-stdin is the way. */
+  password?: string;
 }
 
 export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
@@ -27,8 +29,12 @@ export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
   const email = opts.email ?? (await ask(ctx.io, 'Email: ', { flag: '--email' })).trim();
   if (!email) throw new UsageError('--email is required');
   let password: string;
-  if (opts.passwordStdin) {
-    password = await readAllStdin(ctx.io);
+  if (opts.password !== undefined && opts.passwordStdin) throw new UsageError('give --password or --password-stdin, not both');
+  if (opts.password !== undefined) {
+    ctx.io.err('Warning: --password lands in your shell history and in the process list; prefer --password-stdin\n');
+    password = opts.password;
+  } else if (opts.passwordStdin) {
+    password = await readAllStdin(ctx.io, ctx.signal);
   } else {
     password = await ask(ctx.io, 'Password: ', { secret: true, flag: '--password-stdin' });
     const again = await ask(ctx.io, 'Confirm password: ', { secret: true, flag: '--password-stdin' });

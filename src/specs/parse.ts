@@ -7,6 +7,7 @@
  * stricter where fleetctl silently does the wrong thing: it checks types and required fields before
  * anything is sent, and warns about fields the server would ignore.
  */
+import { LIMITS, limit } from '../limits.js';
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { diag, sortDiagnostics, suggest } from './diagnostics.js';
 import {
@@ -82,6 +83,17 @@ export function parseDocuments(text: string, source: string): ParseResult {
   // `posAt` works on the original text; a BOM, when present, shifts every offset by one.
   const bom = text.startsWith('\uFEFF') ? 1 : 0;
   const body = text.slice(bom);
+
+  // Counted before anything is parsed: 100,000 documents would fill the heap with YAML trees.
+  const maxDocs = limit('specDocuments');
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let markers = 0;
+  while (marker.exec(body) && ++markers <= maxDocs);
+  if (markers > maxDocs) {
+    const l = LIMITS.specDocuments;
+    diagnostics.push(diag(source, { line: 1, col: 1 }, 'error', 'too-many-documents', `more than ${maxDocs} documents, the ceiling for ${l.what} (raise it with ${l.env}=<number>)`));
+    return { docs, diagnostics };
+  }
 
   let index = -1;
   let sawAny = false;
@@ -267,7 +279,6 @@ const TOP_KEYS = ['apiVersion', 'kind', 'spec'];
 
 /** Kinds fleetctl knows that osfleet does not apply, with what they are. */
 const OTHER_KINDS: Record<string, string> = {
-  config: 'the app configuration',
   policy: 'a FleetDM policy',
   team: 'a FleetDM team',
   fleet: 'a FleetDM fleet, the name FleetDM 4.82+ gives a team',
@@ -365,10 +376,15 @@ function buildDoc(
     case 'enroll_secret':
       typed = readEnrollSecret(r);
       break;
+    case 'config':
+      // The server's own shape (fleet-api.md §2): checked by the server; apply sends only the keys given.
+      typed = r.spec;
+      break;
   }
   const ok = out.filter((d) => d.severity === 'error').length === before;
   const doc = { kind, spec: typed, file, index, pos: docPos, fields, ok } as SpecDoc;
   if (kind === 'pack') doc.entryPaths = r.entryPaths;
+  if (kindRaw.toLowerCase() !== kind) doc.word = kindRaw.toLowerCase();
   return doc;
 }
 
@@ -627,6 +643,9 @@ function readPack(r: FieldReader): PackSpec {
     const labels = r.strList(targets, 'targets.labels');
     spec.targets = { labels: labels ?? [] };
     r.unknownKeys(targets, 'targets', ['labels', 'teams']);
+    // fleetctl prints `teams: null`; a list of teams is a target osfleet does not send: say so.
+    const teams = targets['teams'];
+    if (Array.isArray(teams) && teams.length > 0) r.warn('targets.teams', 'ignored-field', 'targets.teams is not applied by osfleet (FleetDM team targets): the pack targets its labels only', 'key');
   }
   const queries = r.list(s, 'queries');
   if (queries) {

@@ -8,9 +8,9 @@
  */
 import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
-export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
+export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret' | 'config';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
-export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret', 'config'];
 
 export interface KindPlan {
   kind: PlanKind;
@@ -32,6 +32,10 @@ export interface Plan {
   notes: string[];
   /** Built-in labels the files list: never sent, never deleted. */
   builtinLeftAlone: string[];
+  /** Per deleted query or label (`query\0name`), the packs deleted with it that use it (they go first). */
+  usedBy: Map<string, string[]>;
+  /** Deletions a pack that stays still depends on: apply refuses the whole prune. */
+  blocked: Array<{ kind: 'query' | 'label'; name: string; pack: string }>;
 }
 
 /**
@@ -250,6 +254,13 @@ export function changedPaths(a: unknown, b: unknown, depth = 3, prefix = ''): st
   return out;
 }
 
+/** `current` cut down to the keys `shape` has, recursively through objects (the rest is not managed). */
+function pickShape(current: unknown, shape: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(current) || !isObj(shape)) return current;
+  return Object.fromEntries(Object.keys(shape).filter((k) => k in current).map((k) => [k, pickShape(current[k], shape[k])]));
+}
+
 // --- the plan ----------------------------------------------------------------------------------
 
 interface Named {
@@ -333,6 +344,40 @@ export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
     kinds.push(kp);
   }
 
+  if (desired.config) {
+    // Only the keys the file gives are compared (and sent): the server merges a PATCH of the app config.
+    const kp: KindPlan = { kind: 'config', created: [], updated: [], unchanged: 0, deleted: [] };
+    const fields = changedPaths(pickShape(current.config ?? {}, desired.config), desired.config, 4);
+    if (fields.length === 0) kp.unchanged++;
+    else {
+      kp.updated.push({ name: 'config', fields });
+      send.config = desired.config;
+    }
+    kinds.push(kp);
+  }
+
+  // Dependencies of the deletions: the packs (as they will be after apply) that use a deleted query or label.
+  const deletedPacks = new Set(p.plan.deleted.map((n) => n.toLowerCase()));
+  const desiredPacks = new Map(desired.packs.map((x) => [x.name.toLowerCase(), x]));
+  const after = [
+    ...desired.packs,
+    ...current.packs.filter((x) => !desiredPacks.has(x.name.toLowerCase()) && !deletedPacks.has(x.name.toLowerCase())),
+  ];
+  const before = current.packs.filter((x) => deletedPacks.has(x.name.toLowerCase()));
+  const usedBy = new Map<string, string[]>();
+  const blocked: Plan['blocked'] = [];
+  const uses = (pack: PackSpec, kind: 'query' | 'label', name: string) =>
+    kind === 'query'
+      ? pack.queries.some((e) => e.query.toLowerCase() === name.toLowerCase())
+      : (pack.targets?.labels ?? []).some((l) => l.toLowerCase() === name.toLowerCase());
+  for (const [kind, names] of [['query', q.plan.deleted], ['label', l.plan.deleted]] as const) {
+    for (const name of names) {
+      const going = before.filter((x) => uses(x, kind, name)).map((x) => x.name);
+      if (going.length > 0) usedBy.set(`${kind}\0${name}`, going);
+      for (const x of after) if (uses(x, kind, name)) blocked.push({ kind, name, pack: x.name });
+    }
+  }
+
   const summary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
   for (const k of kinds) {
     summary.created += k.created.length;
@@ -348,12 +393,14 @@ export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
     notes: adjusted.notes,
     builtinLeftAlone: [...(desired.builtinLabels ?? [])],
+    usedBy,
+    blocked,
   };
 }
 
 // --- rendering ---------------------------------------------------------------------------------
 
-const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret' };
+const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret', config: 'config' };
 
 /** Changes only, one line each (`+` create, `~` update with fields, `-` delete), then a summary line. */
 export function renderPlan(p: Plan, format: 'text' | 'json'): string {
@@ -374,11 +421,18 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
     );
   }
   const lines: string[] = [];
-  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
+  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' || k.kind === 'config' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
   for (const k of p.kinds) {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
-    for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  // Deletions in the order apply runs them: packs before the queries and labels they use.
+  for (const kind of ['pack', 'query', 'label'] as const) {
+    const k = p.kinds.find((x) => x.kind === kind);
+    for (const n of k?.deleted ?? []) {
+      const by = p.usedBy.get(`${kind}\0${n}`);
+      lines.push(`- ${title(k!, n)}${by ? ` (used by pack${by.length === 1 ? '' : 's'} ${by.map((b) => JSON.stringify(b)).join(', ')}, deleted first)` : ''}`);
+    }
   }
   if (p.builtinLeftAlone.length > 0) {
     lines.push(`= built-in label${p.builtinLeftAlone.length === 1 ? '' : 's'} left alone (the server keeps ${p.builtinLeftAlone.length === 1 ? 'it' : 'them'}): ${p.builtinLeftAlone.map((n) => JSON.stringify(n)).join(', ')}`);

@@ -269,10 +269,13 @@ export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind
       }),
     );
   }
+  if (kinds.has('config')) {
+    jobs.push(import('../api/users.js').then(({ getAppConfig }) => getAppConfig(client)).then((c) => void (set.config = c)));
+  }
   // allSettled, so a failure does not leave the other requests running after the command ends.
   const results = await Promise.allSettled(jobs);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
-  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret'] as const).filter((k) => kinds.has(k));
+  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret', 'config'] as const).filter((k) => kinds.has(k));
   return state;
 }
 
@@ -310,6 +313,7 @@ export function printedDocs(state: ServerState, kinds: readonly PlanKind[]): Pri
 // --- planning inputs ----------------------------------------------------------------------------
 
 const PLURAL: Record<PlanKind, [string, string]> = {
+  config: ['app configuration', 'app configurations'],
   query: ['query', 'queries'],
   label: ['label', 'labels'],
   pack: ['pack', 'packs'],
@@ -319,12 +323,14 @@ const PLURAL: Record<PlanKind, [string, string]> = {
 export const count = (n: number, kind: PlanKind) => `${n} ${PLURAL[kind][n === 1 ? 0 : 1]}`;
 
 /** Kinds the files hold, and the kinds to read: packs need the server's queries and labels. */
-export function kindsToRead(docs: readonly SpecDoc[]): Set<PlanKind> {
+export function kindsToRead(docs: readonly SpecDoc[], opts: { prune?: boolean } = {}): Set<PlanKind> {
   const kinds = new Set<PlanKind>(docs.map((d) => d.kind));
   if (kinds.has('pack')) {
     kinds.add('query');
     kinds.add('label');
   }
+  // Pruning queries or labels: the server's packs say which of them are still in use.
+  if (opts.prune && (kinds.has('query') || kinds.has('label'))) kinds.add('pack');
   return kinds;
 }
 

@@ -93,6 +93,7 @@ export function appRouter(deps: AppDeps): Router {
   }, { body: true });
 
   // --- users (to have a second user for permission and websocket tests) ----------------------------
+  r.add('GET', '/users', (q) => ({ users: paginate(store.users(), q).map((u) => userJSON(d, u)) }));
   r.add('POST', '/users/admin', (q) => {
     requireAdmin(q);
     const email = str(field(q.body, 'email'));
