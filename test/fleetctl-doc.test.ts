@@ -8,34 +8,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot, runCli } from './helpers/cli.js';
 import { startCliFleet, type CliFleet } from './helpers/fleet.js';
+import { shellWords } from './helpers/shell.js';
 
 interface Row {
   fleetctl: string;
   commands: string[];
   exit: number;
-}
-
-/** Words of a command line as a POSIX shell splits them (single and double quotes, no expansion). */
-export function shellWords(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  let any = false;
-  for (const ch of line) {
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else cur += ch;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-      any = true;
-    } else if (ch === ' ') {
-      if (any || cur !== '') out.push(cur);
-      cur = '';
-      any = false;
-    } else cur += ch;
-  }
-  if (any || cur !== '') out.push(cur);
-  return out;
 }
 
 function tableRows(markdown: string): Row[] {
