@@ -79,6 +79,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.api ? { api: options.api } : {}),
     });
+    if (spec.endsOnSignal) life.signalEndsNormally();
     const deadline = deadlineOf(opts['timeout'], env, spec.deadlineGraceMs);
     if (deadline) life.arm(deadline.ms, deadline.what);
     ctx.debug(`pid ${process.pid}: SIGINT, SIGTERM and SIGHUP handled${deadline ? `; deadline ${deadline.what}` : ''}`);

@@ -22,6 +22,8 @@ export interface Lifecycle {
   readonly expired: DeadlineError | undefined;
   /** Aborts the run for another reason (stdout failed). */
   abort(reason: Error): void;
+  /** A signal is the running command's normal way to end: its own status stands. */
+  signalEndsNormally(): void;
   /** Arms the command's deadline (0 = none). */
   arm(ms: number, what: string): void;
   /** The exit status the run must end with, given the command's own. */
@@ -41,6 +43,7 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
   let expired: DeadlineError | undefined;
   let deadlineTimer: NodeJS.Timeout | undefined;
   let backstop: NodeJS.Timeout | undefined;
+  let signalIsNormal = false;
 
   const armBackstop = (code: number, line: string) => {
     if (!opts.install || backstop) return;
@@ -57,7 +60,8 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
     }
     received = name;
     controller.abort(new InterruptedError(`interrupted by ${name}`, name));
-    armBackstop(signalExitCode(name), `Interrupted by ${name}: stopped before the command could wrap up.`);
+    // A command that ends on a signal (the sandbox) stops at its pace; a second signal still exits.
+    if (!signalIsNormal) armBackstop(signalExitCode(name), `Interrupted by ${name}: stopped before the command could wrap up.`);
   };
   if (opts.install) for (const s of SIGNALS) process.on(s, onSignal);
 
@@ -68,6 +72,9 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
     },
     get expired() {
       return expired;
+    },
+    signalEndsNormally() {
+      signalIsNormal = true;
     },
     abort(reason) {
       if (!controller.signal.aborted) controller.abort(reason);
@@ -84,7 +91,7 @@ export function startLifecycle(opts: { external?: AbortSignal | undefined; insta
     },
     finalCode(code) {
       // A signal always wins, even when the work finished meanwhile: the caller asked it to stop.
-      if (received) return signalExitCode(received);
+      if (received && !signalIsNormal) return signalExitCode(received);
       if (expired && code !== ExitCode.ok) return ExitCode.timeout;
       return code;
     },

@@ -58,6 +58,8 @@ export interface CommandSpec<O extends object = object> {
    * this much later, so the command can write what it received.
    */
   deadlineGraceMs?: number;
+  /** A signal is this command's normal way to end (the foreground sandbox): its own status stands. */
+  endsOnSignal?: boolean;
   /** Absent on a group of subcommands (`config`). Returns the exit code (0 when void). */
   run?(options: O, ctx: Ctx): Promise<number | void>;
 }

@@ -44,5 +44,7 @@ export const command = defineCommand<PreviewOptions>({
     { command: 'osfleet preview --dialect kolide --port 0', description: 'speak the Kolide Fleet 3.x API on any free port' },
   ],
   subcommands: [status, stop],
+  // The foreground sandbox runs until Ctrl-C: that is its normal end (exit 0).
+  endsOnSignal: true,
   run: async (options, ctx) => (await import('./preview.js')).run(options, ctx),
 });
