@@ -172,9 +172,6 @@ export class FleetClient {
         connections: 16,
       });
       this.ownsDispatcher = true;
-      // An abort (a signal, the deadline) drops every socket at once, one still in its TLS handshake
-      // included: undici would otherwise finish connecting (up to connectTimeout) before it noticed.
-      opts.signal?.addEventListener('abort', () => void this.dispatcher.destroy().catch(() => undefined), { once: true });
     }
   }
 
