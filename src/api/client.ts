@@ -128,10 +128,12 @@ export class FleetClient {
    * of the command's: for a short, bounded read after Ctrl-C (naming the hosts that did not answer).
    */
   withSignal(signal: AbortSignal): FleetClient {
+    // Its own connections when this client owns them: an abort destroys this client's pool.
+    const { dispatcher: _own, ...rest } = this.opts;
     return new FleetClient({
-      ...this.opts,
+      ...rest,
       token: this.token,
-      dispatcher: this.dispatcher,
+      ...(this.ownsDispatcher ? {} : { dispatcher: this.dispatcher }),
       signal,
       ...(this.resolved ? { dialect: this.resolved.generation, serverVersion: this.resolved.version, naming: this.resolved.naming } : {}),
     });

@@ -218,6 +218,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     const lister = interrupted ? client.withSignal(AbortSignal.timeout(NAMING_AFTER_INTERRUPT_MS)) : client;
     try {
       targets = await silentTargets(lister, resolved, live, ctx.globals.debug ? (l) => ctx.debug(l) : undefined);
+      if (lister !== client) await lister.close();
     } catch (err) {
       if (isBrokenPipe(err)) throw err;
       const why = err instanceof Error ? err.message : String(err);
