@@ -342,14 +342,19 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
     resultOptions(
       program
         .command('export')
-        .description('convert NDJSON query results (osfleet or fleetctl) to readable table, CSV, JSON or YAML')
-        .argument('[files...]', 'NDJSON files (default: stdin)')
+        .description('convert NDJSON query results (osfleet or fleetctl) or osquery result logs to readable table, CSV, JSON or YAML')
+        .argument('[files...]', 'NDJSON files or result logs, gzip too (default: stdin)')
         .option('--sql <sql>', 'the SQL the rows came from (finds date and uid columns by schema)')
         .option('--table <name>', 'the table the rows came from')
         .option('--from-manifest <file>', "read the SQL and targets from osfleet's manifest")
         .option('--users <file>', 'NDJSON of a `SELECT uid, username FROM users` query on the same hosts')
         .option('--usernames-from-server', 'run the users query against the hosts in the input')
-        .option('--strict', 'stop at the first broken line'),
+        .option('--strict', 'stop at the first broken line')
+        .option('--log', 'the input is an osquery result log (recognised by its first line otherwise; needed for stdin)')
+        .option('--packs <paths>', 'result logs: pack files (YAML specs or osquery .conf) with the scheduled SQL (default: the server)')
+        .option('--query <names>', 'result logs: only these scheduled queries (comma-separated)')
+        .option('--since <time>', 'result logs: events at or after (2026-12-01, 2026-12-01T09:30Z, 7d)')
+        .option('--until <time>', 'result logs: events before'),
     ),
     () => import('./commands/export.js'),
     (args, opts) => ({ ...opts, files: args[0] ?? [] }),

@@ -28,9 +28,14 @@ import {
   type AtomicFile,
   type BadLine,
   type HostStatus,
+  type HostResult,
   type ResultFlags,
 } from '../results/index.js';
 import { clientVersion } from '../cli.js';
+import { gunzipIfCompressed } from '../results/osquery-log.js';
+import { isResultLogFile, prepareLogExport, wantsLog, type LogExport } from './export-log.js';
+
+type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
 
 export interface ExportOptions extends ResultFlags {
   files: string[];
@@ -40,6 +45,12 @@ export interface ExportOptions extends ResultFlags {
   users?: string | undefined;
   usernamesFromServer?: boolean | undefined;
   strict?: boolean | undefined;
+  /** osquery result logs (see export-log.ts); recognised by their first line when not given. */
+  log?: boolean | undefined;
+  packs?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  query?: string | undefined;
 }
 
 /** Broken lines named one by one up to this many; the rest are counted. */
@@ -50,7 +61,8 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   // Opened up front so a missing file fails before any output exists.
   try {
     const fh = await open(path, 'r');
-    return createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    // Rotated logs and archived results are often gzip-compressed: read them as they are.
+    return gunzipIfCompressed(createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 }), path);
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
@@ -65,7 +77,21 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
   if (opts.users && opts.usernamesFromServer) throw new UsageError('--users and --usernames-from-server cannot be used together');
   if (options.output && options.output !== '-' && files.includes(options.output)) throw new UsageError(`-o ${options.output} is also an input`);
 
-  let sql = opts.sql;
+  // A result log: named by a flag, or recognised by the first line of every file.
+  const realFiles = files.filter((f) => f !== '-');
+  let log: LogExport | undefined;
+  const logFlags = wantsLog(opts);
+  const probes = await Promise.all(realFiles.map((f) => isResultLogFile(f)));
+  if (!logFlags && probes.some((p) => p) && probes.some((p) => !p)) {
+    throw new UsageError(`${realFiles.filter((_, i) => probes[i]).join(', ')} ${probes.filter((p) => p).length === 1 ? 'is an osquery result log' : 'are osquery result logs'}, ${realFiles.filter((_, i) => !probes[i]).join(', ')} not: export them separately`);
+  }
+  if (logFlags || (realFiles.length > 0 && probes.every((p) => p))) {
+    if (opts.sql || opts.table || opts.fromManifest) throw new UsageError('--sql, --table and --from-manifest are for query results; a result log finds its SQL from the packs (--packs or the server)');
+    log = await prepareLogExport(opts, ctx, options.timeZone, options.timeColumns);
+  }
+  const reader: Reader = log ? log.read : (input, o) => readHostResults(input, o);
+
+  let sql = log?.sql ?? opts.sql;
   const tables = (opts.table ?? '')
     .split(',')
     .map((t) => t.trim())
@@ -111,7 +137,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     }
   }
   try {
-    return await exportFiles(opts, ctx, options, inputFiles, files, sql, tables, directory, warn, badLines, onBadLine, stdinCopy);
+    return await exportFiles(opts, ctx, options, inputFiles, files, sql, tables, directory, warn, badLines, onBadLine, stdinCopy, reader, log);
   } finally {
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
@@ -157,10 +183,10 @@ async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: string) =
 }
 
 /** The distinct hosts of NDJSON inputs (broken lines are reported by the real pass). */
-async function hostsOf(paths: string[], ctx: Ctx): Promise<string[]> {
+async function hostsOf(paths: string[], ctx: Ctx, reader: Reader): Promise<string[]> {
   const hosts = new Set<string>();
   for (const p of paths) {
-    for await (const r of readHostResults(await openInput(p, ctx), { source: p, signal: ctx.signal })) hosts.add(r.host);
+    for await (const r of reader(await openInput(p, ctx), { source: p, signal: ctx.signal })) hosts.add(r.host);
   }
   return [...hosts].sort();
 }
@@ -178,10 +204,12 @@ async function exportFiles(
   badLines: BadLine[],
   onBadLine: (b: BadLine) => void,
   stdinCopyDir: string | undefined,
+  reader: Reader,
+  log: LogExport | undefined,
 ): Promise<number> {
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = given;
-  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx), warn);
+  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx, reader), warn);
   const inputs: Array<[string, Readable]> = [];
   for (const f of inputFiles) inputs.push([f, await openInput(f, ctx)]);
 
@@ -206,6 +234,7 @@ async function exportFiles(
       width: ctx.io.columns,
       users: directory,
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
+      ...(log ? { plan: log.plan, order: log.order } : {}),
     });
   } catch (err) {
     await file?.abort();
@@ -219,7 +248,7 @@ async function exportFiles(
       if (ctx.signal.aborted) break;
       addAbortSignal(ctx.signal, stream);
       try {
-        for await (const r of readHostResults(stream, { source: display(path), strict: opts.strict, onBadLine, signal: ctx.signal })) {
+        for await (const r of reader(stream, { source: display(path), strict: opts.strict, onBadLine, signal: ctx.signal })) {
           await pipeline.write(r);
           const s = statusOf(r);
           const prev = statuses.get(r.host);
@@ -260,10 +289,12 @@ async function exportFiles(
     const extra = directory.hosts().filter((h) => !statuses.has(h));
     if (extra.length > 0) warn(`${opts.users} has hosts that are not in the input: ${list(extra)}`);
   }
-  for (const w of summary.warnings) warn(w);
+  const logWarnings = log ? log.warnings() : [];
+  for (const w of [...logWarnings, ...summary.warnings]) warn(w);
 
   const manifestWarnings = [
     ...badLines.map((b) => `${b.source}:${b.line}: skipped: ${b.message}`),
+    ...logWarnings,
     ...summary.warnings,
   ];
   // As for query: a file output gets its manifest beside it unless told where.
@@ -294,6 +325,7 @@ async function exportFiles(
       },
       warnings: manifestWarnings,
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),
+      ...(log ? { log: log.manifest() } : {}),
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
     });
   }

@@ -34,6 +34,8 @@ export interface Manifest {
   inputs?: string[];
   /** export: where usernames came from (`server`, or the --users file) */
   usernames_from?: string;
+  /** export of a result log: rows per scheduled query, the time range, where the SQL came from */
+  log?: Record<string, unknown>;
 }
 
 export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hosts'] {

@@ -30,6 +30,10 @@ export interface PipelineInit {
   missingUsersReason?: string | undefined;
   tmpDir?: string | undefined;
   memoryRows?: number | undefined;
+  /** A plan made by the caller (result logs: one per scheduled query, merged) instead of one from sql/tables. */
+  plan?: ColumnPlan | undefined;
+  /** Orders columns known only from the rows (result logs: their own columns first). */
+  order?: ((columns: readonly string[]) => string[]) | undefined;
 }
 
 export interface PipelineSummary {
@@ -69,7 +73,7 @@ export class ResultPipeline {
   constructor(private readonly init: PipelineInit) {
     const o = init.options;
     this.rowWise = o.format === 'csv' || o.format === 'table';
-    this.plan = planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
+    this.plan = init.plan ?? planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
     if (this.plan.select) {
       const missing = o.timeColumns.filter((c) => !this.plan.select!.includes(c));
       if (missing.length > 0) throw new UsageError(`--time-columns: ${missing.join(', ')} not in the result`, `the query returns: ${this.plan.select.join(', ')}`);
@@ -86,7 +90,9 @@ export class ResultPipeline {
         })
       : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
-    this.layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    const layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    const order = init.order;
+    this.layout = order ? { ...layout, expand: (base) => order(layout.expand(base)) } : layout;
     this.writer = createResultWriter(o.format, init.sink, {
       layout: this.layout,
       csv: o.csv,
