@@ -373,6 +373,8 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
     .option('--data <dir>', 'keep the server state in this folder (default: in memory)')
     .option('--seed <n>', 'seed for the generated data', '1')
     .option('--detach', 'run in the background (see `preview status` and `preview stop`)')
+    .option('--result-log <file>', "append the hosts' scheduled results here, as Fleet's filesystem logger (default: <data>/osquery_result)")
+    .option('--time-factor <n>', 'run schedules n times faster (60: an hourly query every minute)')
     .option('--use', 'make the preview context the current one');
   lazy(preview, () => import('./commands/preview.js'));
   // `preview status --data X`: commander hands --data to whichever of preview and status parses it.

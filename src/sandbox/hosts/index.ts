@@ -30,6 +30,8 @@ export interface FleetOptions {
   slowDelayMs?: number;
   checkInMs: number;
   ca?: string | Buffer;
+  /** Scheduled queries run this many times faster than their interval. */
+  timeFactor?: number;
 }
 
 export interface SimulatedHostInfo {
@@ -45,6 +47,8 @@ export interface SimulatedHostInfo {
 export interface SimulatedFleet {
   hosts: SimulatedHostInfo[];
   ready: Promise<void>;
+  /** Takes a host off the network or brings it back; resolves once it is parked or has checked in. */
+  setOffline(hostname: string, offline: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +108,7 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
     checkInMs: opts.checkInMs,
     slowDelayMs,
     ca: opts.ca,
+    ...(opts.timeFactor !== undefined ? { timeFactor: opts.timeFactor } : {}),
   });
   const hosts: SimulatedHostInfo[] = model.hosts.map((h, i) => ({
     hostname: h.identity.hostname,
@@ -118,6 +123,11 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
   return {
     hosts,
     ready: fleet.ready,
+    async setOffline(hostname, offline) {
+      await fleet.setOffline(hostname, offline);
+      const h = hosts.find((x) => x.hostname === hostname);
+      if (h) h.offline = offline;
+    },
     stop() {
       stopping ??= fleet.stop().finally(() => model.close());
       return stopping;
