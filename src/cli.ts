@@ -360,6 +360,17 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
     (args, opts) => ({ ...opts, files: args[0] ?? [] }),
   );
 
+  lazy(
+    resultOptions(
+      program
+        .command('report')
+        .description("FleetDM: the results the server kept of a scheduled query (its query report), as table, CSV, JSON or YAML")
+        .argument('<query>', 'the saved query'),
+    ),
+    () => import('./commands/report.js'),
+    (args, opts) => ({ ...opts, query: args[0] }),
+  );
+
   // --- sandbox ------------------------------------------------------------------------------------
   const preview = program
     .command('preview')

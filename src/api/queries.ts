@@ -26,3 +26,26 @@ export async function findQueryByName(client: FleetClient, name: string): Promis
   const exact = (body.queries ?? []).find((q) => q.name === name) ?? (body.queries ?? []).find((q) => q.name.toLowerCase() === name.toLowerCase());
   return exact;
 }
+
+export interface QueryReportRow {
+  host_id: number;
+  host_name: string;
+  last_fetched: string | null;
+  columns: Record<string, unknown> | null;
+}
+
+export interface QueryReport {
+  query_id: number;
+  report_clipped: boolean;
+  results: QueryReportRow[];
+}
+
+/** FleetDM 4.35+: the latest results of a scheduled query on each host (`GET /queries/{id}/report`). */
+export async function getQueryReport(client: FleetClient, id: number): Promise<QueryReport> {
+  const body = await client.request<Partial<QueryReport> | null>('GET', `/queries/${id}/report`);
+  return {
+    query_id: typeof body?.query_id === 'number' ? body.query_id : id,
+    report_clipped: body?.report_clipped === true,
+    results: Array.isArray(body?.results) ? body.results : [],
+  };
+}
