@@ -333,6 +333,7 @@ function buildProgram(commander: { Command: typeof Command; Option: typeof Optio
         .option('--exit', 'stop when every online host answered (the default)')
         .option('--wait-all', 'keep waiting for offline hosts until the timeout')
         .option('--ignore-unknown', 'skip unknown hosts and labels instead of stopping')
+        .option('--resume <manifest>', "ask again the hosts of an earlier run that did not answer (offline, no response, error); appends to its output and updates its manifest")
         .addOption(new Option('--transport <transport>', 'how results come back').choices(['auto', 'ws', 'rest']).default('auto'))
         .option('-q, --quiet', 'no progress or status on stderr'),
     ),

@@ -5,7 +5,8 @@
  * server's query report. Waits on the sandbox's result events, never on time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ResultEvent } from '../src/sandbox/index.js';
@@ -96,5 +97,55 @@ describe('the sandbox runs schedules and writes the result log', () => {
     const missing = await cli(['report', 'no-such-query']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('query "no-such-query" not found');
+  });
+});
+
+describe('query --resume', () => {
+  it('asks again only the hosts that did not answer, appends to the output and records both campaigns', async () => {
+    // Two hosts leave the network (the server sees them offline at once), then a run misses them.
+    await fleet.sandbox.setHostOffline('dwight-win10', true);
+    await fleet.sandbox.setHostOffline('pam-macbook-1015', true);
+    const out = path.join(dir, 'users.csv');
+    const first = await cli(['query', '--all', '--query', 'SELECT uid, username, directory FROM users WHERE uid IN (0, 501)', '--tz', 'UTC', '-o', out]);
+    expect(first.code, first.stderr).toBe(3);
+    const before = readFileSync(out, 'utf8').trim().split('\r\n');
+    expect(new Set(before.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['centos-fileserver', 'jim-macbook-1014']));
+    const m1 = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
+    expect(m1.hosts.filter((h: { status: string }) => h.status === 'offline').map((h: { host: string }) => h.host)).toEqual(['dwight-win10', 'pam-macbook-1015']);
+
+    // They come back (each has checked in once when this resolves).
+    await fleet.sandbox.setHostOffline('dwight-win10', false);
+    await fleet.sandbox.setHostOffline('pam-macbook-1015', false);
+    const again = await cli(['query', '--resume', `${out}.manifest.json`]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('asking 2 hosts again');
+    const after = readFileSync(out, 'utf8').trim().split('\r\n');
+    // The same header once, the earlier rows untouched and first, the new hosts' rows after them.
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.filter((l) => l.startsWith('host,')).length).toBe(1);
+    expect(new Set(after.slice(before.length).map((l) => l.split(',')[0]))).toEqual(new Set(['dwight-win10', 'pam-macbook-1015']));
+    const m2 = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
+    expect(m2.hosts.map((h: { status: string }) => h.status)).toEqual(['answered', 'answered', 'answered', 'answered']);
+    expect(m2.campaigns.map((c: { hosts: string[] }) => c.hosts.length)).toEqual([4, 2]);
+    expect(m2.rows).toBe(after.length - 1);
+    expect(m2.output.sha256).toBe(createHash('sha256').update(readFileSync(out)).digest('hex'));
+    // Nothing left to ask.
+    const done = await cli(['query', '--resume', `${out}.manifest.json`]);
+    expect(done.code).toBe(0);
+    expect(done.stderr).toContain('Nothing to resume');
+  });
+
+  it('refuses output that changed since its manifest, and flags that would contradict it', async () => {
+    const out = path.join(dir, 'r.ndjson');
+    await fleet.sandbox.setHostOffline('dwight-win10', true);
+    const first = await cli(['query', '--all', '--query', 'SELECT 1 AS one', '-o', out]);
+    expect(first.code).toBe(3);
+    await fleet.sandbox.setHostOffline('dwight-win10', false);
+    writeFileSync(out, `${readFileSync(out, 'utf8')}{"host":"forged","rows":[]}\n`);
+    const changed = await cli(['query', '--resume', `${out}.manifest.json`]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toContain('changed since');
+    const flags = await cli(['query', '--resume', `${out}.manifest.json`, '--all']);
+    expect(flags.code).toBe(64);
   });
 });

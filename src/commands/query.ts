@@ -40,6 +40,8 @@ export interface QueryOptions extends ResultFlags {
   ignoreUnknown?: boolean;
   transport?: 'auto' | 'ws' | 'rest';
   quiet?: boolean;
+  /** A manifest of an earlier run: ask again the hosts that did not answer, append to its output. */
+  resume?: string;
 }
 
 const USERS_SQL = 'SELECT uid, username FROM users';
@@ -51,6 +53,7 @@ const splitList = (s: string | undefined) =>
     .filter((x) => x !== '');
 
 export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
+  if (opts.resume !== undefined) return (await import('./query-resume.js')).runResume({ ...opts, resume: opts.resume }, ctx);
   // --- flags ----------------------------------------------------------------------------------
   const hostList = splitList(opts.hosts);
   const labelList = splitList(opts.labels);
@@ -278,7 +281,7 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
-function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void): void {
+export function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void): void {
   const count = (s: HostStatus['status']) => statuses.filter((x) => x.status === s).length;
   const rows = statuses.reduce((n, s) => n + s.rows, 0);
   const ended = live.endReason === 'timeout' ? ' (stopped by the timeout)' : '';
@@ -293,7 +296,7 @@ function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (
   }
 }
 
-async function feedUsers(users: LiveQuery, pipeline: ResultPipeline, serial: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
+export async function feedUsers(users: LiveQuery, pipeline: ResultPipeline, serial: <T>(fn: () => Promise<T>) => Promise<T>): Promise<void> {
   try {
     for await (const a of users) {
       if (a.error) await serial(() => pipeline.usersFailed(a.host, a.error!));
@@ -306,7 +309,7 @@ async function feedUsers(users: LiveQuery, pipeline: ResultPipeline, serial: <T>
 }
 
 /** Runs async steps one after another: two campaigns feed one writer. */
-function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+export function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(fn: () => Promise<T>) => {
     const next = tail.then(fn, fn);
