@@ -1,13 +1,41 @@
 import { defineConfig } from 'vitest/config';
 
+// Pure-logic test files: no server, no child process, no network (`npm run test:unit`, under 30 s).
+// Every other file under test/ is in the e2e tier; `npm test` runs both.
+const unit = [
+  'test/commands-schema.test.ts',
+  'test/convert.test.ts',
+  'test/foundation-unit.test.ts',
+  'test/labelexpr.test.ts',
+  'test/lint-packs-sandbox.test.ts',
+  'test/lint.test.ts',
+  'test/results-format.test.ts',
+  'test/results.test.ts',
+  'test/sandbox/hosts-data.test.ts',
+  'test/sandbox/hosts-schedule.test.ts',
+  'test/schema-sql.test.ts',
+  'test/specs-render.test.ts',
+  'test/specs.test.ts',
+];
+
+// The command-line smoke that CI also runs on Node 22: lint, apply, query and export against the sandbox.
+export const smoke = ['test/demo-e2e.test.ts', 'test/lint-cli.test.ts', 'test/bundled-packs.test.ts', 'test/sqlite-unavailable.test.ts'];
+
+const shared = {
+  // End-to-end tests start real servers and child processes; two workers fit this 2-core machine.
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // End-to-end tests start real servers and child processes; two workers fit this 2-core machine.
-    pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    projects: [
+      { test: { ...shared, name: 'unit', include: unit } },
+      { test: { ...shared, name: 'e2e', include: ['test/**/*.test.ts'], exclude: [...unit, '**/node_modules/**'] } },
+      { test: { ...shared, name: 'smoke', include: smoke } },
+    ],
   },
 });

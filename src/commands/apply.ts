@@ -80,9 +80,9 @@ async function checkSql(docs: readonly SpecDoc[]): Promise<{ errors: Diagnostic[
     import('../specs/lint.js'),
     import('../specs/diagnostics.js'),
     import('../schema/index.js'),
-    import('better-sqlite3'),
+    import('../sqlite.js').then((m) => m.loadSqlite("apply's SQL check", 'apply --no-sql-check to skip it')),
   ]);
-  const checker = createSqlChecker(sqlite.default, schema);
+  const checker = createSqlChecker(sqlite, schema);
   const errors: Diagnostic[] = [];
   let warnings = 0;
   const check = (d: SpecDoc, sql: string, what: string, path: string) => {

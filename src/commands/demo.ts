@@ -16,6 +16,7 @@ export const COPIED_SQL =
   "SELECT action, file_events.uid, users.username, SUBSTR(target_path, 1) AS path, SUBSTR(md5, 0, 8) AS hash, time FROM file_events INNER JOIN users ON file_events.uid=users.uid WHERE sha1 <> '' AND target_path NOT LIKE '%DS_Store';";
 
 export async function run(_opts: unknown, ctx: Ctx): Promise<number> {
+  await (await import('../sqlite.js')).loadSqlite('demo');
   const { startSandbox } = await import('../sandbox/index.js');
   const { main } = await import('../cli.js');
   const packs = fileURLToPath(new URL('../../packs/data-leak', import.meta.url));

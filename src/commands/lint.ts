@@ -24,11 +24,11 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
       import('../specs/diagnostics.js'),
       import('../schema/index.js'),
       import('node:fs/promises'),
-      import('better-sqlite3'),
+      import('../sqlite.js').then((m) => m.loadSqlite('lint')),
     ]);
 
   const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
-  const sql = createSqlChecker(sqlite.default, schema);
+  const sql = createSqlChecker(sqlite, schema);
   let diagnostics: Diagnostic[];
   let docCount: number;
   try {

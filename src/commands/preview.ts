@@ -105,7 +105,7 @@ function nextSteps(ctx: Ctx, url: string, dialect: string, hosts: number): void 
       `Sandbox Fleet (${dialect === 'kolide' ? 'Kolide API' : 'FleetDM API'}) at ${url} with ${hosts} simulated osquery host${hosts === 1 ? '' : 's'}.`,
       'Try:',
       `  osfleet ${c}get hosts`,
-      `  osfleet ${c}apply -f packs/data-leak`,
+      `  osfleet ${c}apply -f data-leak      # the data-leak pack shipped with osfleet`,
       `  osfleet ${c}query --labels '${dialect === 'kolide' ? 'Mac OS X' : 'macOS'}' --query 'SELECT * FROM cups_jobs;'`,
       `  osfleet ${c}query --all --format csv -o copies.csv --query "SELECT action, file_events.uid, users.username, target_path, time FROM file_events JOIN users USING (uid);"`,
       '',
@@ -125,6 +125,8 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
 
   const dataDir = opts.data ? path.resolve(ctx.cwd, opts.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The sandbox's hosts answer SQL with SQLite: say so in one line where it cannot load.
+  await (await import('../sqlite.js')).loadSqlite('preview');
   let tmpLogDir: string | undefined;
   if (!opts.resultLog && !dataDir) tmpLogDir = await mkdtemp(path.join(tmpdir(), 'osfleet-preview-'));
   const resultLog = opts.resultLog ? path.resolve(ctx.cwd, opts.resultLog) : path.join(dataDir ?? tmpLogDir!, 'osquery_result');

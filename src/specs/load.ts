@@ -3,7 +3,9 @@
  * for stdin. The file system is injected, so tests run it on a table of fake paths; commands pass
  * `nodeLoadIO(ctx)`.
  */
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
 import type { Diagnostic, Pos, SourceText } from './types.js';
 
@@ -17,6 +19,8 @@ export interface LoadIO {
   readdir(p: string): Promise<string[]>;
   stat(p: string): Promise<StatLike>;
   readStdin(): Promise<Uint8Array>;
+  /** The folder of a pack shipped with osfleet (`packs/<name>/`), for a name that is no path here. */
+  bundledPack?(name: string): string | undefined;
 }
 
 export interface LoadResult {
@@ -139,6 +143,12 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       st = await io.stat(p);
     } catch (err) {
+      // `-f data-leak` from any folder: a name that is no path here may be a pack osfleet ships.
+      const bundled = (err as NodeJS.ErrnoException)?.code === 'ENOENT' ? io.bundledPack?.(p) : undefined;
+      if (bundled !== undefined) {
+        for (const f of await walk(bundled, 0)) await addFile(f, f);
+        continue;
+      }
       sources.push(p);
       diagnostics.push(diag(p, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
       continue;
@@ -171,10 +181,24 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
   return { inputs, diagnostics, sources };
 }
 
+/** Where the packs shipped with osfleet are, in a clone and in an installed package alike. */
+export const BUNDLED_PACKS_DIR = fileURLToPath(new URL('../../packs/', import.meta.url));
+const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
+/** The names of the packs shipped with osfleet (`packs/<name>/`). */
+export function bundledPackNames(): string[] {
+  try {
+    return readdirSync(BUNDLED_PACKS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 /** The real file system, relative paths taken from `cwd` (the reported source stays as typed). */
 export function nodeLoadIO(cwd: string, stdin: NodeJS.ReadableStream, fsp: typeof import('node:fs/promises')): LoadIO {
   const abs = (p: string) => path.resolve(cwd, p);
   return {
+    bundledPack: (name) => (PACK_NAME.test(name) && bundledPackNames().includes(name) ? path.join(BUNDLED_PACKS_DIR, name) : undefined),
     readFile: (p) => fsp.readFile(abs(p)),
     readdir: (p) => fsp.readdir(abs(p)),
     stat: (p) => fsp.stat(abs(p)),
