@@ -149,3 +149,18 @@ describe('query --resume', () => {
     expect(flags.code).toBe(64);
   });
 });
+
+describe('report on Kolide Fleet', () => {
+  it('says in one line that the server keeps no reports and where the results are', async () => {
+    const kolide = await startCliFleet({ dialect: 'kolide', hosts: false });
+    try {
+      const r = await runCli(['report', 'data-leak-print-jobs'], { env: kolide.env });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/Kolide Fleet keeps no query reports: .*osquery_result.*osfleet export/);
+      expect(r.stderr.trim().split('\n').length).toBe(1);
+    } finally {
+      await kolide.stop();
+    }
+  });
+});
