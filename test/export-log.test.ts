@@ -28,8 +28,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function exportLog(opts: Partial<ExportOptions>) {
-  const io = testIO();
+async function exportLog(opts: Partial<ExportOptions>, stdin?: string) {
+  const io = testIO(stdin === undefined ? {} : { stdin });
   const ctx = createContext({ io, env: {}, globals: { debug: false, color: false }, signal: new AbortController().signal, now: () => new Date('2026-12-02T00:00:00Z') });
   const code = await run({ files: [], tz: 'UTC', format: 'csv', ...opts } as ExportOptions, ctx);
   return { code, out: io.stdoutText(), err: io.stderrText(), lines: io.stdoutText().split('\r\n').filter((l) => l !== '') };
@@ -64,7 +64,7 @@ describe('parseLogLine: the documented shapes', () => {
     const text = [docLine('result_log_event_added.json'), docLine('result_log_snapshot.json'), docLine('result_log_batch.json'), 'garbage'].join('\n');
     const bad: number[] = [];
     const all = [];
-    for await (const r of readLogResults([Buffer.from(text)], { source: 't', onBadLine: (b) => bad.push(b.line) })) all.push(r);
+    for await (const r of readLogResults(Readable.from([Buffer.from(text)]), { source: 't', onBadLine: (b) => bad.push(b.line) })) all.push(r);
     expect(all.map((r) => r.rows.map((x) => `${x['log_query']}/${x['log_action']}/${x['log_time']}`))).toEqual([
       ['processes/added/1412123850'],
       ['process_snapshot/snapshot/1462228052', 'process_snapshot/snapshot/1462228052', 'process_snapshot/snapshot/1462228052', 'process_snapshot/snapshot/1462228052'],
@@ -72,7 +72,7 @@ describe('parseLogLine: the documented shapes', () => {
     ]);
     expect(bad).toEqual([4]);
     const some = [];
-    for await (const r of readLogResults([Buffer.from(text)], { source: 't', since: 1462228052, accept: (n) => n !== 'processes' })) some.push(r);
+    for await (const r of readLogResults(Readable.from([Buffer.from(text)]), { source: 't', since: 1462228052, accept: (n) => n !== 'processes' })) some.push(r);
     expect(some.map((r) => r.rows.length)).toEqual([4]);
   });
 
@@ -181,6 +181,13 @@ describe('osfleet export of result logs', () => {
     const out = path.join(dir, 'o.csv');
     await expect(exportLog({ files: [cut], packs: PACKS, output: out })).rejects.toThrow(/cut\.gz: the gzip data is cut or corrupt/);
     expect(() => readFileSync(out)).toThrow();
+  });
+
+  it('recognises a log on stdin by its first line and puts that line back', async () => {
+    const r = await exportLog({ files: [], format: 'ndjson' }, readFileSync(path.join(FIX, 'batch.log'), 'utf8'));
+    expect(r.out.trim().split('\n').map((l) => JSON.parse(l).rows.map((x: Record<string, string>) => x['log_action']))).toEqual([['added', 'removed']]);
+    const plain = await exportLog({ files: ['-'], format: 'ndjson' }, '{"host":"a","rows":[{"x":"1"}]}\n');
+    expect(plain.out).toBe('{"host":"a","rows":[{"x":"1"}]}\n');
   });
 
   it('reads osquery pack files (.conf) for the SQL', async () => {

@@ -4,7 +4,7 @@
  * the --query/--since/--until filters, and what the manifest records. The reading itself is
  * src/results/osquery-log.ts; the rest of the way (dates, usernames, formats, manifest) is export's.
  */
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { InputError, UsageError } from '../errors.js';
 import type { Ctx } from '../context.js';
@@ -40,7 +40,18 @@ export interface LogExport {
 /** Bytes read to recognise a log by its first line. */
 const PROBE_BYTES = 1 << 20;
 
-/** Whether the first non-empty line of a file (gzip undone) is a result-log item. */
+/** Whether an open file is a regular file starting with gzip's magic bytes (read at offset 0: the stream is untouched). */
+export async function startsWithGzip(fh: FileHandle): Promise<boolean> {
+  if (!(await fh.stat()).isFile()) return false;
+  const b = Buffer.alloc(2);
+  const { bytesRead } = await fh.read(b, 0, 2, 0);
+  return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/**
+ * Whether the first non-empty line of a regular file (gzip undone) is a result-log item. Pipes
+ * and devices are not probed (what is read from them would be lost): --log names them.
+ */
 export async function isResultLogFile(path: string): Promise<boolean> {
   let fh;
   try {
@@ -49,6 +60,7 @@ export async function isResultLogFile(path: string): Promise<boolean> {
     return false; // the real open names the problem
   }
   try {
+    if (!(await fh.stat()).isFile()) return false;
     const buf = Buffer.alloc(PROBE_BYTES);
     const { bytesRead } = await fh.read(buf, 0, PROBE_BYTES, 0);
     let bytes = buf.subarray(0, bytesRead);
@@ -70,6 +82,59 @@ export async function isResultLogFile(path: string): Promise<boolean> {
     return false;
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Whether standard input holds a result log: its first line is read (up to PROBE_BYTES) and put
+ * back, so the real reading sees every byte. A terminal is not probed (it would wait for typing).
+ */
+export async function isResultLogStdin(stdin: NodeJS.ReadableStream & { unshift(chunk: unknown): void; readableEnded?: boolean }, isTTY: boolean, signal: AbortSignal): Promise<boolean> {
+  if (isTTY || signal.aborted) return false;
+  const taken: Array<Buffer | string> = [];
+  let text = '';
+  try {
+    while (!text.includes('\n') && text.length < PROBE_BYTES) {
+      const chunk = stdin.read() as Buffer | string | null;
+      if (chunk === null) {
+        if (stdin.readableEnded) break;
+        // A signal ends the wait: the command then ends as interrupted.
+        const more = await new Promise<boolean>((resolve) => {
+          const done = (v: boolean) => () => {
+            stdin.off('readable', onReadable);
+            stdin.off('end', onEnd);
+            stdin.off('error', onEnd);
+            signal.removeEventListener('abort', onEnd);
+            resolve(v);
+          };
+          const onReadable = done(true);
+          const onEnd = done(false);
+          stdin.once('readable', onReadable);
+          stdin.once('end', onEnd);
+          stdin.once('error', onEnd);
+          signal.addEventListener('abort', onEnd, { once: true });
+        });
+        if (!more) break;
+        continue;
+      }
+      taken.push(chunk);
+      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    }
+  } finally {
+    // Back in front, in their order: the stream reads them first.
+    for (let i = taken.length - 1; i >= 0; i--) stdin.unshift(taken[i]);
+  }
+  // Interrupted: nothing more will be read, and a stream left reading would keep the process alive.
+  if (signal.aborted) {
+    (stdin as unknown as { destroy?: () => void }).destroy?.();
+    return false;
+  }
+  const first = text.split('\n').find((l) => l.trim() !== '');
+  if (first === undefined) return false;
+  try {
+    return looksLikeLogLine(JSON.parse(first));
+  } catch {
+    return false;
   }
 }
 

@@ -33,7 +33,7 @@ import {
 } from '../results/index.js';
 import { clientVersion } from '../cli.js';
 import { gunzipIfCompressed } from '../results/osquery-log.js';
-import { isResultLogFile, prepareLogExport, wantsLog, type LogExport } from './export-log.js';
+import { isResultLogFile, isResultLogStdin, startsWithGzip, prepareLogExport, wantsLog, type LogExport } from './export-log.js';
 
 type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
 
@@ -61,8 +61,11 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   // Opened up front so a missing file fails before any output exists.
   try {
     const fh = await open(path, 'r');
-    // Rotated logs and archived results are often gzip-compressed: read them as they are.
-    return gunzipIfCompressed(createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 }), path);
+    // Rotated logs and archived results are often gzip-compressed: a regular file starting with
+    // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
+    const gz = await startsWithGzip(fh);
+    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
     throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
@@ -81,7 +84,18 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
   const realFiles = files.filter((f) => f !== '-');
   let log: LogExport | undefined;
   const logFlags = wantsLog(opts);
-  const probes = await Promise.all(realFiles.map((f) => isResultLogFile(f)));
+  // Flags of query results say what the input is: nothing to probe.
+  const resultsFlags = Boolean(opts.sql || opts.table || opts.fromManifest);
+  const probes = resultsFlags ? realFiles.map(() => false) : await Promise.all(realFiles.map((f) => isResultLogFile(f)));
+  if (!logFlags && !resultsFlags && files.length === 1 && files[0] === '-') {
+    if (await isResultLogStdin(ctx.io.stdin, ctx.io.stdinIsTTY, ctx.signal)) {
+      realFiles.push('-');
+      probes.push(true);
+    }
+  } else if (!logFlags && !resultsFlags && files.length === 0 && (await isResultLogStdin(ctx.io.stdin, ctx.io.stdinIsTTY, ctx.signal))) {
+    realFiles.push('-');
+    probes.push(true);
+  }
   if (!logFlags && probes.some((p) => p) && probes.some((p) => !p)) {
     throw new UsageError(`${realFiles.filter((_, i) => probes[i]).join(', ')} ${probes.filter((p) => p).length === 1 ? 'is an osquery result log' : 'are osquery result logs'}, ${realFiles.filter((_, i) => !probes[i]).join(', ')} not: export them separately`);
   }

@@ -210,7 +210,8 @@ async function* decompress(input: Readable, source: string): AsyncGenerator<Buff
       throw err;
     }
   } finally {
-    if (!input.destroyed) input.destroy();
+    // Stopped early (an error, a signal): release the input; a finished one is left as it is.
+    if (!input.readableEnded && !input.destroyed) input.destroy();
   }
 }
 
