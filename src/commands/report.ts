@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
-import { CliError, InputError } from '../errors.js';
+import { CliError, InputError, NotFoundError } from '../errors.js';
 import { findQueryByName, getQueryReport } from '../api/queries.js';
 import {
   ResultPipeline,
@@ -41,7 +41,14 @@ export async function run(opts: ReportOptions, ctx: Ctx): Promise<number> {
   const saved = await findQueryByName(client, opts.query);
   if (!saved || saved.id === undefined) throw new InputError(`query "${opts.query}" not found on the server`, { hint: 'list them with: osfleet get queries' });
   const startedAt = ctx.now();
-  const report = await getQueryReport(client, saved.id);
+  let report;
+  try {
+    report = await getQueryReport(client, saved.id);
+  } catch (err) {
+    // FleetDM before 4.35 has saved queries but no reports.
+    if (err instanceof NotFoundError) throw new CliError(`this FleetDM${client.serverVersion ? ` (${client.serverVersion})` : ''} keeps no query reports (they came with 4.35): read its result log with \`osfleet export\``);
+    throw err;
+  }
 
   // One result per host, in the order the server gave them.
   const byHost = new Map<string, HostResult>();
