@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 // Pure-logic test files: no server, no child process, no network (`npm run test:unit`, under 30 s).
 // Every other file under test/ is in the e2e tier; `npm test` runs both.
 const unit = [
+  'test/architecture.test.ts',
   'test/commands-schema.test.ts',
   'test/convert.test.ts',
   'test/foundation-unit.test.ts',
+  'test/help-examples.test.ts',
   'test/labelexpr.test.ts',
   'test/lint-packs-sandbox.test.ts',
   'test/lint.test.ts',

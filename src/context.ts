@@ -6,8 +6,9 @@
 import type { IO } from './io.js';
 import type { ConfigStore, ResolvedContext } from './config/store.js';
 import type { FleetClient } from './api/client.js';
+import type { Env } from './env.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from './env.js';
 
 export interface GlobalOptions {
   /** --context NAME */
@@ -37,6 +38,16 @@ export interface Ctx {
   api(): Promise<FleetClient>;
   /** Releases what was opened (HTTP agent, sockets). Called once by main. */
   close(): Promise<void>;
+  /** Runs another osfleet command line in this process (the demo does), with its own IO and env. */
+  main(argv: string[], over: SubRun): Promise<number>;
+}
+
+/** What a nested run (Ctx.main) replaces. */
+export interface SubRun {
+  io: IO;
+  env: Env;
+  signal: AbortSignal;
+  cwd: string;
 }
 
 export interface CtxInit {
@@ -48,6 +59,8 @@ export interface CtxInit {
   cwd?: string;
   /** Tests inject a client (for example one bound to a MockAgent). */
   api?: () => Promise<FleetClient>;
+  /** cli.ts's main, handed in (a command importing cli.ts would be an import cycle). */
+  main?: (argv: string[], over: SubRun) => Promise<number>;
 }
 
 export function createContext(init: CtxInit): Ctx {
@@ -85,6 +98,10 @@ export function createContext(init: CtxInit): Ctx {
     },
     async close() {
       await Promise.allSettled(closers.map((c) => c()));
+    },
+    main(argv, over) {
+      if (!init.main) throw new Error('this context cannot run nested commands');
+      return init.main(argv, over);
     },
   };
   return ctx;

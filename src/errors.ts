@@ -105,17 +105,10 @@ export class InterruptedError extends CliError {
   }
 }
 
-/** A command that ended with partial results (exit 3); its output was already written. */
-export class PartialError extends CliError {
-  constructor(message: string) {
-    super(message, { exitCode: ExitCode.partial });
-  }
-}
-
-/** Exit with a code and no message (for example --detailed-exitcode with changes). */
-export class SilentExit extends CliError {
-  constructor(exitCode: number) {
-    super('', { exitCode });
+/** `setup` on a server that already has its first admin. */
+export class AlreadySetUpError extends CliError {
+  constructor() {
+    super('this Fleet server has already been set up', { hint: 'log in instead: osfleet login' });
   }
 }
 

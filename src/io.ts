@@ -8,6 +8,8 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 
 export interface Spinner {
   text: string;
+  /** True when a change of `text` is shown at once (a drawn spinner); false for plain lines or nothing. */
+  readonly live: boolean;
   start(): void;
   stop(): void;
   /** Stop and leave a final line on stderr. */
@@ -27,12 +29,20 @@ export interface IO {
   color: ChalkInstance;
   /** Colours for stderr. */
   errColor: ChalkInstance;
-  /** True when a person is watching stderr: a TTY, not CI, not disabled. */
+  /** True when a spinner can be drawn on stderr (see progressMode). */
   interactive: boolean;
   out(text: string): void;
   err(text: string): void;
-  /** A progress spinner on stderr; a silent no-op when not interactive. */
-  spinner(text: string): Promise<Spinner>;
+  /**
+   * Progress on stderr: a spinner where one can be drawn, plain lines at most every few seconds on
+   * a terminal that cannot draw one, else nothing (see progressMode).
+   */
+  spinner(text: string, opts?: SpinnerOptions): Promise<Spinner>;
+}
+
+export interface SpinnerOptions {
+  /** The command's data goes to this terminal in a machine format (JSON, NDJSON, YAML, CSV). */
+  machineOutput?: boolean;
 }
 
 export interface IOEnv {
@@ -58,6 +68,8 @@ export function colorLevel(isTTY: boolean, env: IOEnv, choice: ColorChoice = {})
     return (n >= 1 && n <= 3 ? n : 1) as 1 | 2 | 3;
   }
   if (!isTTY) return 0;
+  // CI logs are read later, in a browser or a file: escape codes are noise there (README).
+  if (isCI(env)) return 0;
   if (env.TERM === 'dumb') return 0;
   return 1;
 }
@@ -66,17 +78,73 @@ export function isCI(env: IOEnv): boolean {
   return env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI.toLowerCase() !== 'false';
 }
 
+export type ProgressMode = 'spinner' | 'lines' | 'none';
+
+/**
+ * How progress is shown on stderr. A spinner redraws its line in place, which needs a terminal of a
+ * known, non-zero width (a pty of 0 columns, as `script` or `docker exec -t` give before a resize,
+ * sends ora into an endless loop) and a person who wants it: not under CI, NO_COLOR, --no-color or
+ * TERM=dumb. Where a person may still be watching a terminal, plain lines now and then; nothing when
+ * stderr is not a terminal, under CI, or when the data itself goes to the same terminal in a machine
+ * format (it would be interleaved with the progress).
+ */
+export function progressMode(s: { stderrIsTTY: boolean; columns: number | undefined; env: IOEnv; noColor?: boolean; machineOutput?: boolean }): ProgressMode {
+  if (!s.stderrIsTTY || isCI(s.env) || s.machineOutput) return 'none';
+  const noColor = s.noColor || (s.env.NO_COLOR !== undefined && s.env.NO_COLOR !== '');
+  if (!(s.columns !== undefined && s.columns > 0) || s.env.TERM === 'dumb' || noColor) return 'lines';
+  return 'spinner';
+}
+
+/** Width of a terminal stream, or undefined when unknown (0 included: nothing can be laid out in it). */
+function widthOf(stream: { columns?: number }): number | undefined {
+  return typeof stream.columns === 'number' && stream.columns > 0 ? stream.columns : undefined;
+}
+
+/** Seconds between two plain progress lines. */
+export const PROGRESS_LINE_INTERVAL_MS = 5000;
+
 const noopSpinner = (): Spinner => {
-  const s: Spinner = { text: '', start() {}, stop() {}, stopWith() {} };
+  const s: Spinner = { text: '', live: false, start() {}, stop() {}, stopWith() {} };
   return s;
 };
+
+/** Progress as plain lines: the current text at most every PROGRESS_LINE_INTERVAL_MS while running. */
+export function lineSpinner(write: (line: string) => void, text: string, now: () => number = Date.now): Spinner {
+  let current = text;
+  let running = false;
+  let last = 0;
+  return {
+    live: false,
+    get text() {
+      return current;
+    },
+    set text(t: string) {
+      current = t;
+      if (running && now() - last >= PROGRESS_LINE_INTERVAL_MS) {
+        last = now();
+        write(`${t}\n`);
+      }
+    },
+    start() {
+      running = true;
+      last = now();
+    },
+    stop() {
+      running = false;
+    },
+    stopWith(line) {
+      running = false;
+      write(`${line}\n`);
+    },
+  };
+}
 
 export function systemIO(env: IOEnv, choice: ColorChoice = {}): IO {
   const stdout = process.stdout;
   const stderr = process.stderr;
   const stdoutIsTTY = Boolean(stdout.isTTY);
   const stderrIsTTY = Boolean(stderr.isTTY);
-  const interactive = stderrIsTTY && !isCI(env) && env.TERM !== 'dumb';
+  const interactive = progressMode({ stderrIsTTY, columns: widthOf(stderr), env, noColor: choice.noColor }) === 'spinner';
   // `osfleet get hosts | head` closes the pipe early: that is the reader's choice, not an error.
   stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
@@ -89,17 +157,21 @@ export function systemIO(env: IOEnv, choice: ColorChoice = {}): IO {
     stdoutIsTTY,
     stderrIsTTY,
     stdinIsTTY: Boolean(process.stdin.isTTY),
-    columns: stdoutIsTTY ? stdout.columns : undefined,
+    columns: stdoutIsTTY ? widthOf(stdout) : undefined,
     color: new Chalk({ level: colorLevel(stdoutIsTTY, env, choice) }),
     errColor: new Chalk({ level: errLevel }),
     interactive,
     out: (text) => void stdout.write(text),
     err: (text) => void stderr.write(text),
-    async spinner(text) {
-      if (!io.interactive) return noopSpinner();
+    async spinner(text, opts = {}) {
+      // Width is read now: the terminal may have been resized since start-up.
+      const mode = progressMode({ stderrIsTTY, columns: widthOf(stderr), env, noColor: choice.noColor, machineOutput: opts.machineOutput });
+      if (mode === 'none') return noopSpinner();
+      if (mode === 'lines') return lineSpinner((line) => void stderr.write(line), text);
       const { default: ora } = await import('ora');
       const spin = ora({ text, stream: stderr, color: 'cyan', isEnabled: true, discardStdin: false });
       return {
+        live: true,
         get text() {
           return spin.text;
         },
@@ -149,11 +221,12 @@ export function testIO(opts: { tty?: boolean; columns?: number; stdin?: string; 
     interactive: tty && !isCI(env),
     out: (t) => void outChunks.push(t),
     err: (t) => void errChunks.push(t),
-    async spinner(text) {
-      if (!io.interactive) return noopSpinner();
+    async spinner(text, spinnerOpts = {}) {
+      if (!io.interactive || spinnerOpts.machineOutput) return noopSpinner();
       // A recording spinner: tests see its final line, not its frames.
       const s: Spinner = {
         text,
+        live: true,
         start() {},
         stop() {},
         stopWith(line) {

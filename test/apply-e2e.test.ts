@@ -65,18 +65,24 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
     let byKind = '';
     for (const kind of KINDS) byKind += (await cli(['get', kind, '--yaml'])).stdout;
     expect(yaml).toBe(byKind);
-    // Built-in labels are not re-appliable: they stay out of YAML.
-    expect(yaml).not.toMatch(/name: (All Hosts|macOS|Mac OS X)\n/);
-    expect(docsOf(yaml)).toHaveLength(15 + 2 + 1 + 1 + 1);
+    // Built-in labels are listed as fleetctl lists them (label_type: builtin) and re-apply as "left alone".
+    const builtins = docsOf(yaml).filter((d) => d.includes('label_type: builtin')).length;
+    expect(yaml).toMatch(/name: (All Hosts)\n/);
+    expect(builtins).toBeGreaterThan(0);
+    expect(docsOf(yaml)).toHaveLength(15 + 2 + builtins + 1 + 1 + 1);
     const file = path.join(dir, 'everything.yml');
     writeFileSync(file, yaml);
     const r = await cli(['apply', '-f', file, '--dry-run', '--detailed-exitcode', '--no-sql-check']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('No changes: 20 unchanged.\n');
-    // --json is fleetctl's: one compact envelope per line.
+    expect(r.stdout).toMatch(/^= built-in labels left alone \(the server keeps them\): "All Hosts", .*\nNo changes: 20 unchanged\.\n$/);
+    // --json is fleetctl's: one compact envelope per line, every field fleetctl prints.
     const lines = (await cli(['get', 'queries', '--json'])).stdout.trim().split('\n');
     expect(lines).toHaveLength(15);
-    expect(lines[0]).toBe('{"kind":"query","apiVersion":"v1","spec":{"name":"always_true","query":"select 1;"}}');
+    expect(lines[0]).toBe(
+      dialect === 'kolide'
+        ? '{"kind":"query","apiVersion":"v1","spec":{"name":"always_true","query":"select 1;"}}'
+        : '{"kind":"query","apiVersion":"v1","spec":{"name":"always_true","description":"","query":"select 1;","team":"","interval":0,"observer_can_run":false,"platform":"","min_osquery_version":"","automations_enabled":false,"logging":"snapshot","discard_data":false}}',
+    );
   });
 
   it('a changed query shows as updated with the field; --detailed-exitcode says 2, then 0 once applied', async () => {
@@ -96,8 +102,8 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
 
   it('--prune removes exactly what the files dropped, never built-in labels, and needs --yes without a terminal', async () => {
     const docs = docsOf(await snapshot());
-    const dropped = ['name: hostname\n', 'name: slack_not_running\n  query: slack_not_running'];
-    const kept = docs.filter((d) => !dropped.some((x) => d.includes(x)));
+    const dropped = (d: string) => (d.includes('kind: query') && d.includes('name: hostname\n')) || (d.includes('kind: label') && d.includes('name: slack_not_running\n'));
+    const kept = docs.filter((d) => !dropped(d));
     expect(kept).toHaveLength(docs.length - 2);
     const file = path.join(dir, 'pruned.yml');
     writeFileSync(file, kept.map((d) => `---\n${d}`).join(''));
@@ -108,7 +114,7 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
 
     const r = await cli(['apply', '-f', file, '--prune', '--yes', '--no-sql-check']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe('- query "hostname"\n- label "slack_not_running"\nPlan: 0 to create, 0 to update, 2 to delete, 18 unchanged.\n');
+    expect(r.stdout).toMatch(/^- query "hostname"\n- label "slack_not_running"\n= built-in labels left alone .*\nPlan: 0 to create, 0 to update, 2 to delete, 18 unchanged\.\n$/);
     expect(r.stderr).toContain('[+] deleted 1 query\n[+] deleted 1 label\n');
     const queries = (await cli(['get', 'queries', '--format', 'csv'])).stdout;
     expect(queries).not.toContain('\r\nhostname,');
@@ -213,8 +219,10 @@ describe.each(['fleet', 'kolide'] as const)('apply, get, delete against the %s s
   });
 
   it('enroll secrets: redacted in the table, whole only when asked for', async () => {
-    const table = await cli(['get', 'enroll_secret']);
+    // fleetctl prints the YAML document by default; the table (secrets redacted) only when asked for.
+    const table = await cli(['get', 'enroll_secret', '--format', 'table']);
     expect(table.stdout).not.toContain('reallyworks');
+    expect((await cli(['get', 'enroll_secret'])).stdout).toContain('secret: reallyworks');
     const yaml = await cli(['get', 'enroll_secret', '--yaml']);
     expect(yaml.stdout).toContain('secret: reallyworks');
     if (dialect === 'kolide') {

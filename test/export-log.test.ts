@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { createContext } from '../src/context.js';
 import { testIO } from '../src/io.js';
 import { run, type ExportOptions } from '../src/commands/export.js';
-import { parseTimeBound } from '../src/commands/export-log.js';
-import { gunzipIfCompressed, logPlan, parseLogLine, readLogResults } from '../src/results/osquery-log.js';
+
+import { gunzipIfCompressed, logPlan, parseLogLine, parseTimeBound, readLogResults } from '../src/results/osquery-log.js';
 import { repoRoot, upstreamDir } from './helpers/cli.js';
 
 const FIX = path.join(repoRoot, 'test/fixtures/result-logs');

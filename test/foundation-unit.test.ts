@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { colorLevel, isCI } from '../src/io.js';
+import { colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS } from '../src/io.js';
 import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
 import { checkAddress, encodeQuery } from '../src/api/client.js';
 import { redact } from '../src/commands/config.js';
@@ -16,6 +16,10 @@ describe('colour level', () => {
     { tty: true, env: { TERM: 'dumb' }, choice: {}, level: 0 },
     { tty: true, env: {}, choice: { noColor: true }, level: 0 },
     { tty: true, env: { NO_COLOR: '1', FORCE_COLOR: '1' }, choice: {}, level: 0 },
+    { tty: true, env: { CI: 'true' }, choice: {}, level: 0 },
+    { tty: true, env: { CI: '1' }, choice: {}, level: 0 },
+    { tty: true, env: { CI: 'false' }, choice: {}, level: 1 },
+    { tty: true, env: { CI: 'true', FORCE_COLOR: '1' }, choice: {}, level: 1 },
   ])('tty=$tty env=$env → $level', ({ tty, env, choice, level }) => {
     expect(colorLevel(tty, env, choice)).toBe(level);
   });
@@ -23,6 +27,38 @@ describe('colour level', () => {
     expect(isCI({ CI: 'true' })).toBe(true);
     expect(isCI({ CI: 'false' })).toBe(false);
     expect(isCI({})).toBe(false);
+  });
+});
+
+describe('progress mode', () => {
+  it.each([
+    { s: { stderrIsTTY: true, columns: 80, env: {} }, mode: 'spinner' },
+    { s: { stderrIsTTY: true, columns: 0, env: {} }, mode: 'lines' },
+    { s: { stderrIsTTY: true, columns: undefined, env: {} }, mode: 'lines' },
+    { s: { stderrIsTTY: true, columns: 80, env: { NO_COLOR: '1' } }, mode: 'lines' },
+    { s: { stderrIsTTY: true, columns: 80, env: {}, noColor: true }, mode: 'lines' },
+    { s: { stderrIsTTY: true, columns: 80, env: { TERM: 'dumb' } }, mode: 'lines' },
+    { s: { stderrIsTTY: true, columns: 80, env: { CI: 'true' } }, mode: 'none' },
+    { s: { stderrIsTTY: true, columns: 80, env: {}, machineOutput: true }, mode: 'none' },
+    { s: { stderrIsTTY: false, columns: 80, env: {} }, mode: 'none' },
+  ])('$s → $mode', ({ s, mode }) => {
+    expect(progressMode(s)).toBe(mode);
+  });
+
+  it('plain lines: at most one per interval, the latest text, and the final line', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const sp = lineSpinner((l) => lines.push(l), 'start', () => t);
+    sp.start();
+    sp.text = 'a';
+    t = PROGRESS_LINE_INTERVAL_MS - 1;
+    sp.text = 'b';
+    t = PROGRESS_LINE_INTERVAL_MS;
+    sp.text = 'c';
+    sp.text = 'd';
+    sp.stopWith('done');
+    sp.text = 'e';
+    expect(lines).toEqual(['c\n', 'done\n']);
   });
 });
 

@@ -9,9 +9,6 @@ import { testIO, type TestIO } from '../src/io.js';
 import { UsageError } from '../src/errors.js';
 import {
   envelopeJson,
-  fromServerLabel,
-  fromServerPack,
-  fromServerQuery,
   hostRow,
   lastSeen,
   outputMode,
@@ -21,6 +18,7 @@ import {
   run as get,
   type GetOptions,
 } from '../src/commands/get.js';
+import { fromServerLabel, fromServerPack, fromServerQuery } from '../src/specs/server.js';
 import { orderTargets, run as del } from '../src/commands/delete.js';
 import { run as apply } from '../src/commands/apply.js';
 import { createDateFormatter } from '../src/results/time.js';
@@ -245,32 +243,22 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
     await expect(get({ kind: 'hosts', tz: 'Mars/Olympus' }, ctxFor(testIO()))).rejects.toThrow('unknown time zone "Mars/Olympus"');
   });
 
-  it('get queries --yaml: sorted, re-appliable documents (golden)', async () => {
+  it("get queries --yaml: sorted, re-appliable documents with fleetctl's keys (golden)", async () => {
     const io = await out({ kind: 'queries', yaml: true });
+    // fleetctl writes YAML with sorted keys; FleetDM's query spec has every field, defaults included.
+    const fleet = (name: string, description: string, query: string[]) => [
+      '---', 'apiVersion: v1', 'kind: query', 'spec:', '  automations_enabled: false', `  description: ${description}`, '  discard_data: false', '  interval: 0',
+      '  logging: snapshot', '  min_osquery_version: ""', `  name: ${name}`, '  observer_can_run: false', '  platform: ""', ...query, '  team: ""',
+    ];
+    const kolide = (name: string, description: string, query: string[]) => [
+      '---', 'apiVersion: v1', 'kind: query', 'spec:', ...(description === '""' ? [] : [`  description: ${description}`]), `  name: ${name}`, ...query,
+    ];
+    const doc = dialect === 'fleet' ? fleet : kolide;
     expect(io.stdoutText()).toBe(
       [
-        '---',
-        'apiVersion: v1',
-        'kind: query',
-        'spec:',
-        '  name: cups_jobs',
-        '  description: Print jobs',
-        '  query: |',
-        '    SELECT title, user, creation_time',
-        '    FROM cups_jobs;',
-        '---',
-        'apiVersion: v1',
-        'kind: query',
-        'spec:',
-        '  name: logged_in',
-        '  query: SELECT user, host, time FROM logged_in_users;',
-        '---',
-        'apiVersion: v1',
-        'kind: query',
-        'spec:',
-        '  name: usb_devices',
-        '  description: USB devices attached now',
-        '  query: SELECT vendor, model, serial FROM usb_devices;',
+        ...doc('cups_jobs', 'Print jobs', ['  query: |', '    SELECT title, user, creation_time', '    FROM cups_jobs;']),
+        ...doc('logged_in', '""', ['  query: SELECT user, host, time FROM logged_in_users;']),
+        ...doc('usb_devices', 'USB devices attached now', ['  query: SELECT vendor, model, serial FROM usb_devices;']),
         '',
       ].join('\n'),
     );
@@ -282,16 +270,24 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
     expect(docs.map((d) => `${d.kind}:${d.spec.name}`)).toEqual(['pack:data-leak', 'query:cups_jobs', 'query:usb_devices']);
   });
 
-  it('get labels: built-in labels in the table, not in YAML', async () => {
+  it('get labels: built-in labels in the table, and in YAML marked label_type: builtin (as fleetctl prints them)', async () => {
     const table = await out({ kind: 'labels', format: 'csv' });
     expect(table.stdoutText()).toContain('\r\nAll Hosts,,');
     expect(table.stdoutText()).toMatch(/\r\nAll Hosts,[^\r]*,builtin,/);
-    const yaml = await out({ kind: 'labels', yaml: true });
-    expect(yaml.stdoutText()).toBe('---\napiVersion: v1\nkind: label\nspec:\n  name: file servers\n  description: Linux file servers\n  query: SELECT 1 FROM os_version WHERE platform = \'centos\';\n  label_membership_type: dynamic\n');
+    const yaml = (await out({ kind: 'labels', yaml: true })).stdoutText();
+    expect(yaml).toMatch(/label_type: builtin\n {2}name: All Hosts\n/);
+    const id = dialect === 'kolide' ? 'ID' : 'id';
+    const mine = yaml.split(/^---\n/m).find((d) => d.includes('name: file servers'))!;
+    expect(mine.replace(new RegExp(`^ {2}${id}: \\d+\\n`, 'm'), `  ${id}: N\n`)).toBe(
+      dialect === 'kolide'
+        ? 'apiVersion: v1\nkind: label\nspec:\n  ID: N\n  description: Linux file servers\n  label_membership_type: dynamic\n  name: file servers\n  query: SELECT 1 FROM os_version WHERE platform = \'centos\';\n'
+        : 'apiVersion: v1\nkind: label\nspec:\n  description: Linux file servers\n  hosts: null\n  id: N\n  label_membership_type: dynamic\n  name: file servers\n  platform: ""\n  query: SELECT 1 FROM os_version WHERE platform = \'centos\';\n',
+    );
   });
 
-  it('get enroll_secret: redacted on a terminal, whole with --yaml', async () => {
-    const table = await out({ kind: 'enroll_secret' }, true);
+  it('get enroll_secret: the YAML document by default (fleetctl), redacted in a table, whole with --yaml', async () => {
+    expect((await out({ kind: 'enroll_secret' }, true)).stdoutText()).toMatch(/^---\napiVersion: v1\nkind: enroll_secret\nspec:\n {2}secrets:\n/);
+    const table = await out({ kind: 'enroll_secret', format: 'table' }, true);
     expect(table.stdoutText()).toContain('base…');
     expect(table.stdoutText()).not.toContain('base-secret-0123456789');
     const yaml = await out({ kind: 'enroll_secret', yaml: true });
@@ -300,7 +296,7 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
 
   it('get query NAME defaults to YAML; a missing one is an error', async () => {
     const io = await out({ kind: 'query', name: 'logged_in' });
-    expect(io.stdoutText()).toBe('---\napiVersion: v1\nkind: query\nspec:\n  name: logged_in\n  query: SELECT user, host, time FROM logged_in_users;\n');
+    expect(io.stdoutText()).toMatch(/^---\napiVersion: v1\nkind: query\nspec:\n(.*\n)* {2}name: logged_in\n(.*\n)* {2}query: SELECT user, host, time FROM logged_in_users;\n/);
     await expect(get({ kind: 'query', name: 'nope' }, ctxFor(testIO()))).rejects.toThrow('query "nope" doesn\'t exist');
   });
 

@@ -76,7 +76,12 @@ describe('parseDocuments', () => {
       ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret)'],
     ],
     ['a kind fleetctl knows but osfleet does not apply', 'kind: config\nspec: {}\n', ['f.yml:1:7: error: kind "config" is not supported by osfleet (the app configuration; it applies query, pack, label, options, enroll_secret)']],
-    ['kind report', 'kind: Report\nspec: {}\n', ['f.yml:1:7: error: kind "Report" is not supported by osfleet (newest FleetDM\'s name for a query: write kind: query; it applies query, pack, label, options, enroll_secret)']],
+    // FleetDM 4.82+ calls queries reports: `kind: report` is read as `kind: query` (issue 25).
+    ['kind report', 'kind: Report\nspec: {name: q, query: SELECT 1;}\n', []],
+    ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret)']],
+    ['team and fleet with different values', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: b}\n', ['f.yml:2:51: error: query "q": "team" ("a") and "fleet" ("b") name the same field with different values: keep one']],
+    ['team and fleet with the same value', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: a}\n', []],
+    ["fleetctl's logging: \"\" is not set", 'kind: query\nspec: {name: q, query: SELECT 1;, logging: ""}\n', []],
     ['an interval in quotes', 'kind: query\nspec: {name: q, query: SELECT 1, interval: "60"}\n', ['f.yml:2:44: error: query "q": field "interval" must be an integer, got string "60" (write it without quotes)']],
     ['a manual label with a query', 'kind: label\nspec:\n  name: m\n  label_membership_type: manual\n  query: SELECT 1\n  hosts: []\n', ['f.yml:5:3: warning: label "m": the query of a manual label is ignored']],
     [

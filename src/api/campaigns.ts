@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import type { FleetClient } from './client.js';
 import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
+import { sleep } from '../sleep.js';
 import { printable } from './errors.js';
 
 export interface Selection {
@@ -538,19 +539,3 @@ function wakeOrAbort(signal: AbortSignal | undefined, arm: (wake: () => void) =>
     arm(done);
   });
 }
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(t);
-      resolve();
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-

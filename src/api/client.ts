@@ -15,9 +15,20 @@ import {
   networkError,
   parseRetryAfter,
 } from './errors.js';
-import type { Ctx } from '../context.js';
 import { parseDuration } from '../duration.js';
 import type { ResolvedContext } from '../config/store.js';
+import type { Env } from '../env.js';
+import type { IO } from '../io.js';
+
+/** What a client is built from: the part of the command context (src/context.ts) it reads. */
+interface Ctx {
+  io: IO;
+  env: Env;
+  signal: AbortSignal;
+  globals: { debug: boolean };
+  debug(line: string): void;
+  connection(): Promise<ResolvedContext>;
+}
 
 export type Dialect = 'kolide' | 'fleet';
 

@@ -1,6 +1,6 @@
 /** Setup, login, logout, me and version, in both generations' shapes (fleet-api.md §2, §8). */
 import type { FleetClient, Dialect } from './client.js';
-import { ApiError, AuthError, CliError, NotFoundError } from '../errors.js';
+import { AlreadySetUpError, ApiError, AuthError, CliError, NotFoundError } from '../errors.js';
 
 export interface User {
   id: number;
@@ -42,7 +42,7 @@ export async function setup(client: FleetClient, input: SetupInput): Promise<{ t
     return { token: res.body.token, user: res.body.admin };
   } catch (err) {
     if (err instanceof NotFoundError) {
-      throw new CliError('this Fleet server has already been set up', { hint: 'log in instead: osfleet login' });
+      throw new AlreadySetUpError();
     }
     throw err;
   }

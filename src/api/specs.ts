@@ -9,10 +9,17 @@ import { NotFoundError, ApiError } from '../errors.js';
 export type Spec = Record<string, unknown>;
 export type ListKind = 'queries' | 'packs' | 'labels';
 
-/** Every spec of a kind; `[]` when the server has none (it may send null). */
-export async function listSpecs(client: FleetClient, kind: ListKind): Promise<Spec[]> {
-  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${kind}`);
+/** Every spec of a kind; `[]` when the server has none (it may send null). FleetDM: one team's queries with `teamId`. */
+export async function listSpecs(client: FleetClient, kind: ListKind, teamId?: number): Promise<Spec[]> {
+  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${kind}`, teamId === undefined ? {} : { query: { team_id: teamId } });
   return Array.isArray(body.specs) ? body.specs : [];
+}
+
+/** FleetDM: the team of that exact name (names match without regard to case), or undefined. */
+export async function findTeam(client: FleetClient, name: string): Promise<{ id: number; name: string } | undefined> {
+  const body = await client.request<{ teams?: Array<{ id?: unknown; name?: unknown }> | null }>('GET', '/teams', { query: { query: name } });
+  const found = (body.teams ?? []).find((t) => typeof t.name === 'string' && t.name.toLowerCase() === name.toLowerCase());
+  return found && typeof found.id === 'number' ? { id: found.id, name: found.name as string } : undefined;
 }
 
 /** One spec by name, or undefined. Kolide answers 500 for a missing pack, so 404 and that both mean "none". */

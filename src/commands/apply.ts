@@ -18,9 +18,9 @@ import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { FleetClient, Dialect } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
-import type { Diagnostic, SpecDoc, SpecSet } from '../specs/types.js';
+import type { Diagnostic, QuerySpec, SpecDoc } from '../specs/types.js';
 import type { Plan, PlanKind } from '../specs/plan.js';
-import type { ServerState } from './get.js';
+import type { ServerState } from '../specs/server.js';
 
 export interface ApplyOptions {
   file?: string[];
@@ -47,20 +47,10 @@ interface Checked {
 
 /** Loads, parses and checks the inputs offline: everything but the references to server objects. */
 export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'>, opts: { sql: boolean }): Promise<Checked> {
-  const [{ loadInputs, nodeLoadIO }, { parseDocuments }, { validate }, fsp] = await Promise.all([
-    import('../specs/load.js'),
-    import('../specs/parse.js'),
-    import('../specs/validate.js'),
-    import('node:fs/promises'),
-  ]);
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
-  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
-  const docs: SpecDoc[] = [];
-  for (const input of loaded.inputs) {
-    const r = parseDocuments(input.text, input.source);
-    docs.push(...r.docs);
-    diagnostics.push(...r.diagnostics);
-  }
+  const [{ readSpecFiles, nodeLoadIO }, { validate }, fsp] = await Promise.all([import('../specs/load.js'), import('../specs/validate.js'), import('node:fs/promises')]);
+  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const { docs } = read;
+  const diagnostics: Diagnostic[] = [...read.diagnostics];
   diagnostics.push(...validate(docs).filter((d) => !REFERENCE_CODES.has(d.code)));
   let sqlWarnings = 0;
   if (opts.sql) {
@@ -68,7 +58,7 @@ export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd'
     diagnostics.push(...found.errors);
     sqlWarnings = found.warnings;
   }
-  return { docs, diagnostics, sources: loaded.sources, files: loaded.inputs.length, sqlWarnings };
+  return { docs, diagnostics, sources: read.sources, files: read.files, sqlWarnings };
 }
 
 /** SQL of queries, dynamic labels and decorators through SQLite's parser; only syntax errors block. */
@@ -105,78 +95,7 @@ async function checkSql(docs: readonly SpecDoc[]): Promise<{ errors: Diagnostic[
   return { errors, warnings };
 }
 
-const PLURAL: Record<PlanKind, [string, string]> = {
-  query: ['query', 'queries'],
-  label: ['label', 'labels'],
-  pack: ['pack', 'packs'],
-  options: ['options', 'options'],
-  enroll_secret: ['enroll secret set', 'enroll secret sets'],
-};
-const count = (n: number, kind: PlanKind) => `${n} ${PLURAL[kind][n === 1 ? 0 : 1]}`;
-
-/** Kinds the files hold, and the kinds to read: packs need the server's queries and labels. */
-export function kindsToRead(docs: readonly SpecDoc[]): Set<PlanKind> {
-  const kinds = new Set<PlanKind>(docs.map((d) => d.kind));
-  if (kinds.has('pack')) {
-    kinds.add('query');
-    kinds.add('label');
-  }
-  return kinds;
-}
-
-export interface DialectAdjustment {
-  desired: SpecSet;
-  current: SpecSet;
-  notes: string[];
-}
-
-/**
- * What each generation keeps, so the plan compares like with like: Kolide drops FleetDM's query
- * fields and pack `denylist`, upserts enroll secrets by name (keeping the others); FleetDM replaces
- * the whole secret set and has no inactive secrets (sending one would make it valid).
- */
-export function adjustForDialect(desired: SpecSet, current: SpecSet, dialect: Dialect, fleetQueryFields: readonly string[]): DialectAdjustment {
-  const notes: string[] = [];
-  const d: SpecSet = { ...desired };
-  const c: SpecSet = { ...current };
-  if (dialect === 'kolide') {
-    let dropped = 0;
-    d.queries = desired.queries.map((q) => {
-      const copy: Record<string, unknown> = { ...q };
-      let any = false;
-      for (const f of fleetQueryFields) {
-        if (f in copy) {
-          delete copy[f];
-          any = true;
-        }
-      }
-      if (any) dropped++;
-      return copy as unknown as typeof q;
-    });
-    if (dropped > 0) notes.push(`Kolide Fleet keeps no ${fleetQueryFields.join('/')} on queries: ignored in ${count(dropped, 'query')}`);
-    let deny = 0;
-    d.packs = desired.packs.map((p) => ({
-      ...p,
-      queries: p.queries.map((q) => {
-        if (q.denylist === undefined) return q;
-        deny++;
-        const { denylist: _drop, ...rest } = q;
-        return rest;
-      }),
-    }));
-    if (deny > 0) notes.push(`Kolide Fleet has no denylist on scheduled queries: ignored in ${deny} entr${deny === 1 ? 'y' : 'ies'}`);
-    if (desired.enroll_secret && current.enroll_secret) {
-      const names = new Set(desired.enroll_secret.secrets.map((s) => s.name));
-      // Kolide keeps secrets the files do not name: compare only those they do.
-      c.enroll_secret = { secrets: current.enroll_secret.secrets.filter((s) => names.has(s.name)) };
-    }
-  } else if (desired.enroll_secret) {
-    const inactive = desired.enroll_secret.secrets.filter((s) => s.active === false).length;
-    if (inactive > 0) notes.push(`FleetDM has no inactive enroll secrets: ${inactive} secret${inactive === 1 ? '' : 's'} with active: false left out`);
-    d.enroll_secret = { secrets: desired.enroll_secret.secrets.filter((s) => s.active !== false).map((s) => ({ secret: s.secret })) };
-  }
-  return { desired: d, current: c, notes };
-}
+import { count } from '../specs/server.js';
 
 /** Kolide needs a name on each enroll secret (it upserts by name). */
 function kolideSecretNames(docs: readonly SpecDoc[], diag: typeof import('../specs/diagnostics.js').diag): Diagnostic[] {
@@ -202,11 +121,17 @@ interface Step {
 
 function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal: AbortSignal): Step[] {
   const steps: Step[] = [];
+  // One name for the team, the one the server speaks (4.82+: fleet); never both (fleet-api.md §11).
+  const teamKey = state.naming === 'reports' ? 'fleet' : 'team';
+  const queryBody = (q: QuerySpec): Record<string, unknown> => {
+    const { team, ...rest } = q;
+    return team ? { ...rest, [teamKey]: team } : rest;
+  };
   const send = plan.send;
   const lazy = () => import('../api/specs.js');
   const specs = (list: unknown[]) => list as Spec[];
   if (send.queries.length > 0) {
-    steps.push({ id: 'queries', done: `[+] applied ${count(send.queries.length, 'query')}`, run: async () => (await lazy()).applySpecs(client, 'queries', specs(send.queries)) });
+    steps.push({ id: 'queries', done: `[+] applied ${count(send.queries.length, 'query')}`, run: async () => (await lazy()).applySpecs(client, 'queries', send.queries.map(queryBody)) });
   }
   if (send.labels.length > 0) {
     steps.push({ id: 'labels', done: `[+] applied ${count(send.labels.length, 'label')}`, run: async () => (await lazy()).applySpecs(client, 'labels', specs(send.labels)) });
@@ -290,8 +215,25 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   // 2. The server's current objects: one GET per kind.
   const client = await ctx.api();
   const { dialect } = await client.detect();
-  const { readState, FLEET_QUERY_FIELDS } = await import('./get.js');
-  const state = await readState(client, kindsToRead(checked.docs));
+  const { readState, kindsToRead, adjustForDialect, FLEET_QUERY_FIELDS } = await import('../specs/server.js');
+  // FleetDM team queries: each team the files name must exist (looked up by name), and its queries are read apart.
+  const teams = new Map<string, number>();
+  if (dialect === 'fleet') {
+    const { findTeam } = await import('../api/specs.js');
+    const missing: Diagnostic[] = [];
+    const named = new Map<string, Extract<SpecDoc, { kind: 'query' }>>();
+    for (const d of checked.docs) if (d.kind === 'query' && d.spec.team) named.set(d.spec.team, named.get(d.spec.team) ?? d);
+    for (const [team, d] of named) {
+      const found = await findTeam(client, team);
+      if (found) teams.set(team, found.id);
+      else {
+        const loc = d.fields.get('team') ?? d.fields.get('fleet');
+        missing.push(diag(d.file.source, loc?.value ?? d.pos, 'error', 'unknown-team', `query "${d.spec.name}": team "${team}" doesn't exist on the server (FleetDM teams are created in its UI or with fleetctl; 4.82+ calls them fleets)`));
+      }
+    }
+    if (missing.length > 0) fail([...warnings, ...missing], checked.sources);
+  }
+  const state = await readState(client, kindsToRead(checked.docs), teams);
 
   // 3. References to queries and labels, now that the server's are known.
   const [{ validate, toSpecSet }, { plan: makePlan, renderPlan }] = await Promise.all([import('../specs/validate.js'), import('../specs/plan.js')]);
@@ -310,7 +252,13 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   }
 
   // 4. The plan.
-  const adjusted = adjustForDialect(toSpecSet(checked.docs), state.set, dialect, FLEET_QUERY_FIELDS);
+  const desired = toSpecSet(checked.docs);
+  const adjusted = adjustForDialect(desired, state.set, dialect, FLEET_QUERY_FIELDS);
+  const serverBuiltin = new Set([...state.builtinLabels].map((n) => n.toLowerCase()));
+  const strangers = (desired.builtinLabels ?? []).filter((n) => !serverBuiltin.has(n.toLowerCase()));
+  if (strangers.length > 0) {
+    adjusted.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
+  }
   for (const n of adjusted.notes) ctx.io.err(`Note: ${n}\n`);
   const plan = makePlan(adjusted.desired, adjusted.current, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels });
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;

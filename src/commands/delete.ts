@@ -59,26 +59,21 @@ export function orderTargets(targets: readonly Target[]): Target[] {
 const plural = (n: number, kind: One) => `${n} ${kind === 'query' ? (n === 1 ? 'query' : 'queries') : n === 1 ? kind : `${kind}s`}`;
 
 async function targetsFromFiles(paths: string[], ctx: Ctx): Promise<Target[]> {
-  const [{ loadInputs, nodeLoadIO }, { parseDocuments }, { formatDiagnostic, sortDiagnostics }, fsp] = await Promise.all([
+  const [{ readSpecFiles, nodeLoadIO }, { formatDiagnostic, sortDiagnostics }, fsp] = await Promise.all([
     import('../specs/load.js'),
-    import('../specs/parse.js'),
     import('../specs/diagnostics.js'),
     import('node:fs/promises'),
   ]);
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
-  const diagnostics = [...loaded.diagnostics];
+  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp));
+  const diagnostics = read.diagnostics;
   const targets: Target[] = [];
   const skipped = new Map<string, number>();
-  for (const input of loaded.inputs) {
-    const r = parseDocuments(input.text, input.source);
-    diagnostics.push(...r.diagnostics);
-    for (const d of r.docs) {
-      if (d.kind === 'query' || d.kind === 'pack' || d.kind === 'label') {
-        if (d.spec.name !== '') targets.push({ kind: d.kind, name: d.spec.name });
-      } else skipped.set(d.kind, (skipped.get(d.kind) ?? 0) + 1);
-    }
+  for (const d of read.docs) {
+    if (d.kind === 'query' || d.kind === 'pack' || d.kind === 'label') {
+      if (d.spec.name !== '') targets.push({ kind: d.kind, name: d.spec.name });
+    } else skipped.set(d.kind, (skipped.get(d.kind) ?? 0) + 1);
   }
-  const errors = sortDiagnostics(diagnostics, loaded.sources).filter((d) => d.severity === 'error');
+  const errors = sortDiagnostics(diagnostics, read.sources).filter((d) => d.severity === 'error');
   if (errors.length > 0) {
     for (const d of errors) ctx.io.err(`${formatDiagnostic(d)}\n`);
     throw new InputError(`${errors.length} error${errors.length === 1 ? '' : 's'} in the input: nothing was deleted`);

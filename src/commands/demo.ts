@@ -18,7 +18,7 @@ export const COPIED_SQL =
 export async function run(_opts: unknown, ctx: Ctx): Promise<number> {
   await (await import('../sqlite.js')).loadSqlite('demo');
   const { startSandbox } = await import('../sandbox/index.js');
-  const { main } = await import('../cli.js');
+  const main = (args: string[], over: Parameters<Ctx['main']>[1]) => ctx.main(args, over);
   const packs = fileURLToPath(new URL('../../packs/data-leak', import.meta.url));
   const scratch = await mkdtemp(path.join(tmpdir(), 'osfleet-demo-'));
   const env = { ...ctx.env, OSFLEET_CONFIG: path.join(scratch, 'config.yml'), OSFLEET_CONTEXT: 'preview', FLEET_URL: undefined, FLEET_API_TOKEN: undefined };

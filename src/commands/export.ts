@@ -24,6 +24,7 @@ import {
   resolveResultOptions,
   statusOf,
   UserDirectory,
+  USERS_SQL,
   writeManifest,
   type AtomicFile,
   type BadLine,
@@ -31,9 +32,21 @@ import {
   type HostResult,
   type ResultFlags,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
-import { gunzipIfCompressed } from '../results/osquery-log.js';
-import { isResultLogFile, isResultLogStdin, startsWithGzip, prepareLogExport, wantsLog, type LogExport } from './export-log.js';
+import { clientVersion } from '../version.js';
+
+import {
+  gunzipIfCompressed,
+  isResultLogFile,
+  isResultLogStdin,
+  logColumnsFirst,
+  logPlan,
+  parseTimeBound,
+  readLogResults,
+  startsWithGzip,
+  type ScheduledSql,
+} from '../results/osquery-log.js';
+import { entriesOfFiles, entriesOfServer, type ScheduledEntry } from '../specs/scheduled.js';
+import type { ColumnPlan } from '../results/index.js';
 
 type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
 
@@ -151,13 +164,12 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     }
   }
   try {
-    return await exportFiles(opts, ctx, options, inputFiles, files, sql, tables, directory, warn, badLines, onBadLine, stdinCopy, reader, log);
+    return await exportFiles({ opts, ctx, options, inputFiles, files, sql, tables, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, reader, log });
   } finally {
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
 }
 
-const USERS_SQL = 'SELECT uid, username FROM users';
 /** How long the users campaign of --usernames-from-server may take. */
 const USERS_TIMEOUT_MS = 60_000;
 
@@ -205,22 +217,32 @@ async function hostsOf(paths: string[], ctx: Ctx, reader: Reader): Promise<strin
   return [...hosts].sort();
 }
 
-async function exportFiles(
-  opts: ExportOptions,
-  ctx: Ctx,
-  options: ReturnType<typeof resolveResultOptions>,
-  inputFiles: string[],
-  files: string[],
-  sql: string | undefined,
-  tables: string[],
-  given: UserDirectory | undefined,
-  warn: (line: string) => void,
-  badLines: BadLine[],
-  onBadLine: (b: BadLine) => void,
-  stdinCopyDir: string | undefined,
-  reader: Reader,
-  log: LogExport | undefined,
-): Promise<number> {
+/** What one export works from, decided by run(). */
+interface ExportJob {
+  opts: ExportOptions;
+  ctx: Ctx;
+  options: ReturnType<typeof resolveResultOptions>;
+  /** What is read: the files given, with stdin as a private copy when it must be read twice. */
+  inputFiles: string[];
+  /** The files as the user named them (the manifest's `inputs`). */
+  files: string[];
+  sql: string | undefined;
+  tables: string[];
+  /** Usernames from --users, when given. */
+  given: UserDirectory | undefined;
+  warn: (line: string) => void;
+  badLines: BadLine[];
+  onBadLine: (b: BadLine) => void;
+  /** The folder of stdin's private copy (named `stdin` in messages). */
+  stdinCopyDir: string | undefined;
+  /** Reads one input: query results or a result log. */
+  reader: Reader;
+  /** Set when the input is an osquery result log. */
+  log: LogExport | undefined;
+}
+
+async function exportFiles(job: ExportJob): Promise<number> {
+  const { opts, ctx, options, inputFiles, files, sql, tables, given, warn, badLines, onBadLine, stdinCopyDir, reader, log } = job;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = given;
   if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx, reader), warn);
@@ -356,4 +378,97 @@ function sortedStatuses(m: Map<string, HostStatus>): HostStatus[] {
 function list(hosts: string[], max = 5): string {
   const sorted = [...hosts].sort();
   return sorted.length <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${sorted.length - max} more`;
+}
+
+// --- osquery result logs ------------------------------------------------------------------------
+
+export interface LogFlags {
+  log?: boolean | undefined;
+  packs?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  query?: string | undefined;
+}
+
+/** A result log's export: the plan from the scheduled queries' SQL, the filtered reader, what the manifest says. */
+export interface LogExport {
+  plan: ColumnPlan;
+  order: (columns: readonly string[]) => string[];
+  /** The SQL when the export holds one scheduled query. */
+  sql: string | undefined;
+  read: Reader;
+  /** Warnings known once the reading is over. */
+  warnings(): string[];
+  manifest(): Record<string, unknown>;
+}
+
+export function wantsLog(flags: LogFlags): boolean {
+  return Boolean(flags.log || flags.packs || flags.since || flags.until || flags.query);
+}
+
+export async function prepareLogExport(flags: LogFlags, ctx: Ctx, zone: string, timeColumns: string[]): Promise<LogExport> {
+  const since = flags.since ? parseTimeBound(flags.since, '--since', zone, ctx.now()) : undefined;
+  const until = flags.until ? parseTimeBound(flags.until, '--until', zone, ctx.now()) : undefined;
+  if (since !== undefined && until !== undefined && since >= until) throw new UsageError(`--since ${flags.since} is not before --until ${flags.until}`);
+  const wanted = (flags.query ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+  const warnings: string[] = [];
+  let specsFrom: string | null = null;
+  let entries: ScheduledEntry[];
+  if (flags.packs) {
+    entries = await entriesOfFiles(flags.packs.split(',').map((s) => s.trim()).filter((s) => s !== ''), ctx.cwd, ctx.io.stdin);
+    specsFrom = flags.packs;
+  } else {
+    const conn = await ctx.connection().catch(() => undefined);
+    const fromServer = conn?.address ? await entriesOfServer(await ctx.api()) : undefined;
+    if (fromServer) {
+      entries = fromServer;
+      specsFrom = 'server';
+    } else {
+      entries = [];
+      warnings.push('no --packs and no server to read the packs from: only log_time is read as a date');
+    }
+  }
+  const byName = new Map<string, ScheduledEntry>();
+  for (const e of entries) if (!byName.has(e.name)) byName.set(e.name, e);
+  const matches = (name: string, w: string): boolean => {
+    if (name === w || name.endsWith(`/${w}`)) return true;
+    return byName.get(name)?.aliases.includes(w) ?? false;
+  };
+  const accept = wanted.length > 0 ? (name: string) => wanted.some((w) => matches(name, w)) : undefined;
+  // The queries whose SQL decides the columns: the chosen ones, else every one the specs schedule.
+  const chosen = [...byName.values()].filter((e) => !accept || accept(e.name));
+  // One SQL per distinct query text (the same saved query in two packs is one plan).
+  const distinct = new Map<string, ScheduledSql>();
+  for (const e of chosen) if (!distinct.has(e.sql)) distinct.set(e.sql, { name: e.name, sql: e.sql });
+  const { plan, conflicts } = logPlan([...distinct.values()], timeColumns);
+  const seen = new Map<string, number>();
+  const columns = new Set<string>();
+
+  return {
+    plan,
+    order: logColumnsFirst,
+    sql: distinct.size === 1 ? [...distinct.values()][0]!.sql : undefined,
+    read: (input, o) => readLogResults(input, { ...o, accept, since, until, seen, columns }),
+    warnings() {
+      const out = [...warnings];
+      // Conflicts matter only for columns that showed up.
+      for (const c of conflicts) if (columns.has(c.column)) out.push(c.warning);
+      const unknown = [...seen.keys()].filter((n) => !byName.has(n)).sort();
+      if (unknown.length > 0 && specsFrom !== null) {
+        out.push(`${unknown.join(', ')}: not in ${specsFrom === 'server' ? "the server's packs" : specsFrom}: no SQL known, so dates and uids in ${unknown.length === 1 ? 'its' : 'their'} rows are found only by the columns of the other queries`);
+      }
+      if (wanted.length > 0) {
+        const missing = wanted.filter((w) => ![...seen.keys()].some((n) => matches(n, w)));
+        if (missing.length > 0) out.push(`--query ${missing.join(', ')}: no line of the log in range`);
+      }
+      return out;
+    },
+    manifest: () => ({
+      queries: Object.fromEntries([...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      since: since !== undefined ? new Date(since * 1000).toISOString() : null,
+      until: until !== undefined ? new Date(until * 1000).toISOString() : null,
+      specs_from: specsFrom,
+    }),
+  };
 }

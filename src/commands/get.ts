@@ -18,9 +18,10 @@ import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import type { FleetClient, Dialect } from '../api/client.js';
 import type { Host } from '../api/hosts.js';
-import type { Spec } from '../api/specs.js';
-import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from '../specs/types.js';
+import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
+import type { ServerState } from '../specs/server.js';
+import type { Columns, ListingMode, SpecDocument } from '../results/format/documents.js';
 
 export interface GetOptions {
   kind?: string;
@@ -74,7 +75,7 @@ export function resolveKind(kind: string | undefined): GetKind {
 }
 
 /** How a `get` prints: fleetctl envelopes (yaml, json lines), full objects (json array, ndjson) or columns. */
-export type OutputMode = 'table' | 'csv' | 'yaml' | 'envelope-json' | 'json' | 'ndjson';
+export type OutputMode = ListingMode;
 
 export function outputMode(opts: Pick<GetOptions, 'yaml' | 'json' | 'format'>, single: boolean): OutputMode {
   const chosen = [opts.yaml ? '--yaml' : '', opts.json ? '--json' : '', opts.format ? `--format ${opts.format}` : ''].filter((s) => s !== '');
@@ -88,155 +89,6 @@ export function outputMode(opts: Pick<GetOptions, 'yaml' | 'json' | 'format'>, s
   return single ? 'yaml' : 'table';
 }
 
-// --- server specs → typed specs ---------------------------------------------------------------
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
-const bool = (v: unknown): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
-
-
-/** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
-export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'] as const;
-
-export function fromServerQuery(raw: Spec, dialect: Dialect): QuerySpec {
-  const description = str(raw['description']);
-  // Key order is the YAML's: name, description, query, then the rest.
-  const q: QuerySpec = { name: str(raw['name']) ?? '', ...(description ? { description } : {}), query: str(raw['query']) ?? '' };
-  if (dialect === 'fleet') {
-    // Only what differs from FleetDM's defaults: the YAML stays what a person would write.
-    const interval = num(raw['interval']);
-    if (interval) q.interval = interval;
-    const platform = str(raw['platform']);
-    if (platform) q.platform = platform;
-    const logging = str(raw['logging']);
-    if (logging === 'differential' || logging === 'differential_ignore_removals') q.logging = logging;
-    if (raw['observer_can_run'] === true) q.observer_can_run = true;
-    const mov = str(raw['min_osquery_version']);
-    if (mov) q.min_osquery_version = mov;
-    if (raw['automations_enabled'] === true) q.automations_enabled = true;
-  }
-  return q;
-}
-
-export function fromServerPack(raw: Spec): PackSpec {
-  const p: PackSpec = { name: str(raw['name']) ?? '', queries: [] };
-  const description = str(raw['description']);
-  if (description) p.description = description;
-  const platform = str(raw['platform']);
-  if (platform) p.platform = platform;
-  p.disabled = raw['disabled'] === true;
-  const targets = raw['targets'] as { labels?: unknown } | null | undefined;
-  p.targets = { labels: Array.isArray(targets?.labels) ? targets.labels.filter((l): l is string => typeof l === 'string') : [] };
-  const queries = Array.isArray(raw['queries']) ? (raw['queries'] as Spec[]) : [];
-  for (const e of queries) {
-    if (e === null || typeof e !== 'object') continue;
-    const query = str(e['query']) ?? '';
-    const pq: PackQuery = { query, name: str(e['name']) || query, interval: num(e['interval']) ?? 0 };
-    const d = str(e['description']);
-    if (d) pq.description = d;
-    for (const k of ['snapshot', 'removed', 'denylist'] as const) {
-      const v = bool(e[k]);
-      if (v !== undefined) pq[k] = v;
-    }
-    const shard = num(e['shard']);
-    if (shard !== undefined) pq.shard = shard;
-    const pf = str(e['platform']);
-    if (pf !== undefined) pq.platform = pf;
-    const version = str(e['version']);
-    if (version !== undefined) pq.version = version;
-    p.queries.push(pq);
-  }
-  return p;
-}
-
-export function isBuiltinLabelSpec(raw: Spec): boolean {
-  return raw['label_type'] === 'builtin' || raw['label_type'] === 1;
-}
-
-export function fromServerLabel(raw: Spec): LabelSpec {
-  const l: LabelSpec = { name: str(raw['name']) ?? '' };
-  const description = str(raw['description']);
-  if (description) l.description = description;
-  const manual = raw['label_membership_type'] === 'manual' || raw['label_membership_type'] === 1;
-  const query = str(raw['query']) ?? '';
-  if (!manual || query !== '') l.query = query;
-  const platform = str(raw['platform']);
-  if (platform) l.platform = platform;
-  l.label_membership_type = manual ? 'manual' : 'dynamic';
-  if (manual) l.hosts = Array.isArray(raw['hosts']) ? (raw['hosts'] as unknown[]).filter((h): h is string => typeof h === 'string') : [];
-  return l;
-}
-
-export function fromServerOptions(raw: Spec): OptionsSpec {
-  const o: OptionsSpec = { config: (raw['config'] as Record<string, unknown> | null | undefined) ?? {} };
-  const overrides = raw['overrides'] as { platforms?: Record<string, Record<string, unknown>> | null } | null | undefined;
-  if (overrides) o.overrides = { platforms: overrides.platforms ?? {} };
-  return o;
-}
-
-export function fromServerSecrets(secrets: ReadonlyArray<{ secret: string; name?: string; active?: boolean }>, dialect: Dialect): EnrollSecretSpec {
-  return {
-    secrets: secrets.map((s) =>
-      dialect === 'kolide' ? { name: s.name ?? '', secret: s.secret, active: s.active ?? true } : { secret: s.secret },
-    ),
-  };
-}
-
-// --- reading the server's state ----------------------------------------------------------------
-
-export interface ServerState {
-  dialect: Dialect;
-  set: SpecSet;
-  /** Names of the server's built-in labels (plus the well-known ones). */
-  builtinLabels: Set<string>;
-  /** FleetDM: the whole agent_options object, so keys beyond config/overrides survive an apply. */
-  rawOptions?: Spec | undefined;
-  /** Which kinds were read (one GET each). */
-  read: PlanKind[];
-}
-
-/** One GET per kind asked for, in parallel; nothing per object. */
-export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind>): Promise<ServerState> {
-  const [{ listSpecs, getOptions, getEnrollSecrets }, { BUILTIN_LABELS }] = await Promise.all([import('../api/specs.js'), import('../specs/validate.js')]);
-  const { dialect } = await client.detect();
-  const set: SpecSet = { queries: [], packs: [], labels: [] };
-  const builtinLabels = new Set<string>(BUILTIN_LABELS);
-  const state: ServerState = { dialect, set, builtinLabels, read: [] };
-  const jobs: Array<Promise<void>> = [];
-  if (kinds.has('query')) {
-    jobs.push(listSpecs(client, 'queries').then((specs) => void (set.queries = specs.map((s) => fromServerQuery(s, dialect)))));
-  }
-  if (kinds.has('label')) {
-    jobs.push(
-      listSpecs(client, 'labels').then((specs) => {
-        for (const s of specs) {
-          if (isBuiltinLabelSpec(s) && typeof s['name'] === 'string') builtinLabels.add(s['name']);
-        }
-        set.labels = specs.map(fromServerLabel);
-      }),
-    );
-  }
-  if (kinds.has('pack')) jobs.push(listSpecs(client, 'packs').then((specs) => void (set.packs = specs.map(fromServerPack))));
-  if (kinds.has('options')) {
-    jobs.push(
-      getOptions(client).then((raw) => {
-        if (raw) {
-          set.options = fromServerOptions(raw);
-          state.rawOptions = raw;
-        }
-      }),
-    );
-  }
-  if (kinds.has('enroll_secret')) {
-    jobs.push(getEnrollSecrets(client).then((secrets) => void (set.enroll_secret = fromServerSecrets(secrets, dialect))));
-  }
-  // allSettled, so a failure does not leave the other requests running after the command ends.
-  const results = await Promise.allSettled(jobs);
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
-  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret'] as const).filter((k) => kinds.has(k));
-  return state;
-}
-
 // --- rendering -----------------------------------------------------------------------------------
 
 const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
@@ -247,20 +99,10 @@ const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
   enroll_secret: 'enroll_secret',
 };
 
-/** Compact, fleetctl's key order: kind, apiVersion, spec. */
-export function envelopeJson(kind: string, spec: unknown): string {
-  return JSON.stringify({ kind, apiVersion: 'v1', spec });
-}
+export { envelopeJson } from '../results/format/documents.js';
 
 export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
-}
-
-const flat = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\t/g, ' ');
-
-interface Columns {
-  header: string[];
-  rows: string[][];
 }
 
 function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
@@ -311,45 +153,27 @@ function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], d
 }
 
 async function writeColumns(ctx: Ctx, mode: 'table' | 'csv', cols: Columns, empty: string): Promise<void> {
-  if (mode === 'csv') {
-    const { csvText, neutraliseCell } = await import('../results/format/csv.js');
-    ctx.io.out(csvText([cols.header, ...cols.rows].map((r) => r.map(neutraliseCell))));
-    return;
-  }
-  if (cols.rows.length === 0) {
+  if (mode === 'table' && cols.rows.length === 0) {
     ctx.io.err(`${empty}\n`);
     return;
   }
-  const { renderTable } = await import('../results/format/table.js');
-  ctx.io.out(renderTable(cols.header, cols.rows.map((r) => r.map(flat)), { tty: ctx.io.stdoutIsTTY, width: ctx.io.columns }));
+  const { columnsText } = await import('../results/format/documents.js');
+  ctx.io.out(await columnsText(mode, cols, { tty: ctx.io.stdoutIsTTY, width: ctx.io.columns }));
 }
 
-async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: Array<{ kind: string; spec: unknown }>): Promise<void> {
-  switch (mode) {
-    case 'yaml': {
-      const { renderDoc } = await import('../specs/convert.js');
-      ctx.io.out(docs.map((d) => renderDoc(d.kind, d.spec)).join(''));
-      return;
-    }
-    case 'envelope-json':
-      ctx.io.out(docs.map((d) => envelopeJson(d.kind, d.spec) + '\n').join(''));
-      return;
-    case 'json':
-      ctx.io.out(JSON.stringify(docs.map((d) => d.spec), null, 2) + '\n');
-      return;
-    case 'ndjson':
-      ctx.io.out(docs.map((d) => JSON.stringify(d.spec) + '\n').join(''));
-      return;
-    default:
-      throw new Error(`writeSpecs: ${mode}`);
-  }
+async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: SpecDocument[]): Promise<void> {
+  if (mode === 'table' || mode === 'csv') throw new Error(`writeSpecs: ${mode}`);
+  const { documentsText } = await import('../results/format/documents.js');
+  ctx.io.out(await documentsText(mode, docs));
 }
 
 // --- the command ---------------------------------------------------------------------------------
 
 export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
-  const single = opts.name !== undefined || kind === 'options' || kind === 'all';
+  // Single objects, options and enroll secrets print as YAML unless a table is asked for (fleetctl's
+  // `get enroll_secret > secrets.yml`); the secrets' table shows them redacted.
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret';
   const mode = outputMode(opts, single);
   if (kind === 'all') {
     if (opts.name !== undefined) throw new UsageError('get all takes no name');
@@ -368,7 +192,13 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
 
   const { dialect } = await client.detect();
-  if (kind === 'all') return getAll(mode, ctx, client);
+  const server = await import('../specs/server.js');
+  if (kind === 'all') {
+    const kinds: PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+    const state = await server.readState(client, new Set(kinds));
+    await writeSpecs(ctx, mode, server.printedDocs(state, kinds));
+    return 0;
+  }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
 
   if (opts.name !== undefined) {
@@ -376,17 +206,30 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const spec = kind === 'queries' ? fromServerQuery(raw, dialect) : kind === 'packs' ? fromServerPack(raw) : fromServerLabel(raw);
-    const docs = [{ kind: ENVELOPE_KIND[kind], spec }];
-    if (kind === 'packs' && opts.withQueries) docs.push(...(await packQueries(client, [spec as PackSpec], dialect)));
+    const naming = server.namingOf(client);
     if (mode === 'table' || mode === 'csv') {
+      const spec = kind === 'queries' ? server.fromServerQuery(raw, dialect) : kind === 'packs' ? server.fromServerPack(raw) : server.fromServerLabel(raw);
       await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
-      const queries = docs.slice(1).map((d) => d.spec);
-      if (queries.length > 0) {
-        if (mode === 'table') ctx.io.out('\n');
-        await writeColumns(ctx, mode, columnsFor('queries', queries, dialect, new Set()), '');
+      if (kind === 'packs' && opts.withQueries) {
+        const state = await server.readState(client, new Set<PlanKind>(['query']));
+        const cols = scheduleColumns([spec as PackSpec], state.set.queries);
+        if (cols.rows.length > 0) {
+          if (mode === 'table') ctx.io.out('\n');
+          await writeColumns(ctx, mode, cols, '');
+        }
       }
       return 0;
+    }
+    const printed =
+      kind === 'queries'
+        ? { kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(raw, dialect, naming) }
+        : kind === 'packs'
+          ? { kind: 'pack', spec: server.printedPack(raw, dialect) }
+          : { kind: 'label', spec: server.printedLabel(raw, dialect) };
+    const docs: SpecDocument[] = [printed];
+    if (kind === 'packs' && opts.withQueries) {
+      const state = await server.readState(client, new Set<PlanKind>(['query']));
+      docs.push(...usedQueryDocs([server.fromServerPack(raw)], state, server));
     }
     await writeSpecs(ctx, mode, docs);
     return 0;
@@ -395,78 +238,61 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const planKind: PlanKind = kind === 'queries' ? 'query' : kind === 'packs' ? 'pack' : kind === 'labels' ? 'label' : kind;
   const wanted = new Set<PlanKind>([planKind]);
   if (kind === 'packs' && opts.withQueries) wanted.add('query');
-  const state = await readState(client, wanted);
-  const specs: unknown[] =
-    kind === 'queries'
-      ? state.set.queries
-      : kind === 'packs'
-        ? state.set.packs
-        : kind === 'labels'
-          ? state.set.labels
-          : kind === 'options'
-            ? state.set.options
-              ? [state.set.options]
-              : []
-            : state.set.enroll_secret
-              ? [state.set.enroll_secret]
-              : [];
-  if (kind === 'queries' || kind === 'packs' || kind === 'labels') (specs as Array<{ name: string }>).sort(byName);
+  const state = await server.readState(client, wanted);
 
   if (mode === 'table' || mode === 'csv') {
+    const specs: unknown[] =
+      kind === 'queries'
+        ? [...state.set.queries].sort(server.byName)
+        : kind === 'packs'
+          ? [...state.set.packs].sort(server.byName)
+          : kind === 'labels'
+            ? [...state.set.labels].sort(server.byName)
+            : kind === 'options'
+              ? state.set.options
+                ? [state.set.options]
+                : []
+              : state.set.enroll_secret
+                ? [state.set.enroll_secret]
+                : [];
     const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
-      const used = usedQueries(specs as PackSpec[], state.set.queries);
-      if (mode === 'table' && used.length > 0) ctx.io.out('\n');
-      await writeColumns(ctx, mode, columnsFor('queries', used, dialect, new Set()), '');
+      const cols = scheduleColumns(specs as PackSpec[], state.set.queries);
+      if (mode === 'table' && cols.rows.length > 0) ctx.io.out('\n');
+      await writeColumns(ctx, mode, cols, '');
     }
     return 0;
   }
-  // Built-in labels cannot be applied back: leave them out of re-appliable output.
-  const builtin = lower(state.builtinLabels);
-  const shown = kind === 'labels' ? (specs as LabelSpec[]).filter((l) => !builtin.has(l.name.toLowerCase())) : specs;
-  const docs = shown.map((spec) => ({ kind: ENVELOPE_KIND[kind], spec }));
-  if (kind === 'packs' && opts.withQueries) {
-    docs.push(...usedQueries(specs as PackSpec[], state.set.queries).map((spec) => ({ kind: 'query', spec })));
-  }
+  const docs: SpecDocument[] = server.printedDocs(state, [planKind]);
+  if (kind === 'packs' && opts.withQueries) docs.push(...usedQueryDocs(state.set.packs, state, server));
   await writeSpecs(ctx, mode, docs);
   return 0;
 }
 
-const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-
 /**
- * Every re-appliable spec of the server in apply's order (queries, labels, packs, options, enroll
- * secrets): a backup, or the start of a spec repository. Five GETs, sent together.
+ * Each pack's schedule as the server holds it (the interval and platform of the pack's entry, not
+ * the saved query's own, which FleetDM keeps at 0), with the SQL of the query it runs.
  */
-async function getAll(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
-  const state = await readState(client, new Set<PlanKind>(['query', 'label', 'pack', 'options', 'enroll_secret']));
-  const builtin = lower(state.builtinLabels);
-  const docs: Array<{ kind: string; spec: unknown }> = [
-    ...[...state.set.queries].sort(byName).map((spec) => ({ kind: 'query', spec })),
-    ...state.set.labels.filter((l) => !builtin.has(l.name.toLowerCase())).sort(byName).map((spec) => ({ kind: 'label', spec })),
-    ...[...state.set.packs].sort(byName).map((spec) => ({ kind: 'pack', spec })),
-    ...(state.set.options ? [{ kind: 'options', spec: state.set.options }] : []),
-    ...(state.set.enroll_secret ? [{ kind: 'enroll_secret', spec: state.set.enroll_secret }] : []),
-  ];
-  await writeSpecs(ctx, mode, docs);
-  return 0;
+function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec[]): Columns {
+  const sql = new Map(queries.map((q) => [q.name.toLowerCase(), q.query]));
+  const opt = (v: boolean | number | string | undefined) => (v === undefined ? '' : String(v));
+  return {
+    header: ['pack', 'name', 'query', 'interval', 'platform', 'version', 'snapshot', 'removed', 'shard', 'sql'],
+    rows: packs.flatMap((p) =>
+      p.queries.map((q) => [p.name, q.name, q.query, String(q.interval), opt(q.platform), opt(q.version), opt(q.snapshot), opt(q.removed), opt(q.shard), sql.get(q.query.toLowerCase()) ?? '']),
+    ),
+  };
+}
+
+/** The queries packs schedule, each once, sorted by name, as `get queries` prints them. */
+function usedQueryDocs(packs: readonly PackSpec[], state: ServerState, server: typeof import('../specs/server.js')): SpecDocument[] {
+  const names = new Set(server.usedQueries(packs, state.set.queries).map((q) => q.name.toLowerCase()));
+  return server.printedDocs({ ...state, raw: { ...state.raw, queries: state.raw.queries.filter((q) => names.has(String(q['name']).toLowerCase())) } }, ['query']);
 }
 
 function lower(names: Iterable<string>): Set<string> {
   return new Set([...names].map((n) => n.toLowerCase()));
-}
-
-/** The saved queries packs schedule, each once, sorted by name. */
-function usedQueries(packs: readonly PackSpec[], queries: readonly QuerySpec[]): QuerySpec[] {
-  const names = new Set(packs.flatMap((p) => p.queries.map((q) => q.query.toLowerCase())));
-  return queries.filter((q) => names.has(q.name.toLowerCase())).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-async function packQueries(client: FleetClient, packs: PackSpec[], dialect: Dialect): Promise<Array<{ kind: string; spec: QuerySpec }>> {
-  const { listSpecs } = await import('../api/specs.js');
-  const all = (await listSpecs(client, 'queries')).map((s) => fromServerQuery(s, dialect));
-  return usedQueries(packs, all).map((spec) => ({ kind: 'query', spec }));
 }
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {
@@ -554,9 +380,6 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
   }
 
   const pages = prefetch(hostsApi.listHosts(client, { status, search: opts.search, labelId }));
-  const { put } = await import('../results/format/common.js');
-  const sink = ctx.io.stdout;
-  let count = 0;
   if (mode === 'table') {
     // A table needs every row to size its columns: it is for people, not for 50,000 hosts.
     const rows: string[][] = [];
@@ -565,41 +388,16 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     await writeColumns(ctx, 'table', { header: [...HOST_COLUMNS], rows }, 'no hosts found');
     return 0;
   }
+  const [{ put }, docs] = await Promise.all([import('../results/format/common.js'), import('../results/format/documents.js')]);
+  const sink = ctx.io.stdout;
   if (mode === 'csv') {
-    const { csvText, neutraliseCell } = await import('../results/format/csv.js');
-    await put(sink, csvText([[...HOST_COLUMNS]]));
-    for await (const page of pages) {
-      count += page.length;
-      const text = csvText(page.map((h) => hostRow(h, fmt).map(neutraliseCell)));
-      await put(sink, text);
-    }
+    await put(sink, await docs.columnsText('csv', { header: [...HOST_COLUMNS], rows: [] }, { tty: false }));
+    for await (const page of pages) await put(sink, await docs.csvRows(page.map((h) => hostRow(h, fmt))));
     return 0;
   }
-  let yamlStringify: ((v: unknown, o: object) => string) | undefined;
-  if (mode === 'yaml') yamlStringify = (await import('yaml')).stringify;
-  for await (const page of pages) {
-    let text = '';
-    for (const h of page) {
-      switch (mode) {
-        case 'envelope-json':
-          text += envelopeJson('host', h) + '\n';
-          break;
-        case 'ndjson':
-          text += JSON.stringify(h) + '\n';
-          break;
-        case 'json':
-          text += (count === 0 ? '[\n' : ',\n') + JSON.stringify(h);
-          break;
-        case 'yaml':
-          text += '---\n' + yamlStringify!({ apiVersion: 'v1', kind: 'host', spec: h }, { lineWidth: 0 });
-          break;
-      }
-      count++;
-    }
-    await put(sink, text);
-  }
-  if (mode === 'json') await put(sink, count === 0 ? '[]\n' : '\n]\n');
+  const writer = docs.documentWriter(sink, mode);
+  for await (const page of pages) await writer.write(page.map((spec) => ({ kind: 'host', spec })));
+  const count = await writer.end();
   if (count === 0 && ctx.io.stderrIsTTY) ctx.io.err('no hosts found\n');
   return 0;
 }
-

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
-import { CliError, UsageError, ExitCode } from '../errors.js';
+import { AlreadySetUpError, CliError, UsageError, ExitCode } from '../errors.js';
+import { sleep } from '../sleep.js';
 import { createClient } from '../api/client.js';
 import { login, setup } from '../api/session.js';
 import type { ResolvedContext } from '../config/store.js';
@@ -84,7 +85,7 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     try {
       token = (await setup(client, { email: secret.email, password: secret.password, name: 'osfleet admin', username: 'admin', orgName: 'osfleet preview', serverUrl: url })).token;
     } catch (err) {
-      if (!(err instanceof CliError) || !/already been set up/.test(err.message)) throw err;
+      if (!(err instanceof AlreadySetUpError)) throw err;
     }
     const { dialect, version } = await client.detect({ force: true });
     if (!token) token = (await login(client, secret.email, secret.password)).token;
@@ -273,7 +274,7 @@ export async function runStop(opts: { data?: string }, ctx: Ctx): Promise<number
   const deadline = Date.now() + 15_000;
   while (alive(st.pid)) {
     if (Date.now() > deadline) throw new CliError(`the sandbox (pid ${st.pid}) did not stop within 15 s`);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   await rm(path.join(dataDir, 'preview.json'), { force: true });
   ctx.io.err(`[+] Sandbox stopped (pid ${st.pid}); its data stays in ${dataDir}\n`);

@@ -22,7 +22,7 @@ import {
   type ResultFlags,
   type Row,
 } from '../results/index.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 
 export interface ReportOptions extends ResultFlags {
   query: string;

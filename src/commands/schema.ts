@@ -8,6 +8,7 @@
  */
 import type { Ctx } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
+import { editDistance } from '../edit-distance.js';
 import { allTables, getTable, platformsOf } from '../schema/index.js';
 import type { ColumnSchema, Platform, TableSchema, TimeKind } from '../schema/index.js';
 
@@ -133,25 +134,11 @@ export function suggestions(name: string, limit = 3): string[] {
   if (!target) return [];
   const scored: Array<[number, string]> = [];
   for (const t of allTables()) {
-    const d = levenshtein(target, t.name);
+    const d = editDistance(target, t.name);
     const related = t.name.includes(target) || (target.length >= 4 && target.includes(t.name));
     const bound = Math.max(2, Math.floor(target.length / 3));
     if (d <= bound || related) scored.push([related ? Math.min(d, bound) : d, t.name]);
   }
   scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
   return scored.slice(0, limit).map(([, n]) => n);
-}
-
-export function levenshtein(a: string, b: string): number {
-  if (a === b) return 0;
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -1,6 +1,6 @@
 /** `osfleet version`: this client's version, and the server's when one is configured. */
 import type { Ctx } from '../context.js';
-import { clientVersion } from '../cli.js';
+import { clientVersion } from '../version.js';
 import { serverVersion } from '../api/session.js';
 import { CliError } from '../errors.js';
 

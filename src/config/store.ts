@@ -7,7 +7,8 @@
 import { promises as fs, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { Env } from '../context.js';
+import { sleep } from '../sleep.js';
+import type { Env } from '../env.js';
 
 /** A context as stored in the file (fleetctl's keys). */
 export interface StoredContext {
@@ -340,7 +341,7 @@ async function lockFile(lock: string): Promise<() => Promise<void>> {
     if (Date.now() - started > STALE_LOCK_MS) {
       throw new ConfigError(`the config file is locked by another osfleet run (${lock})`, { hint: `if no osfleet is running, remove it: rm '${lock}'` });
     }
-    await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** Math.min(attempt, 5)) + Math.random() * 10));
+    await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 5)) + Math.random() * 10);
   }
 }
 

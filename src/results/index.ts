@@ -1,10 +1,10 @@
 /** The result pipeline: HostResult stream -> dates -> usernames -> formatter -> (atomic) file, manifest. */
 export type { HostResult, HostState, HostStatus, Row } from './types.js';
-export { ResultPipeline, statusOf, usernameWarningLines, type PipelineInit, type PipelineSummary } from './pipeline.js';
+export { ResultPipeline, statusOf, answerStatus, usernameWarningLines, type PipelineInit, type PipelineSummary } from './pipeline.js';
 export { resolveResultOptions, formatFromPath, enrichesByDefault, type ResultFlags, type ResultOptions } from './options.js';
 export { planColumns, usernameColumnFor, type ColumnPlan, type TimeColumn } from './plan.js';
 export { convertTimes, Enricher, type ColumnLayout, type EnrichOptions, type TimeOptions } from './enrich.js';
-export { UserDirectory, UsernameJoin, UNSET_UID, type UsernameWarnings } from './usernames.js';
+export { UserDirectory, UsernameJoin, UNSET_UID, USERS_SQL, type UsernameWarnings } from './usernames.js';
 export {
   canonicalTimeZone,
   convertTimeValue,

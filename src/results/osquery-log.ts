@@ -13,7 +13,9 @@
  */
 import { createGunzip } from 'node:zlib';
 import { pipeline as streamPipeline, Readable } from 'node:stream';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import { open, type FileHandle } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { lines, LineTooLongError, type BadLine } from './read.js';
 import { planColumns, type ColumnPlan, type TimeColumn } from './plan.js';
 import type { HostResult, Row } from './types.js';
@@ -302,3 +304,142 @@ export function logColumnsFirst(columns: readonly string[]): string[] {
   };
   return [...columns].map((c, i) => [c, i] as const).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]).map(([c]) => c);
 }
+
+/** Bytes read to recognise a log by its first line. */
+const PROBE_BYTES = 1 << 20;
+
+/** Whether an open file is a regular file starting with gzip's magic bytes (read at offset 0: the stream is untouched). */
+export async function startsWithGzip(fh: FileHandle): Promise<boolean> {
+  if (!(await fh.stat()).isFile()) return false;
+  const b = Buffer.alloc(2);
+  const { bytesRead } = await fh.read(b, 0, 2, 0);
+  return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/**
+ * Whether the first non-empty line of a regular file (gzip undone) is a result-log item. Pipes
+ * and devices are not probed (what is read from them would be lost): --log names them.
+ */
+export async function isResultLogFile(path: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return false; // the real open names the problem
+  }
+  try {
+    if (!(await fh.stat()).isFile()) return false;
+    const buf = Buffer.alloc(PROBE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, PROBE_BYTES, 0);
+    let bytes = buf.subarray(0, bytesRead);
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bytes = gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH: a partial archive is fine */, maxOutputLength: PROBE_BYTES });
+      } catch {
+        return false;
+      }
+    }
+    for (const line of bytes.toString('utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        return looksLikeLogLine(JSON.parse(line));
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Whether standard input holds a result log: its first line is read (up to PROBE_BYTES) and put
+ * back, so the real reading sees every byte. A terminal is not probed (it would wait for typing).
+ */
+export async function isResultLogStdin(stdin: NodeJS.ReadableStream & { unshift(chunk: unknown): void; readableEnded?: boolean }, isTTY: boolean, signal: AbortSignal): Promise<boolean> {
+  if (isTTY || signal.aborted) return false;
+  const taken: Array<Buffer | string> = [];
+  let text = '';
+  try {
+    while (!text.includes('\n') && text.length < PROBE_BYTES) {
+      const chunk = stdin.read() as Buffer | string | null;
+      if (chunk === null) {
+        if (stdin.readableEnded) break;
+        // A signal ends the wait: the command then ends as interrupted.
+        const more = await new Promise<boolean>((resolve) => {
+          const done = (v: boolean) => () => {
+            stdin.off('readable', onReadable);
+            stdin.off('end', onEnd);
+            stdin.off('error', onEnd);
+            signal.removeEventListener('abort', onEnd);
+            resolve(v);
+          };
+          const onReadable = done(true);
+          const onEnd = done(false);
+          stdin.once('readable', onReadable);
+          stdin.once('end', onEnd);
+          stdin.once('error', onEnd);
+          signal.addEventListener('abort', onEnd, { once: true });
+        });
+        if (!more) break;
+        continue;
+      }
+      taken.push(chunk);
+      text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    }
+  } finally {
+    // Back in front, in their order: the stream reads them first.
+    for (let i = taken.length - 1; i >= 0; i--) stdin.unshift(taken[i]);
+  }
+  // Interrupted: nothing more will be read, and a stream left reading would keep the process alive.
+  if (signal.aborted) {
+    (stdin as unknown as { destroy?: () => void }).destroy?.();
+    return false;
+  }
+  const first = text.split('\n').find((l) => l.trim() !== '');
+  if (first === undefined) return false;
+  try {
+    return looksLikeLogLine(JSON.parse(first));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A time bound: UNIX seconds, a duration back from now (`90m`, `24h`, `7d`), or an ISO 8601 date
+ * or date-time; without an offset it is read in `zone` (the output time zone).
+ */
+export function parseTimeBound(text: string, flag: string, zone: string, now: Date): number {
+  const s = text.trim();
+  if (/^\d{9,11}$/.test(s)) return Number(s);
+  const rel = /^(\d+)(s|m|h|d|w)$/.exec(s);
+  if (rel) {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[rel[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+    return Math.floor(now.getTime() / 1000) - Number(rel[1]) * unit;
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
+  if (!m) throw new UsageError(`${flag}: cannot read "${text}" as a time`, 'use 2026-12-01, 2026-12-01T09:30, 2026-12-01T09:30:00Z, UNIX seconds, or a duration back from now (24h, 7d)');
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, se);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) throw new UsageError(`${flag}: "${text}" is not a real date`);
+  if (m[7]) {
+    const off = m[7].toUpperCase() === 'Z' ? 0 : (() => {
+      const o = m[7]!.replace(':', '');
+      return (o[0] === '-' ? -1 : 1) * (Number(o.slice(1, 3)) * 60 + Number(o.slice(3, 5)));
+    })();
+    return Math.floor((wall - off * 60_000) / 1000);
+  }
+  // Wall time in `zone`: find the instant whose local time there is this (two passes cover DST).
+  let guess = wall;
+  for (let i = 0; i < 2; i++) guess = wall - zoneOffsetMs(zone, guess);
+  return Math.floor(guess / 1000);
+}
+
+function zoneOffsetMs(zone: string, at: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(at));
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - Math.floor(at / 1000) * 1000;
+}
+

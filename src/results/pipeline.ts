@@ -48,12 +48,17 @@ export interface PipelineSummary {
 
 /** The status a host's answer gives it. */
 export function statusOf(r: HostResult): HostStatus {
+  return answerStatus({ host: r.host, hostId: r.hostId, rowCount: r.rows.length, error: r.error });
+}
+
+/** The status of a host that answered with `rowCount` rows (or an error): error, empty or answered. */
+export function answerStatus(a: { host: string; hostId?: number | undefined; rowCount: number; error?: string | undefined }): HostStatus {
   return {
-    host: r.host,
-    ...(r.hostId !== undefined ? { hostId: r.hostId } : {}),
-    status: r.error ? 'error' : r.rows.length === 0 ? 'empty' : 'answered',
-    rows: r.rows.length,
-    ...(r.error ? { error: r.error } : {}),
+    host: a.host,
+    ...(a.hostId !== undefined ? { hostId: a.hostId } : {}),
+    status: a.error ? 'error' : a.rowCount === 0 ? 'empty' : 'answered',
+    rows: a.rowCount,
+    ...(a.error ? { error: a.error } : {}),
   };
 }
 

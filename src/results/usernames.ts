@@ -8,6 +8,9 @@ import type { HostResult } from './types.js';
 /** (uid_t)-1: "not set" (auid of a process with no login session), never a real account. */
 export const UNSET_UID = '4294967295';
 
+/** The companion query whose answers give each host's usernames (the same on every generation). */
+export const USERS_SQL = 'SELECT uid, username FROM users';
+
 export interface UsernameWarnings {
   /** uid values that no users row named, over all hosts */
   unknownUids: number;

@@ -1,4 +1,5 @@
 import type { Diagnostic, Pos, Severity } from './types.js';
+import { editDistance } from '../edit-distance.js';
 
 export function diag(source: string, pos: Pos, severity: Severity, code: string, message: string): Diagnostic {
   return { source, line: pos.line, col: pos.col, severity, code, message };
@@ -47,21 +48,6 @@ export function dedupeDiagnostics(diagnostics: readonly Diagnostic[]): Diagnosti
     out.push(d);
   }
   return out;
-}
-
-/** Edit distance, for "did you mean" hints on misspelt field names. */
-export function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagPrev = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diagPrev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagPrev = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 export function suggest(word: string, candidates: readonly string[]): string | undefined {

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
-import type { Diagnostic, Pos, SourceText } from './types.js';
+import type { Diagnostic, Pos, SourceText, SpecDoc } from './types.js';
 
 export interface StatLike {
   isDirectory(): boolean;
@@ -208,4 +208,27 @@ export function nodeLoadIO(cwd: string, stdin: NodeJS.ReadableStream, fsp: typeo
       return Buffer.concat(chunks);
     },
   };
+}
+
+export interface ReadSpecs {
+  docs: SpecDoc[];
+  diagnostics: Diagnostic[];
+  /** Every source met, in report order. */
+  sources: string[];
+  /** How many inputs were read. */
+  files: number;
+}
+
+/** Files, folders and stdin → parsed spec documents (what apply, delete and lint start from). */
+export async function readSpecFiles(paths: readonly string[], io: LoadIO): Promise<ReadSpecs> {
+  const { parseDocuments } = await import('./parse.js');
+  const loaded = await loadInputs(paths, io);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const docs: SpecDoc[] = [];
+  for (const input of loaded.inputs) {
+    const r = parseDocuments(input.text, input.source);
+    docs.push(...r.docs);
+    diagnostics.push(...r.diagnostics);
+  }
+  return { docs, diagnostics, sources: loaded.sources, files: loaded.inputs.length };
 }

@@ -139,14 +139,16 @@ function yamlDocuments(body: string): Array<{ ydoc: Document.Parsed; base: numbe
   };
   if (/^%/m.test(body)) return all(body, 0);
   const starts: number[] = [];
-  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  // `get --json` prints one compact JSON document per line (fleetctl's too): each line starting
+  // with `{` is a document of its own (JSON is YAML, but several on one stream are not one document).
+  const marker = /^\s*\{/.test(body) ? /^\{/gm : /^---(?=[ \t\r\n]|$)/gm;
   for (let m = marker.exec(body); m; m = marker.exec(body)) starts.push(m.index);
   if (starts[0] !== 0) starts.unshift(0);
   const out: Array<{ ydoc: Document.Parsed; base: number }> = [];
   starts.forEach((start, i) => {
     const chunk = body.slice(start, starts[i + 1] ?? body.length);
     // Comments and blank lines before the first marker are no document.
-    if (start === 0 && !chunk.startsWith('---') && /^(?:\s*(?:#.*)?(?:\r?\n|$))*$/.test(chunk)) return;
+    if (start === 0 && !chunk.startsWith('---') && !chunk.startsWith('{') && /^(?:\s*(?:#.*)?(?:\r?\n|$))*$/.test(chunk)) return;
     out.push(...all(chunk, start));
   });
   return out;
@@ -268,10 +270,12 @@ const OTHER_KINDS: Record<string, string> = {
   config: 'the app configuration',
   policy: 'a FleetDM policy',
   team: 'a FleetDM team',
-  fleet: 'a FleetDM team',
+  fleet: 'a FleetDM fleet, the name FleetDM 4.82+ gives a team',
   user_roles: 'FleetDM user roles',
-  report: "newest FleetDM's name for a query: write kind: query",
 };
+
+/** Kinds FleetDM 4.82+ renamed: the new word is read as the old one (fleet-api.md §11). */
+const KIND_SYNONYMS: Record<string, SpecKind> = { report: 'query' };
 
 function buildDoc(
   top: Record<string, unknown>,
@@ -292,7 +296,7 @@ function buildDoc(
     out.push(diag(source, locOf('kind')!.value, 'error', 'wrong-type', `kind must be a string, got ${describe(kindRaw)}`));
     return undefined;
   }
-  const kind = kindRaw.toLowerCase();
+  const kind = KIND_SYNONYMS[kindRaw.toLowerCase()] ?? kindRaw.toLowerCase();
   const other = OTHER_KINDS[kind];
   if (other !== undefined) {
     out.push(
@@ -522,7 +526,7 @@ class FieldReader {
 }
 
 /** Output-only or server-managed fields that `get --yaml` may print; accepted silently on input. */
-const OUTPUT_ONLY = ['id', 'ID', 'team', 'team_id', 'created_at', 'updated_at', 'label_type', 'author_id', 'author_name', 'author_email', 'saved', 'stats', 'packs'];
+const OUTPUT_ONLY = ['id', 'ID', 'team_id', 'fleet_id', 'created_at', 'updated_at', 'label_type', 'author_id', 'author_name', 'author_email', 'saved', 'stats', 'packs'];
 
 function checkFleetPlatforms(r: FieldReader, path: string, value: string): void {
   if (value.trim() === '') return;
@@ -561,7 +565,8 @@ function readQuery(r: FieldReader): QuerySpec {
     spec.platform = platform;
   }
   const logging = r.str(s, 'logging');
-  if (logging !== undefined) {
+  // fleetctl prints `logging: ""` for a query without logging, and the server takes it: not set.
+  if (logging !== undefined && logging !== '') {
     if ((LOGGING as readonly string[]).includes(logging)) spec.logging = logging as QuerySpec['logging'];
     else r.error('logging', 'invalid-value', `logging "${logging}" is not one of ${LOGGING.join(', ')}`);
   }
@@ -571,7 +576,13 @@ function readQuery(r: FieldReader): QuerySpec {
   if (mov !== undefined) spec.min_osquery_version = mov;
   const ae = r.bool(s, 'automations_enabled');
   if (ae !== undefined) spec.automations_enabled = ae;
+  const dd = r.bool(s, 'discard_data');
+  if (dd !== undefined) spec.discard_data = dd;
+  const team = readTeam(r);
+  if (team !== undefined) spec.team = team;
   r.unknownKeys(s, '', [
+    'team',
+    'fleet',
     'name',
     'description',
     'query',
@@ -585,6 +596,20 @@ function readQuery(r: FieldReader): QuerySpec {
     ...OUTPUT_ONLY,
   ]);
   return spec;
+}
+
+/**
+ * `team` and `fleet` (FleetDM 4.82+'s word) are one field: the newest fleetctl prints both with the
+ * same value. Different values are an error; an empty value means global.
+ */
+function readTeam(r: FieldReader): string | undefined {
+  const team = r.str(r.spec, 'team');
+  const fleet = r.str(r.spec, 'fleet');
+  if (team !== undefined && fleet !== undefined && team !== fleet) {
+    r.error('fleet', 'conflicting-fields', `"team" (${JSON.stringify(team)}) and "fleet" (${JSON.stringify(fleet)}) name the same field with different values: keep one`);
+    return undefined;
+  }
+  return team ?? fleet;
 }
 
 function readPack(r: FieldReader): PackSpec {
@@ -694,6 +719,12 @@ function readLabel(r: FieldReader): LabelSpec {
   }
   if (query !== undefined) spec.query = query;
   if (hosts !== undefined) spec.hosts = hosts;
+  // What `get labels` prints for the server's own labels (Kolide 3.x, FleetDM): `builtin` or `regular`.
+  const labelType = s['label_type'];
+  if (labelType === 'builtin' || labelType === 1) spec.label_type = 'builtin';
+  else if (labelType !== undefined && labelType !== null && labelType !== 'regular' && labelType !== 0 && labelType !== '') {
+    r.error('label_type', 'invalid-value', `label_type ${describe(labelType)} is not "regular" or "builtin"`);
+  }
   r.unknownKeys(s, '', ['name', 'description', 'query', 'platform', 'label_membership_type', 'hosts', ...OUTPUT_ONLY]);
   return spec;
 }

@@ -6,7 +6,7 @@
  * carries no meaning (pack queries, target labels, manual label hosts, JSON keys) is sorted away, so
  * the YAML that `get --yaml` prints plans no change when applied back.
  */
-import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecSet } from './types.js';
+import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
 export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
@@ -28,6 +28,8 @@ export interface Plan {
   send: SpecSet;
   /** What apply deletes (prune), by kind; packs must go before the queries and labels they use. */
   remove: { packs: string[]; queries: string[]; labels: string[] };
+  /** Built-in labels the files list: never sent, never deleted. */
+  builtinLeftAlone: string[];
 }
 
 export interface PlanOptions {
@@ -43,7 +45,7 @@ export interface PlanOptions {
 }
 
 /** Fields only FleetDM stores; Kolide drops them, so comparing them would plan a change forever. */
-const FLEET_ONLY_QUERY = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
+const FLEET_ONLY_QUERY: readonly string[] = FLEET_QUERY_FIELDS;
 
 // --- normalisation -----------------------------------------------------------------------------
 
@@ -65,6 +67,8 @@ export function normaliseQuery(q: QuerySpec): Record<string, unknown> {
     observer_can_run: q.observer_can_run ?? false,
     min_osquery_version: s(q.min_osquery_version),
     automations_enabled: q.automations_enabled ?? false,
+    discard_data: q.discard_data ?? false,
+    team: q.team ?? '',
   };
 }
 
@@ -178,15 +182,17 @@ function planNamed<T extends Named>(
   desired: readonly T[],
   current: readonly T[],
   normalise: (x: T) => Record<string, unknown>,
-  opts: { prune: boolean; keep?: (name: string) => boolean; depth?: number },
+  opts: { prune: boolean; keep?: (x: T) => boolean; depth?: number; key?: (x: T) => string },
 ): { plan: KindPlan; send: T[] } {
-  const byName = new Map(current.map((c) => [c.name.toLowerCase(), c]));
+  // Names match without regard to case; FleetDM's team queries are keyed by team and name.
+  const keyOf = opts.key ?? ((x: T) => x.name.toLowerCase());
+  const byName = new Map(current.map((c) => [keyOf(c), c]));
   const plan: KindPlan = { kind, created: [], updated: [], unchanged: 0, deleted: [] };
   const send: T[] = [];
   const wanted = new Set<string>();
   for (const d of desired) {
-    wanted.add(d.name.toLowerCase());
-    const c = byName.get(d.name.toLowerCase());
+    wanted.add(keyOf(d));
+    const c = byName.get(keyOf(d));
     if (!c) {
       plan.created.push(d.name);
       send.push(d);
@@ -202,8 +208,8 @@ function planNamed<T extends Named>(
   }
   if (opts.prune && desired.length > 0) {
     plan.deleted = current
+      .filter((c) => !wanted.has(keyOf(c)) && !(opts.keep?.(c) ?? false))
       .map((c) => c.name)
-      .filter((n) => !wanted.has(n.toLowerCase()) && !(opts.keep?.(n) ?? false))
       .sort(cmp);
   }
   return { plan, send };
@@ -212,7 +218,7 @@ function planNamed<T extends Named>(
 export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
   const kolide = opts.dialect === 'kolide';
-  const withoutKeys = (o: Record<string, unknown>, keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
+  const withoutKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
   const queryNorm = kolide ? (x: QuerySpec) => withoutKeys(normaliseQuery(x), FLEET_ONLY_QUERY) : normaliseQuery;
   const packNorm = kolide
     ? (x: PackSpec) => {
@@ -221,10 +227,12 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
         return { ...n, queries: Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, withoutKeys(v, ['denylist'])])) };
       }
     : normalisePack;
-  const q = planNamed('query', desired.queries, current.queries, queryNorm, { prune: opts.prune });
+  const queryKey = (x: QuerySpec) => `${(x.team ?? '').toLowerCase()}\0${x.name.toLowerCase()}`;
+  // Deletion is by name, which means the global query: team queries are never pruned.
+  const q = planNamed('query', desired.queries, current.queries, queryNorm, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
   const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
     prune: opts.prune,
-    keep: (n) => builtin.has(n.toLowerCase()),
+    keep: (x) => builtin.has(x.name.toLowerCase()),
   });
   const p = planNamed('pack', desired.packs, current.packs, packNorm, { prune: opts.prune, depth: 3 });
 
@@ -267,6 +275,7 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     changes: summary.created + summary.updated + summary.deleted > 0,
     send,
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
+    builtinLeftAlone: [...(desired.builtinLabels ?? [])],
   };
 }
 
@@ -285,6 +294,7 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
           kinds: Object.fromEntries(
             p.kinds.map((k) => [k.kind, { created: k.created, updated: k.updated, deleted: k.deleted, unchanged: k.unchanged }]),
           ),
+          ...(p.builtinLeftAlone.length > 0 ? { builtin_labels_left_alone: p.builtinLeftAlone } : {}),
         },
         null,
         2,
@@ -297,6 +307,9 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
     for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  if (p.builtinLeftAlone.length > 0) {
+    lines.push(`= built-in label${p.builtinLeftAlone.length === 1 ? '' : 's'} left alone (the server keeps ${p.builtinLeftAlone.length === 1 ? 'it' : 'them'}): ${p.builtinLeftAlone.map((n) => JSON.stringify(n)).join(', ')}`);
   }
   const { created, updated, deleted, unchanged } = p.summary;
   lines.push(

@@ -62,7 +62,14 @@ export interface QuerySpec {
   observer_can_run?: boolean;
   min_osquery_version?: string;
   automations_enabled?: boolean;
+  /** FleetDM: keep no results on the server (4.40+). */
+  discard_data?: boolean;
+  /** FleetDM: the team (4.82+: fleet) the query belongs to, by name; absent or empty = global. */
+  team?: string;
 }
+
+/** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
+export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled', 'discard_data', 'team'] as const;
 
 export interface PackQuery {
   /** Name of a saved query. */
@@ -95,6 +102,8 @@ export interface LabelSpec {
   platform?: string;
   label_membership_type?: 'dynamic' | 'manual';
   hosts?: string[];
+  /** `builtin` as fleetctl prints the server's own labels: such a label is left alone by apply. */
+  label_type?: 'builtin' | 'regular';
 }
 
 /** osquery configuration JSON as Fleet passes it to agents (options, file_paths, decorators, ...). */
@@ -157,4 +166,6 @@ export interface SpecSet {
   /** At most one options document (Kolide) or the agent options of FleetDM's config. */
   options?: OptionsSpec;
   enroll_secret?: EnrollSecretSpec;
+  /** Built-in labels the files list (as `get labels` prints them): left alone, named once in the plan. */
+  builtinLabels?: string[];
 }

@@ -80,7 +80,7 @@ export function validate(docs: readonly SpecDoc[], opts: ValidateOptions = {}): 
         out.push(diag(d.file.source, fieldPos(d, 'name'), 'error', 'duplicate-name', `duplicate ${d.kind} "${name}" (first defined at ${where(first, p)})`));
       }
     } else firstByKey.set(key, d);
-    if (d.kind === 'label' && isBuiltinLabel(name)) {
+    if (d.kind === 'label' && isBuiltinLabel(name) && d.spec.label_type !== 'builtin') {
       out.push(diag(d.file.source, fieldPos(d, 'name'), 'error', 'builtin-label', `label "${name}" is a built-in label and cannot be changed`));
     }
   }
@@ -147,7 +147,9 @@ export function toSpecSet(docs: readonly SpecDoc[]): SpecSet {
         set.packs.push(d.spec);
         break;
       case 'label':
-        set.labels.push(d.spec);
+        // As `get labels` prints the server's own labels: left alone (and named once in the plan).
+        if (d.spec.label_type === 'builtin') (set.builtinLabels ??= []).push(d.spec.name);
+        else set.labels.push(d.spec);
         break;
       case 'options':
         set.options = d.spec;

@@ -20,7 +20,7 @@ export const VERSIONS: Record<Dialect, Record<string, string>> = {
 
 interface BuiltinLabel { name: string; query: string; platform: string; description: string }
 
-const BUILTIN_LABELS: Record<Dialect, BuiltinLabel[]> = {
+export const BUILTIN_LABELS: Record<Dialect, BuiltinLabel[]> = {
   // kolide/fleet server/datastore/internal/appstate/labels.go (queries read os_version: osquery_info has no platform column).
   kolide: [
     { name: 'All Hosts', query: 'select 1;', platform: '', description: '' },

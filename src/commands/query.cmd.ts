@@ -1,0 +1,34 @@
+/** `osfleet query` as data; the work is in ./query.js, loaded when the command runs. */
+import type { QueryOptions } from './query.js';
+import { defineCommand } from './define.js';
+import { RESULT_OPTIONS } from './result-options.js';
+
+export const command = defineCommand<QueryOptions>({
+  name: 'query',
+  summary: 'run a live query on hosts and collect every answer',
+  options: [
+    { flags: '--hosts <list>', description: 'hostnames, uuids, serials or ids (comma-separated)' },
+    { flags: '--labels <list>', description: 'label names (comma-separated; union)' },
+    { flags: '--label-expr <expr>', description: "label algebra, e.g. 'macOS AND NOT servers'" },
+    { flags: '--all', description: 'every host' },
+    { flags: '--query <sql>', description: 'the SQL to run' },
+    { flags: '--query-name <name>', description: 'run a saved query by name' },
+    { flags: '--timeout <duration>', description: 'give up after this long (e.g. 90s, 5m; 0 = none)', default: '5m' },
+    { flags: '--exit', description: 'stop when every online host answered (the default)' },
+    { flags: '--wait-all', description: 'keep waiting for offline hosts until the timeout' },
+    { flags: '--ignore-unknown', description: 'skip unknown hosts and labels instead of stopping' },
+    { flags: '--transport <transport>', description: 'how results come back', choices: ['auto', 'ws', 'rest'], default: 'auto' },
+    { flags: '-q, --quiet', description: 'no progress or status on stderr' },
+    { flags: '--resume <manifest>', description: 'ask again the hosts of an earlier run that did not answer; appends to its output, updates its manifest', complete: 'file' },
+    ...RESULT_OPTIONS,
+  ],
+  examples: [
+    { command: "osfleet --context preview query --labels macOS --query 'SELECT * FROM cups_jobs;'", description: 'who printed what on the Macs, as a table with dates and usernames' },
+    {
+      command: "osfleet --context preview query --all --query 'SELECT uid, username, shell FROM users;' -o users.csv",
+      description: 'every host, saved as CSV with an evidence manifest beside it',
+    },
+    { command: "osfleet --context preview query --hosts dwight-win10,centos-fileserver --query 'SELECT * FROM os_version;' --format ndjson", description: 'two hosts by name, one JSON line per host' },
+  ],
+  run: async (options, ctx) => (await import('./query.js')).run(options, ctx),
+});
