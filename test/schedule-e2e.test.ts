@@ -81,6 +81,8 @@ describe('the sandbox runs schedules and writes the result log', () => {
     const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
     expect(manifest.log.specs_from).toBe('server');
     expect(Object.keys(manifest.log.queries)).toEqual(['pack/data-leak/data-leak-file-copies']);
+    // Counted once, though the log was read twice (hosts for the users query, then the rows).
+    expect(manifest.log.queries['pack/data-leak/data-leak-file-copies']).toBe(manifest.rows);
     expect(manifest.usernames_from).toBe('server');
   });
 

@@ -45,7 +45,8 @@ import {
   startsWithGzip,
   type ScheduledSql,
 } from '../results/osquery-log.js';
-import { entriesOfFiles, entriesOfServer, type ScheduledEntry } from '../specs/scheduled.js';
+// The specs layer (YAML, the API) is loaded only for a result log: see prepareLogExport.
+import type { ScheduledEntry } from '../specs/scheduled.js';
 import type { ColumnPlan } from '../results/index.js';
 
 type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
@@ -245,7 +246,7 @@ async function exportFiles(job: ExportJob): Promise<number> {
   const { opts, ctx, options, inputFiles, files, sql, tables, given, warn, badLines, onBadLine, stdinCopyDir, reader, log } = job;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = given;
-  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx, reader), warn);
+  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx, log ? log.readUncounted : reader), warn);
   const inputs: Array<[string, Readable]> = [];
   for (const f of inputFiles) inputs.push([f, await openInput(f, ctx)]);
 
@@ -397,6 +398,8 @@ export interface LogExport {
   /** The SQL when the export holds one scheduled query. */
   sql: string | undefined;
   read: Reader;
+  /** The same reading without counting rows for the manifest (the pass that only collects hosts). */
+  readUncounted: Reader;
   /** Warnings known once the reading is over. */
   warnings(): string[];
   manifest(): Record<string, unknown>;
@@ -407,6 +410,7 @@ export function wantsLog(flags: LogFlags): boolean {
 }
 
 export async function prepareLogExport(flags: LogFlags, ctx: Ctx, zone: string, timeColumns: string[]): Promise<LogExport> {
+  const { entriesOfFiles, entriesOfServer } = await import('../specs/scheduled.js');
   const since = flags.since ? parseTimeBound(flags.since, '--since', zone, ctx.now()) : undefined;
   const until = flags.until ? parseTimeBound(flags.until, '--until', zone, ctx.now()) : undefined;
   if (since !== undefined && until !== undefined && since >= until) throw new UsageError(`--since ${flags.since} is not before --until ${flags.until}`);
@@ -450,6 +454,7 @@ export async function prepareLogExport(flags: LogFlags, ctx: Ctx, zone: string, 
     order: logColumnsFirst,
     sql: distinct.size === 1 ? [...distinct.values()][0]!.sql : undefined,
     read: (input, o) => readLogResults(input, { ...o, accept, since, until, seen, columns }),
+    readUncounted: (input, o) => readLogResults(input, { ...o, accept, since, until }),
     warnings() {
       const out = [...warnings];
       // Conflicts matter only for columns that showed up.
