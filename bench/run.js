@@ -7,7 +7,7 @@ import os from 'node:os';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const order = ['startup', 'hosts', 'apply', 'query', 'export', 'sandbox-scale'];
+const order = ['startup', 'hosts', 'apply', 'query', 'export', 'sql-analyser', 'sandbox-scale'];
 const available = readdirSync(here)
   .filter((f) => f.endsWith('.js') && !['run.js', 'lib.js'].includes(f))
   .map((f) => f.replace(/\.js$/, ''));

@@ -74,7 +74,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   });
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // fleetctl's `--flag=true` / `--flag=false` for boolean flags (urfave/cli takes them).
+    const { booleanFlagValues } = await import('./argv.js');
+    await program.parseAsync(booleanFlagValues(program, argv), { from: 'user' });
   } catch (err) {
     exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
   } finally {

@@ -89,8 +89,20 @@ export function createContext(init: CtxInit): Ctx {
     api() {
       client ??= (async () => {
         if (init.api) return init.api();
-        const { createClientFromContext } = await import('./api/client.js');
-        const c = await createClientFromContext(ctx);
+        const { createClient } = await import('./api/client.js');
+        const conn = await ctx.connection();
+        const c = await createClient(conn, ctx, {
+          // Detected afresh: cached with the context, so the next run asks nothing.
+          onResolved: async (p) => {
+            const store = await ctx.config();
+            const stored = store.get();
+            // Only in osfleet's own file (fleetctl's is never written), for the stored server.
+            if (!stored || store.readFrom !== store.path || stored.address !== conn.address) return;
+            if (stored.dialect === p.generation && stored['server-version'] === p.version && stored.naming === p.naming) return;
+            await store.update(store.contextName, { dialect: p.generation, naming: p.naming, ...(p.version ? { 'server-version': p.version } : {}) });
+          },
+        });
+        for (const w of c.warnings) init.io.err(init.io.errColor.yellow(`Warning: ${w}\n`));
         closers.push(() => c.close());
         return c;
       })();

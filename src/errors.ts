@@ -15,10 +15,10 @@ export const ExitCode = {
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
-  [0, 'success'],
+  [0, 'success (a query: every online targeted host answered; offline hosts are listed, not failures)'],
   [1, 'error (network, server, bad input)'],
   [2, 'apply --dry-run --detailed-exitcode found changes'],
-  [3, 'partial: a query ended with hosts that did not answer or answered with an error'],
+  [3, 'partial: a query ended with online hosts that did not answer or answered with an error (with --offline-fails or --wait-all, offline hosts too)'],
   [4, 'authentication required or rejected'],
   [64, 'usage error (bad flags or arguments)'],
   [130, 'interrupted (SIGINT/SIGTERM); what was received is flushed and valid'],
@@ -88,6 +88,9 @@ export class ApiError extends CliError {
 }
 
 export class NotFoundError extends ApiError {}
+
+/** A delete the server refused because something still uses the object (exit 1). */
+export class InUseError extends CliError {}
 
 /** The server could not be reached or the connection failed (refused, DNS, timeout, TLS, reset). */
 export class NetworkError extends CliError {

@@ -29,7 +29,7 @@ describe('dialect detection', () => {
   it('Kolide 3.x → /api/v1/kolide', async () => {
     const s = await stub((req, res) => (req.path === '/version' ? json(res, 200, { version: '3.2.0', branch: 'master' }) : json(res, 404, {})));
     const c = client({ address: s.url });
-    expect(await c.detect()).toEqual({ dialect: 'kolide', version: '3.2.0' });
+    expect(await c.server()).toMatchObject({ generation: 'kolide', version: '3.2.0' });
     expect(c.appPath('/hosts')).toBe('/api/v1/kolide/hosts');
     expect(c.websocketUrl('/results/websocket')).toBe(s.url.replace('http', 'ws') + '/api/v1/kolide/results/websocket');
   });
@@ -37,7 +37,7 @@ describe('dialect detection', () => {
   it('FleetDM 4.x → /api/v1/fleet, with the url-prefix in front', async () => {
     const s = await stub((req, res) => (req.path === '/fleet/version' ? json(res, 200, { version: '4.58.0' }) : json(res, 404, {})));
     const c = client({ address: s.url + '/ignored/path', urlPrefix: 'fleet/' });
-    expect(await c.detect()).toEqual({ dialect: 'fleet', version: '4.58.0' });
+    expect(await c.server()).toMatchObject({ generation: 'fleet', version: '4.58.0' });
     expect(c.websocketUrl('/results/websocket')).toBe(s.url.replace('http', 'ws') + '/fleet/api/v1/fleet/results/websocket');
   });
 
@@ -47,7 +47,7 @@ describe('dialect detection', () => {
       if (req.path === '/api/v1/fleet/login') return json(res, 401, { message: 'Authentication failed' });
       json(res, 404, {});
     });
-    expect((await client({ address: s.url }).detect()).dialect).toBe('fleet');
+    expect((await client({ address: s.url }).server()).generation).toBe('fleet');
   });
 
   it('the probe finds Kolide when only its login answers', async () => {
@@ -56,12 +56,12 @@ describe('dialect detection', () => {
       if (req.path === '/api/v1/kolide/login') return json(res, 401, { message: 'Authentication Failed' });
       json(res, 404, {});
     });
-    expect((await client({ address: s.url }).detect()).dialect).toBe('kolide');
+    expect((await client({ address: s.url }).server()).generation).toBe('kolide');
   });
 
   it('a server that is not set up (404 everywhere but /api/v1/setup) says so', async () => {
     const s = await stub((req, res) => (req.path === '/api/v1/setup' ? json(res, 200, {}) : (res.writeHead(404), res.end('404 page not found'))));
-    const err = await client({ address: s.url }).detect().catch((e: unknown) => e);
+    const err = await client({ address: s.url }).server().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).message).toContain('not set up');
     expect((err as CliError).hint).toContain('osfleet setup');
@@ -219,10 +219,10 @@ describe('TLS', () => {
 
   it('fails without the CA, with a hint about rootca; works with it; skip-verify works', async () => {
     const s = await stub((req, res) => json(res, 200, { version: '4.60.0' }), tls);
-    const err = await client({ address: s.url, maxAttempts: 1 }).detect().catch((e: unknown) => e);
+    const err = await client({ address: s.url, maxAttempts: 1 }).server().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as NetworkError).hint).toContain('--rootca');
-    expect((await client({ address: s.url, ca: tls.cert }).detect()).version).toBe('4.60.0');
-    expect((await client({ address: s.url, tlsSkipVerify: true }).detect()).version).toBe('4.60.0');
+    expect((await client({ address: s.url, ca: tls.cert }).server()).version).toBe('4.60.0');
+    expect((await client({ address: s.url, tlsSkipVerify: true }).server()).version).toBe('4.60.0');
   });
 });

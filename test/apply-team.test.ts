@@ -12,6 +12,8 @@ import { createContext, type Ctx } from '../src/context.js';
 import { testIO, type TestIO } from '../src/io.js';
 import { InputError } from '../src/errors.js';
 import { run as apply } from '../src/commands/apply.js';
+import { run as get } from '../src/commands/get.js';
+import { printedQuery } from '../src/specs/server.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
 import { repoRoot } from './helpers/cli.js';
 
@@ -67,5 +69,25 @@ describe('apply: team and discard_data reach a FleetDM server', () => {
     expect(io.stderrText()).toContain(`${file}:6:10: error: query "uptime": team "Servers" doesn't exist on the server`);
     expect(posted).toEqual([]);
     await client.close();
+  });
+
+  it('get reports --fleet NAME: that team\'s queries with fleetctl\'s keys; get fleets says what osfleet has instead', async () => {
+    const client = new FleetClient({ address: stub.url, token: 't' });
+    const io = testIO();
+    expect(await get({ kind: 'reports', team: 'workstations', json: true }, ctxFor(io, client))).toBe(0);
+    expect(io.stdoutText()).toBe(
+      '{"kind":"query","apiVersion":"v1","spec":{"name":"uptime","description":"","query":"SELECT 1;","team":"Workstations","interval":0,"observer_can_run":false,"platform":"","min_osquery_version":"","automations_enabled":false,"logging":"","discard_data":false}}\n',
+    );
+    await expect(get({ kind: 'fleets' }, ctxFor(testIO(), client))).rejects.toThrow('osfleet does not manage FleetDM fleets');
+    await client.close();
+  });
+});
+
+describe('printed queries follow the server\'s naming', () => {
+  it('4.82+: `fleet` beside `team` (as the newest fleetctl prints them); older: `team` only', () => {
+    const raw = { name: 'q', description: '', query: 'SELECT 1;', team: 'A', interval: 0 };
+    expect(Object.keys(printedQuery(raw, 'fleet', 'reports')).slice(0, 5)).toEqual(['name', 'description', 'query', 'fleet', 'team']);
+    expect(printedQuery(raw, 'fleet', 'reports')['fleet']).toBe('A');
+    expect(printedQuery(raw, 'fleet', 'queries')).not.toHaveProperty('fleet');
   });
 });

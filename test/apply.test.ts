@@ -13,8 +13,9 @@ import { createContext, type Ctx } from '../src/context.js';
 import { testIO, type TestIO } from '../src/io.js';
 import { CliError, InputError, InterruptedError } from '../src/errors.js';
 import { run as apply, type ApplyOptions } from '../src/commands/apply.js';
-import { adjustForDialect, kindsToRead } from '../src/specs/server.js';
-import { FLEET_QUERY_FIELDS } from '../src/specs/types.js';
+import { kindsToRead } from '../src/specs/server.js';
+import { adjustForServer } from '../src/specs/plan.js';
+import { profileFor } from '../src/api/server.js';
 import { parseDocuments } from '../src/specs/parse.js';
 import type { SpecSet } from '../src/specs/types.js';
 import type { Sandbox } from '../src/sandbox/index.js';
@@ -95,29 +96,29 @@ describe('adjustForDialect (pure)', () => {
   const pack = 'apiVersion: v1\nkind: pack\nspec:\n  name: p\n  queries:\n    - {query: a, interval: 60, denylist: false}\n';
 
   it.each([
-    ['kolide drops FleetDM query fields, with a note', 'kolide', q, (r: ReturnType<typeof adjustForDialect>) => {
+    ['kolide drops FleetDM query fields, with a note', 'kolide', q, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.queries[0]).toEqual({ name: 'a', query: 'SELECT 1;' });
       expect(r.notes[0]).toMatch(/Kolide Fleet keeps no interval\/platform.* ignored in 1 query/);
     }],
-    ['fleet keeps them', 'fleet', q, (r: ReturnType<typeof adjustForDialect>) => {
+    ['fleet keeps them', 'fleet', q, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.queries[0]).toMatchObject({ interval: 60, platform: 'darwin' });
       expect(r.notes).toEqual([]);
     }],
-    ['kolide drops pack denylist', 'kolide', pack, (r: ReturnType<typeof adjustForDialect>) => {
+    ['kolide drops pack denylist', 'kolide', pack, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.packs[0]!.queries[0]).toEqual({ query: 'a', name: 'a', interval: 60 });
       expect(r.notes[0]).toMatch(/denylist/);
     }],
-    ['fleet leaves inactive secrets out (they would become valid) and drops names', 'fleet', secrets, (r: ReturnType<typeof adjustForDialect>) => {
+    ['fleet leaves inactive secrets out (they would become valid) and drops names', 'fleet', secrets, (r: ReturnType<typeof adjustForServer>) => {
       expect(r.desired.enroll_secret).toEqual({ secrets: [{ secret: 's1' }] });
       expect(r.notes[0]).toMatch(/1 secret with active: false left out/);
     }],
   ] as const)('%s', (_name, dialect, yaml, check) => {
-    check(adjustForDialect(desiredOf(yaml), empty, dialect, FLEET_QUERY_FIELDS));
+    check(adjustForServer(desiredOf(yaml), empty, profileFor(dialect, undefined, 'queries')));
   });
 
   it('kolide compares only the secrets the files name (it keeps the others)', () => {
     const current: SpecSet = { ...empty, enroll_secret: { secrets: [{ name: 'a', secret: 's1', active: true }, { name: 'other', secret: 'x', active: true }] } };
-    const r = adjustForDialect(desiredOf(secrets), current, 'kolide', FLEET_QUERY_FIELDS);
+    const r = adjustForServer(desiredOf(secrets), current, profileFor('kolide', undefined, 'queries'));
     expect(r.current.enroll_secret!.secrets.map((s) => s.name)).toEqual(['a']);
   });
 });
@@ -156,7 +157,9 @@ function useApplySandbox(dialect: 'fleet' | 'kolide', seed: number, prefix: stri
     },
   };
   beforeAll(async () => {
-    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false });
+    // The request paths asserted below are the queries/teams naming (FleetDM before 4.82);
+    // test/naming.test.ts runs apply against the 4.82+ naming.
+    const t = await startTestSandbox({ dialect, port: 0, seed, hosts: false, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     s.sandbox = t.sandbox;
     s.token = t.admin.token;
     s.scratch = mkdtempSync(path.join(tmpdir(), prefix));
@@ -200,7 +203,7 @@ describe('apply run() against the FleetDM sandbox', () => {
     // Applied again: the plan is empty and nothing is sent.
     const again = s.client();
     const io2 = testIO();
-    expect(await apply(opts({ file: [path.join(s.scratch, 'big')], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(await apply(opts({ file: [path.join(s.scratch, 'big')], dryRun: true, detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(again.writes()).toEqual([]);
     expect(io2.stdoutText()).toBe('No changes: 1200 unchanged.\n');
   }, 60_000);
@@ -268,10 +271,12 @@ describe('apply run() against the FleetDM sandbox', () => {
     const file = path.join(s.scratch, 'options.yml');
     writeFileSync(file, 'apiVersion: v1\nkind: options\nspec:\n  config:\n    options:\n      distributed_interval: 5\n');
     const io = testIO();
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
+    // --detailed-exitcode is a plan's exit code (issue 17.7): with --dry-run only.
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(2);
+    expect(await apply(opts({ file: [file] }), ctxFor(io, s.client().client))).toBe(0);
     expect(io.stdoutText()).toBe('~ options: overrides.platforms.darwin (removed)\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
     expect(store.agentOptions()).toEqual({ config: { options: { distributed_interval: 5 } }, overrides: {}, command_line_flags: { verbose: true } });
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(0);
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(testIO(), s.client().client))).toBe(0);
   });
 
   it('--format json: the plan for machines, then what was applied', async () => {
@@ -281,7 +286,7 @@ describe('apply run() against the FleetDM sandbox', () => {
     expect(await apply(opts({ file: [file], format: 'json', dryRun: true, detailedExitcode: true }), ctxFor(io, s.client().client))).toBe(2);
     expect(JSON.parse(io.stdoutText())).toMatchObject({ dry_run: true, changes: true, summary: { created: 1 }, kinds: { query: { created: ['json_q'] } }, applied: [], not_applied: ['queries'] });
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], format: 'json', detailedExitcode: true }), ctxFor(io2, s.client().client))).toBe(2);
+    expect(await apply(opts({ file: [file], format: 'json' }), ctxFor(io2, s.client().client))).toBe(0);
     expect(JSON.parse(io2.stdoutText())).toMatchObject({ dry_run: false, applied: ['queries'], not_applied: [] });
   });
 
@@ -330,9 +335,10 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
     expect(await apply(opts({ file: [dir], prune: true, yes: true }), ctxFor(io, c2.client))).toBe(0);
     expect(io.stdoutText()).toBe(
       [
-        '- query "prune_q2"',
+        // Deletions in the order they run, each with what depends on it (issue 17.5).
         '~ pack "prune_p0": queries.prune_q1 (removed), queries.prune_q2 (removed), targets.labels',
         '- pack "prune_p1"',
+        '- query "prune_q2" (used by pack "prune_p1", deleted first)',
         'Plan: 0 to create, 1 to update, 2 to delete, 3 unchanged.',
         '',
       ].join('\n'),
@@ -364,6 +370,19 @@ describe('apply --prune against a fresh FleetDM sandbox', () => {
       'DELETE /api/v1/fleet/queries/prune_q1',
     ]);
   });
+
+  it('--prune that would leave a kept pack pointing at a deleted query is refused before anything is sent', async () => {
+    const dir = bigRepo(s.scratch, 'keep', 2, 1, 1);
+    expect(await apply(opts({ file: [dir] }), ctxFor(testIO(), s.client().client))).toBe(0);
+    // Only the queries file, without keep_q1 that the pack keep_p0 (not in the files, so it stays) schedules.
+    const file = path.join(s.scratch, 'keep-queries.yml');
+    writeFileSync(file, '---\napiVersion: v1\nkind: query\nspec:\n  name: keep_q0\n  query: SELECT 0 AS n FROM time;\n');
+    const c = s.client();
+    const io = testIO();
+    await expect(apply(opts({ file: [file], prune: true, yes: true }), ctxFor(io, c.client))).rejects.toThrow('would break packs that stay: nothing was applied');
+    expect(io.stderrText()).toContain('error: --prune would delete query "keep_q1" but pack "keep_p0", which stays, still uses it');
+    expect(c.writes()).toEqual([]);
+  });
 });
 
 describe('apply run() against the Kolide sandbox', () => {
@@ -378,7 +397,7 @@ describe('apply run() against the Kolide sandbox', () => {
     expect(io.stderrText()).toContain('Note: Kolide Fleet keeps no interval/platform/logging/observer_can_run/min_osquery_version/automations_enabled on queries: ignored in 1 query');
     const again = s.client();
     const io2 = testIO();
-    expect(await apply(opts({ file: [file], detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
+    expect(await apply(opts({ file: [file], dryRun: true, detailedExitcode: true }), ctxFor(io2, again.client))).toBe(0);
     expect(io2.stdoutText()).toBe('No changes: 1 unchanged.\n');
     expect(again.writes()).toEqual([]);
   });

@@ -272,3 +272,106 @@ describe('convert command', () => {
     expect(io.stderrText()).toBe('<stdin>:1:1: warning: pack "stdin" has no targets: add targets.labels (for example "All Hosts") or it runs on no host\n');
   });
 });
+
+describe('convert keeps everything (issues 15.5, 21.7, 22.8)', () => {
+  it("keeps every pack query's value in its description and says so once", async () => {
+    const text = await fsp.readFile(path.join(shared, 'osquery-packs/incident-response.conf'), 'utf8');
+    const r = convertPack(text, 'incident-response');
+    const raw = JSON.parse(preprocessPack(text).text) as { queries: Record<string, { value?: string }> };
+    const values = Object.entries(raw.queries).filter(([, q]) => q.value);
+    expect(values).toHaveLength(35);
+    const docs = parseDocuments(r.docs, 'x').docs;
+    for (const [name, q] of values) {
+      const doc = docs.find((d) => d.kind === 'query' && d.spec.name === name)!;
+      expect(doc.kind === 'query' ? doc.spec.description : '').toContain(`Value: ${q.value}`);
+    }
+    expect(r.warnings.filter((w) => w.code === 'value-in-description').map((w) => w.message)).toEqual([
+      `osquery's "value" has no field in Fleet's query spec: the 35 value texts are kept, each at the end of its query's description, after "Value:"`,
+    ]);
+  });
+
+  it('reports keys it cannot carry', () => {
+    const r = convertPack('{"oncall": "ops", "queries": {"a": {"query": "SELECT 1", "interval": 60, "team_owner": "x"}}}', 'p');
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      'pack "p" has no targets: add targets.labels (for example "All Hosts") or it runs on no host',
+      'pack "p": "oncall" ("ops") has no Fleet equivalent; not carried',
+      'query "a": "team_owner" ("x") has no Fleet equivalent; not carried',
+    ]);
+  });
+
+  it('keeps both queries of a name given twice, renaming the second, and prints it', () => {
+    const text = '{"queries": {\n  "a": {"query": "SELECT 1", "interval": 60},\n  "a": {"query": "SELECT 2", "interval": 70}\n}}\n';
+    const r = convertPack(text, 'p', 'p.conf');
+    expect(r.errors).toEqual([]);
+    expect(r.warnings.filter((w) => w.code === 'duplicate-query').map(formatDiagnostic)).toEqual([
+      'p.conf:3:3: warning: pack "p": query "a" is defined twice (at 2:3 and 3:3); both are kept, the second renamed "a_2"',
+    ]);
+    const docs = parseDocuments(r.docs, 'x').docs;
+    const queries = docs.filter((d) => d.kind === 'query').map((d) => (d.kind === 'query' ? [d.spec.name, d.spec.query] : []));
+    expect(queries).toEqual([
+      ['a', 'SELECT 1'],
+      ['a_2', 'SELECT 2'],
+    ]);
+    const pack = docs.find((d) => d.kind === 'pack');
+    expect(pack?.kind === 'pack' ? pack.spec.queries.map((q) => [q.name, q.interval]) : []).toEqual([
+      ['a', 60],
+      ['a_2', 70],
+    ]);
+  });
+
+  it('--schedule-as query: scheduled kind: query documents, no pack, nothing dropped silently', () => {
+    const text = JSON.stringify({
+      platform: 'darwin',
+      version: '4.0.0',
+      queries: {
+        b: { query: 'SELECT 2', interval: 300, snapshot: true, shard: 10, value: 'why' },
+        a: { query: 'SELECT 1', interval: 60, removed: false, denylist: false },
+      },
+    });
+    const r = convertPack(text, 'p', 'p.conf', { scheduleAs: 'query' });
+    expect(r.errors).toEqual([]);
+    expect(r.docs).not.toContain('kind: pack');
+    const docs = parseDocuments(r.docs, 'x').docs.map((d) => d.spec);
+    expect(docs).toEqual([
+      { name: 'a', query: 'SELECT 1', interval: 60, platform: 'darwin', logging: 'differential_ignore_removals', min_osquery_version: '4.0.0' },
+      { name: 'b', description: 'Value: why', query: 'SELECT 2', interval: 300, platform: 'darwin', logging: 'snapshot', min_osquery_version: '4.0.0' },
+    ]);
+    expect(r.warnings.map((w) => w.message)).toEqual([
+      'query "b": shard 10 has no field in a FleetDM query document; not carried (the query runs on every host)',
+      `osquery's "value" has no field in Fleet's query spec: the value text is kept, each at the end of its query's description, after "Value:"`,
+      'query "a": denylist false has no field in a FleetDM query document; not carried',
+    ]);
+  });
+
+  it('chooses from the context: FleetDM 4.35+ gets query documents, older servers a pack, a flag decides', async () => {
+    const pack = path.join(tmp, 'ctx.conf');
+    await fsp.writeFile(pack, JSON.stringify({ queries: { a: { query: 'SELECT 1', interval: 60 } } }));
+    const withServer = (dialect: 'fleet' | 'kolide', version: string) => {
+      const io = testIO();
+      const ctx = createContext({
+        io,
+        env: { FLEET_URL: 'https://fleet.example', HOME: tmp },
+        globals: { debug: false, color: false, config: path.join(tmp, 'none.yml') },
+        signal: new AbortController().signal,
+        cwd: repoRoot,
+        api: async () => ({ server: async () => ({ generation: dialect, version }) }) as never,
+      });
+      return { io, ctx };
+    };
+    const newer = withServer('fleet', '4.58.0');
+    expect(await runConvert({ file: pack }, newer.ctx)).toBe(0);
+    expect(newer.io.stdoutText()).not.toContain('kind: pack');
+    expect(newer.io.stdoutText()).toContain('interval: 60');
+    expect(newer.io.stderrText()).toContain('is FleetDM 4.58.0, which schedules queries itself: writing kind: query documents');
+    const older = withServer('fleet', '4.30.1');
+    expect(await runConvert({ file: pack }, older.ctx)).toBe(0);
+    expect(older.io.stdoutText()).toContain('kind: pack');
+    const kolide = withServer('kolide', '3.2.0');
+    expect(await runConvert({ file: pack }, kolide.ctx)).toBe(0);
+    expect(kolide.io.stdoutText()).toContain('kind: pack');
+    const flag = withServer('fleet', '4.58.0');
+    expect(await runConvert({ file: pack, scheduleAs: 'pack' }, flag.ctx)).toBe(0);
+    expect(flag.io.stdoutText()).toContain('kind: pack');
+    await expect(runConvert({ file: pack, scheduleAs: 'nope' }, ctxFor())).rejects.toThrow('--schedule-as nope');
+  });
+});

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -98,7 +98,14 @@ describe('osfleet export (run)', () => {
     const manifest = path.join(dir, 'm.json');
     writeFileSync(manifest, JSON.stringify({ sql: 'SELECT target_path, mtime FROM file_events', tables: ['file_events'] }));
     const r = await exportWith({ fromManifest: manifest, tz: 'UTC', timeFormat: 'utc', format: 'csv' });
-    expect(r.out.split('\r\n').slice(0, 3)).toEqual(['host,target_path,mtime', 'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z', 'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",']);
+    // Issue 15.2: the SQL's columns first, in its order; the other columns the rows carry after (they
+    // were dropped before).
+    expect(r.out.split('\r\n').slice(0, 3).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
+      'host,target_path,mtime',
+      'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z',
+      'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",',
+    ]);
+    expect(r.out.split('\r\n')[0]).toBe('host,target_path,mtime,action,atime,ctime,gid,size,time,uid');
   });
 
   it('keeps ndjson raw and fleetctl-compatible: valid lines come out as they went in', async () => {
@@ -253,5 +260,91 @@ describe('osfleet export --usernames-from-server (sandbox)', () => {
       'ghost,/d,0,',
       '',
     ]);
+  });
+});
+
+describe('export: only results, only the targets (issues 15.4, 21.6)', () => {
+  it('input that is not result NDJSON: exit 1 naming file and line, no output file', async () => {
+    const input = path.join(dir, 'notes.txt');
+    writeFileSync(input, 'hello\n{"no":"host"}\n');
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', input, '-o', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`${input}:1: not query results (not JSON`);
+    expect(r.stderr).toContain('nor any of its other 1 line');
+    expect(readdirSync(dir)).toEqual(['notes.txt']);
+  });
+
+  it('nothing at all to read: exit 1, no output file', async () => {
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', '--table', 'file', '-o', out], { stdin: '' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('no query results in stdin');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('an input that cannot be read (a folder): exit 1 naming it, no output file', async () => {
+    const folder = path.join(dir, 'results');
+    mkdirSync(folder);
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', folder, '-o', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(folder);
+    expect(r.stderr).not.toContain('unexpected failure');
+    expect(readdirSync(dir)).toEqual(['results']);
+  });
+
+  it("rows of hosts outside the campaign's targets (--from-manifest) are dropped and counted", async () => {
+    const manifest = path.join(dir, 'q.csv.manifest.json');
+    writeFileSync(manifest, JSON.stringify({ sql: 'SELECT path FROM file', tables: ['file'], hosts: [{ host: 'a', status: 'answered', rows: 1 }] }));
+    const input = [
+      { host: 'a', rows: [{ path: '/a' }] },
+      { host: 'intruder', rows: [{ path: '/x' }, { path: '/y' }] },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const out = path.join(dir, 'out.csv');
+    const r = await runCli(['export', '--from-manifest', manifest, '-o', out], { stdin: `${input}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('host,path\r\na,/a\r\n');
+    expect(r.stderr).toContain(`2 rows of 1 host outside the campaign's targets (${manifest}) dropped (intruder: 2)`);
+    const m = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
+    expect(m.outside_targets).toEqual([{ host: 'intruder', rows: 2 }]);
+    expect(m.hosts.map((h: { host: string }) => h.host)).toEqual(['a']);
+  });
+
+  it('error lines become per-host statuses on stderr, exit 3, as in query', async () => {
+    const input = [
+      { host: 'a', rows: [{ path: '/a' }] },
+      { host: 'b', rows: [], error: 'no such table: file_events' },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const r = await runCli(['export', '--table', 'file', '--format', 'csv'], { stdin: `${input}\n` });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('host,path\r\na,/a\r\n');
+    expect(r.stderr).toBe('1 host answered with an error:\n  b  error: no such table: file_events\n');
+  });
+});
+
+describe('export: columns are what hosts returned (issue 15.2)', () => {
+  const rows = [
+    { host: 'a', rows: [{ pid: '1', name: 'launchd', extra_col: 'x' }] },
+    { host: 'b', rows: [{ pid: '2', name: 'zsh' }] },
+  ]
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+
+  it.each(['SELECT pid ,name FROM processes', 'SELECT pid, name FROM processes', 'select   pid,name   from processes'])('%s keeps extra_col, SQL order first', async (sql) => {
+    const r = await runCli(['export', '--sql', sql, '--format', 'csv'], { stdin: `${rows}\n` });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('host,pid,name,extra_col\r\na,1,launchd,x\r\nb,2,zsh,\r\n');
+  });
+
+  it('a column of the SQL that no row carries stays a column', async () => {
+    const r = await runCli(['export', '--sql', 'SELECT pid, name, path FROM processes', '--format', 'csv'], { stdin: `${rows}\n` });
+    expect(r.stdout.split('\r\n')[0]).toBe('host,pid,name,path,extra_col');
+    const t = await runCli(['export', '--sql', 'SELECT pid, name, path FROM processes', '--format', 'table'], { stdin: `${rows}\n` });
+    expect(t.stdout.split('\n')[0]).toMatch(/^host\s+pid\s+name\s+path\s+extra_col$/);
   });
 });

@@ -63,7 +63,8 @@ describe.each(['fleet', 'kolide'] as const)("fleetctl's output against the %s sa
   };
 
   beforeAll(async () => {
-    const t = await startTestSandbox({ dialect, port: 0, seed: 11, hosts: false });
+    // fleetctl's goldens are the queries/teams naming (FleetDM before 4.82).
+    const t = await startTestSandbox({ dialect, port: 0, seed: 11, hosts: false, ...(dialect === 'fleet' ? { version: '4.60.0' } : {}) });
     sandbox = t.sandbox;
     client = new FleetClient({ address: sandbox.url, token: t.admin.token });
     scratch = mkdtempSync(path.join(tmpdir(), `osfleet-compat-${dialect}-`));
@@ -154,5 +155,26 @@ describe.each(['fleet', 'kolide'] as const)("fleetctl's output against the %s sa
     const doc = parseYaml(text.replace(/^---\n/, '')) as { kind: string; spec: { secrets: Array<Record<string, unknown>> } };
     expect(doc.kind).toBe('enroll_secret');
     expect(doc.spec.secrets[0]).toHaveProperty('created_at');
+  });
+
+  it('get config prints the app configuration as a kind: config document that applies back as unchanged; a change is planned and sent', async () => {
+    const yaml = await printed({ kind: 'config' });
+    expect(yaml).toMatch(/^---\napiVersion: v1\nkind: config\nspec:\n/);
+    const file = path.join(scratch, 'config.yml');
+    writeFileSync(file, yaml);
+    const again = await applyFile(file, { dryRun: true, detailedExitcode: true });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toBe('No changes: 1 unchanged.\n');
+    writeFileSync(file, 'apiVersion: v1\nkind: config\nspec:\n  org_info:\n    org_name: Renamed Org\n');
+    const changed = await applyFile(file);
+    expect(changed.code, changed.stderr).toBe(0);
+    expect(changed.stdout).toBe('~ config: org_info.org_name\nPlan: 0 to create, 1 to update, 0 to delete, 0 unchanged.\n');
+    expect(await printed({ kind: 'config', json: true })).toContain('"org_name":"Renamed Org"');
+  });
+
+  it('get users: the admin in a table; --json one kind: user document per user', async () => {
+    expect(await printed({ kind: 'users', format: 'csv' })).toMatch(/^name,email,role,api_only\r\nSandbox Admin,admin@example\.com,admin,false\r\n/);
+    const lines = (await printed({ kind: 'users', json: true })).trim().split('\n').map((l) => JSON.parse(l) as { kind: string; spec: { email: string } });
+    expect(lines.map((l) => `${l.kind}:${l.spec.email}`)).toEqual(['user:admin@example.com']);
   });
 });

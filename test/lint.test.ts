@@ -139,6 +139,28 @@ describe('SQL checks', () => {
     expect(sql.check('SELECT * FROM left_behind').issues.map((i) => i.code)).toEqual(['unknown-table']);
   });
 
+  // Issue 15.7: a missing table is named as missing, never as a JOIN problem; a table osquery
+  // removed is told from one that never existed, with the release that removed it.
+  it('names a missing table, not the JOIN that uses it', () => {
+    const r = sql.check('SELECT e.name FROM users u JOIN no_such_thing e USING (uid)');
+    expect(r.issues.map((i) => `${i.severity} ${i.code} ${i.message}`)).toEqual([
+      'warning unknown-table unknown table "no_such_thing": osquery has no such table (not in osfleet\'s osquery schema; an extension table?)',
+    ]);
+  });
+
+  it('knows removed tables, with the release that removed them', () => {
+    const r = sql.check('SELECT e.name FROM users u JOIN opera_extensions e USING (uid)');
+    expect(r.issues.map((i) => `${i.severity} ${i.code} ${i.message}`)).toEqual([
+      "error removed-table table \"opera_extensions\" was removed from osquery in 4.7.0: use chrome_extensions (WHERE browser_type = 'opera'); the query fails on every later osquery",
+    ]);
+    expect(sql.check('SELECT * FROM alf_services').issues.map((i) => `${i.severity} ${i.code} ${i.message}`)).toEqual([
+      'warning removed-table table "alf_services" was removed from osquery in 4.1.0: the name now reads sharing_preferences, whose columns differ (service, process and state are gone)',
+    ]);
+    expect(sql.check('SELECT * FROM lldp_neighbors').issues.map((i) => i.message)).toEqual([
+      'table "lldp_neighbors" was removed from osquery in 5.4.0; the query fails on every later osquery',
+    ]);
+  });
+
   it('keeps warning about an unknown function on later queries', () => {
     sql.check('SELECT zork(1)');
     expect(sql.check('SELECT zork(2) FROM users').issues.map((i) => i.code)).toEqual(['unknown-function']);

@@ -143,11 +143,17 @@ describe('query ends promptly and reports every host', () => {
   });
   afterAll(async () => fleet?.stop());
 
-  it('offline hosts are reported as offline, without waiting for them', async () => {
+  it('offline hosts are reported as offline, without waiting for them: every online host answered, exit 0', async () => {
     const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '10m'], { env: fleet.env });
     expect(r.stderr).toContain('Targeting 4 hosts: 3 online, 1 offline');
     expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 0 no response, 1 offline/);
     expect(r.stderr).toMatch(/dwight-win10\s+offline/);
+    expect(r.code).toBe(0);
+  });
+
+  it('--offline-fails counts the offline host as missing: exit 3', async () => {
+    const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '10m', '--offline-fails'], { env: fleet.env });
+    expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 0 no response, 1 offline/);
     expect(r.code).toBe(3);
   });
 

@@ -137,23 +137,24 @@ describe('csv', () => {
   });
 
   it('writes exactly what csv-stringify writes (plain records take a fast path)', () => {
-    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', 'a\r\nb', ' x ', '-1'));
+    // Issue 15.6: `;` and tab are quoted too (csv-stringify's quoted_match below says so).
+    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', 'a\r\nb', ' x ', '-1', ';', 'a\tb'));
     fc.assert(
       fc.property(fc.array(fc.array(cell, { minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 8 }), (records) => {
-        expect(csvText(records)).toBe(stringify(records, { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true }));
+        expect(csvText(records)).toBe(stringify(records, { record_delimiter: '\r\n', quoted_match: /[\r\n;\t]/, eof: true }));
       }),
       { numRuns: 500, seed: 7 },
     );
   });
 
   it('writer output is csv-stringify output, for any cells (neutralised and not)', async () => {
-    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', '=1+1', '-1', '@x', 'a\r\nb'));
+    const cell = fc.oneof(fc.string(), fc.constantFrom('', ',', '"', '\r', '\n', '=1+1', '-1', '@x', 'a\r\nb', 'x;y', '\tz'));
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(cell, cell, cell), { minLength: 1, maxLength: 5 }), fc.boolean(), async (cells, neutralise) => {
         const rows = cells.map(([a, b, c]) => ({ a, b, c }));
         const text = await writeAll('csv', [{ host: 'h,1', rows }], { layout: identityLayoutForTest(['a', 'b', 'c']), csv: { neutralise, bom: false } });
         const n = neutralise ? neutraliseCell : (v: string) => v;
-        const expected = stringify([['host', 'a', 'b', 'c'], ...cells.map(([a, b, c]) => ['h,1', a, b, c].map(n))], { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true });
+        const expected = stringify([['host', 'a', 'b', 'c'], ...cells.map(([a, b, c]) => ['h,1', a, b, c].map(n))], { record_delimiter: '\r\n', quoted_match: /[\r\n;\t]/, eof: true });
         expect(text).toBe(expected);
       }),
       { numRuns: 300, seed: 5 },
@@ -431,4 +432,21 @@ it('validates result options', () => {
   expect(resolveResultOptions({ raw: true }, {}, { format: 'csv' })).toMatchObject({ enrich: false, times: null, usernames: false });
   expect(resolveResultOptions({ format: 'json' }, {}, { format: 'csv' })).toMatchObject({ enrich: false });
   expect(resolveResultOptions({ format: 'table', times: false }, {}, { format: 'csv' })).toMatchObject({ enrich: true, times: null, usernames: true });
+});
+
+describe('csv quoting of ; and tab (issue 15.6)', () => {
+  it('quotes fields holding ; or a tab, neutralises formulas still', async () => {
+    const text = await writeAll('csv', [{ host: 'h', rows: [{ a: 'x;y', b: 'tab\there', c: '=SUM(A1;A2)', d: '\tlead', e: 'plain' }] }]);
+    expect(text).toBe('host,a,b,c,d,e\r\nh,"x;y","tab\there","\'=SUM(A1;A2)","\'\tlead",plain\r\n');
+    const raw = await writeAll('csv', [{ host: 'h', rows: [{ a: 'x;y' }] }], { csv: { neutralise: false, bom: false } });
+    expect(raw).toBe('host,a\r\nh,"x;y"\r\n');
+  });
+
+  it('reads back what it quotes', async () => {
+    const rows = [{ a: 'x;y', b: 'p\tq' }];
+    const text = await writeAll('csv', [{ host: 'h', rows }], { csv: { neutralise: false, bom: false } });
+    const back: string[][] = [];
+    for await (const rec of csvRecords(Readable.from([text]))) back.push(rec);
+    expect(back).toEqual([['host', 'a', 'b'], ['h', 'x;y', 'p\tq']]);
+  });
 });

@@ -109,7 +109,8 @@ describe('query --resume', () => {
     await fleet.sandbox.setHostOffline('pam-macbook-1015', true);
     const out = path.join(dir, 'users.csv');
     const first = await cli(['query', '--all', '--query', 'SELECT uid, username, directory FROM users WHERE uid IN (0, 501)', '--tz', 'UTC', '-o', out]);
-    expect(first.code, first.stderr).toBe(3);
+    // Offline hosts are listed, not failures (exit 0); --offline-fails makes them count.
+    expect(first.code, first.stderr).toBe(0);
     const before = readFileSync(out, 'utf8').trim().split('\r\n');
     expect(new Set(before.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(['centos-fileserver', 'jim-macbook-1014']));
     const m1 = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8'));
@@ -141,7 +142,7 @@ describe('query --resume', () => {
     const out = path.join(dir, 'r.ndjson');
     await fleet.sandbox.setHostOffline('dwight-win10', true);
     const first = await cli(['query', '--all', '--query', 'SELECT 1 AS one', '-o', out]);
-    expect(first.code).toBe(3);
+    expect(first.code).toBe(0);
     await fleet.sandbox.setHostOffline('dwight-win10', false);
     writeFileSync(out, `${readFileSync(out, 'utf8')}{"host":"forged","rows":[]}\n`);
     const changed = await cli(['query', '--resume', `${out}.manifest.json`]);

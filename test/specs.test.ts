@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../src/specs/diagnostics.js';
+import { profileFor } from '../src/api/server.js';
 import { decodeUtf8, loadInputs, type LoadIO } from '../src/specs/load.js';
 import { parseDocuments } from '../src/specs/parse.js';
 import { canonical, changedPaths, plan, renderPlan } from '../src/specs/plan.js';
@@ -73,12 +74,12 @@ describe('parseDocuments', () => {
     [
       'an unknown kind with no close match',
       'kind: widget\nspec: {}\n',
-      ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret)'],
+      ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret, config)'],
     ],
-    ['a kind fleetctl knows but osfleet does not apply', 'kind: config\nspec: {}\n', ['f.yml:1:7: error: kind "config" is not supported by osfleet (the app configuration; it applies query, pack, label, options, enroll_secret)']],
+    ['a kind fleetctl knows but osfleet does not apply', 'kind: policy\nspec: {}\n', ['f.yml:1:7: error: kind "policy" is not supported by osfleet (a FleetDM policy; it applies query, pack, label, options, enroll_secret, config)']],
     // FleetDM 4.82+ calls queries reports: `kind: report` is read as `kind: query` (issue 25).
     ['kind report', 'kind: Report\nspec: {name: q, query: SELECT 1;}\n', []],
-    ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret)']],
+    ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret, config)']],
     ['team and fleet with different values', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: b}\n', ['f.yml:2:51: error: query "q": "team" ("a") and "fleet" ("b") name the same field with different values: keep one']],
     ['team and fleet with the same value', 'kind: report\nspec: {name: q, query: SELECT 1;, team: a, fleet: a}\n', []],
     ["fleetctl's logging: \"\" is not set", 'kind: query\nspec: {name: q, query: SELECT 1;, logging: ""}\n', []],
@@ -311,10 +312,11 @@ describe('plan', () => {
       [
         '+ query "new"',
         '~ query "changed": description, query',
-        '- query "gone"',
         '+ label "new-label"',
-        '- label "old-label"',
         '~ pack "p": queries.gone (removed), queries.new (added), queries.same.interval',
+        // Deletions last, in the order they run (issue 17.5).
+        '- query "gone"',
+        '- label "old-label"',
         'Plan: 2 to create, 2 to update, 2 to delete, 1 unchanged.',
         '',
       ].join('\n'),
@@ -369,7 +371,7 @@ describe('plan', () => {
     const p = plan(
       { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'NEW-SECRET' }, { name: 'ci', secret: 'CI-SECRET' }] } },
       { ...empty(), enroll_secret: { secrets: [{ name: 'default', secret: 'OLD-SECRET' }, { name: 'kept', secret: 'KEPT-SECRET' }] } },
-      { prune: false, builtinLabels, dialect },
+      { prune: false, builtinLabels, server: profileFor(dialect, undefined, 'queries') },
     );
     const text = renderPlan(p, 'text') + renderPlan(p, 'json');
     expect(text).not.toMatch(/SECRET/);
@@ -389,7 +391,7 @@ describe('plan', () => {
       packs: [{ name: 'p', queries: [{ query: 'q', name: 'q', interval: 60 }] }],
       enroll_secret: { secrets: [{ name: 'default', secret: 's', active: true }, { name: 'old', secret: 'o', active: false }] },
     };
-    expect(plan(desired, kolide, { prune: false, builtinLabels, dialect: 'kolide' }).changes).toBe(false);
+    expect(plan(desired, kolide, { prune: false, builtinLabels, server: profileFor('kolide', undefined, 'queries') }).changes).toBe(false);
     expect(renderPlan(plan(desired, kolide, { prune: false, builtinLabels }), 'text')).toBe(
       [
         '~ query "q": interval, logging, platform',

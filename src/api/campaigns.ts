@@ -57,22 +57,23 @@ export interface TargetHost {
 }
 
 export async function createCampaign(client: FleetClient, query: QueryRef, selection: Selection): Promise<CampaignInfo> {
-  await client.detect();
+  const { traits, words } = await client.server();
   const body = {
-    ...(query.queryId !== undefined ? { query_id: query.queryId } : { query: query.sql }),
+    // `query` holds SQL here and is not renamed; the saved query's id is `report_id` on 4.82+.
+    ...(query.queryId !== undefined ? { [words.query_id]: query.queryId } : { query: query.sql }),
     selected: { hosts: selection.hosts, labels: selection.labels },
   };
   const run = (path: string) => client.request<{ campaign: CampaignInfo & { Metrics?: CampaignInfo['metrics'] } }>('POST', path, { body });
   let res;
-  if (client.dialect === 'kolide') {
-    res = await run('/queries/run_by_names');
+  if (traits.campaignHosts === 'hostname') {
+    res = await run(`/${words.queries}/run_by_names`);
   } else {
     try {
-      res = await run('/queries/run_by_identifiers');
+      res = await run(`/${words.queries}/run_by_identifiers`);
     } catch (err) {
       // Older 4.x servers only know run_by_names.
       if (!(err instanceof NotFoundError)) throw err;
-      res = await run('/queries/run_by_names');
+      res = await run(`/${words.queries}/run_by_names`);
     }
   }
   return { id: res.campaign.id, metrics: res.campaign.Metrics ?? res.campaign.metrics };
@@ -113,7 +114,7 @@ export class ResultStream {
     this.ws = new WebSocket(url, {
       ...client.tlsOptions(),
       handshakeTimeout: 45_000,
-      headers: { 'user-agent': 'osfleet' },
+      headers: { ...client.customHeaders(), 'user-agent': 'osfleet' },
       maxPayload: 512 * 1024 * 1024,
     });
     debug?.(`WS ${new URL(url).pathname} connecting`);
@@ -410,17 +411,16 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         return;
       }
       if (end.kind === 'blocked' || (attempt === 0 && stream.messages === 0 && /TLS/.test(end.reason))) {
-        if (this.opts.transport === 'auto' && this.client.dialect === 'fleet' && end.kind === 'blocked') {
+        if (this.opts.transport === 'auto' && this.client.profile.traits.restLiveQueries && end.kind === 'blocked') {
           this.opts.onNotice?.(`${end.reason}; falling back to REST live queries (polling)`);
           yield* this.viaRest(stop);
           return;
         }
         this.endReason = 'failed';
         this.problem = new CliError(`cannot open the results websocket: ${end.reason}`, {
-          hint:
-            this.client.dialect === 'kolide'
-              ? 'Kolide Fleet has no REST live queries; allow websocket upgrades to /api/v1/kolide/results/websocket on the proxy'
-              : 'allow websocket upgrades on the proxy, or use --transport rest',
+          hint: this.client.profile.traits.restLiveQueries
+            ? 'allow websocket upgrades on the proxy, or use --transport rest'
+            : `${this.client.profile.product} has no REST live queries; allow websocket upgrades to ${this.client.profile.prefix}/results/websocket on the proxy`,
         });
         return;
       }
@@ -441,15 +441,15 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
 
   /** What a new campaign names a host by: Kolide matches hostnames; FleetDM's identifiers take the uuid. */
   private identifierOf(t: TargetHost): string {
-    return this.client.dialect === 'fleet' && t.uuid ? t.uuid : t.hostname;
+    return this.client.profile.traits.campaignHosts === 'identifier' && t.uuid ? t.uuid : t.hostname;
   }
 
   /** FleetDM's synchronous REST live query, one host per request with bounded concurrency. */
   private async *viaRest(stop: AbortSignal): AsyncGenerator<HostAnswer> {
     this.transportUsed = 'rest';
-    if (this.client.dialect === 'kolide') {
+    if (!(await this.client.server()).traits.restLiveQueries) {
       this.endReason = 'failed';
-      this.problem = new CliError('Kolide Fleet has no REST live queries; use the websocket transport');
+      this.problem = new CliError(`${this.client.profile.product} has no REST live queries; use the websocket transport`);
       return;
     }
     if (this.opts.query.sql === undefined) {

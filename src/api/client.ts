@@ -6,7 +6,7 @@
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { readFile } from 'node:fs/promises';
-import { ApiError, ConfigError, InterruptedError, NetworkError, AuthError, CliError } from '../errors.js';
+import { ApiError, ConfigError, InterruptedError, NetworkError, NotFoundError, AuthError, CliError } from '../errors.js';
 import {
   backoffDelay,
   errorForStatus,
@@ -15,6 +15,7 @@ import {
   networkError,
   parseRetryAfter,
 } from './errors.js';
+import { API_PREFIX, describeProfile, generationOfVersion, namingOfVersion, profileFor, type Generation, type Naming, type ServerProfile } from './server.js';
 import { parseDuration } from '../duration.js';
 import type { ResolvedContext } from '../config/store.js';
 import type { Env } from '../env.js';
@@ -30,25 +31,26 @@ interface Ctx {
   connection(): Promise<ResolvedContext>;
 }
 
-export type Dialect = 'kolide' | 'fleet';
-
-export const APP_PREFIX: Record<Dialect, string> = {
-  kolide: '/api/v1/kolide',
-  fleet: '/api/v1/fleet',
-};
+export type { Generation, Naming, ServerProfile } from './server.js';
 
 export interface ClientOptions {
-  /** Origin plus optional path; the path is replaced by urlPrefix + API path, as fleetctl does. */
+  /** Origin (a path here is ignored: createClient turns an address's path into urlPrefix). */
   address: string;
   urlPrefix?: string;
   token?: string | undefined;
   tlsSkipVerify?: boolean;
   /** PEM text of the CA bundle to trust (in addition to nothing else: a custom CA replaces the defaults). */
   ca?: string | undefined;
-  dialect?: Dialect | undefined;
+  /** The server as cached in the context (skips detection when the generation is known). */
+  dialect?: Generation | undefined;
   serverVersion?: string | undefined;
+  naming?: Naming | undefined;
+  /** Called once when the server was detected afresh (not when the cache was used), e.g. to cache it. */
+  onResolved?: (profile: ServerProfile) => void | Promise<void>;
   signal?: AbortSignal;
   debug?: (line: string) => void;
+  /** Sent on every REST and websocket request (an access proxy's headers); never shown in --debug. */
+  customHeaders?: Record<string, string> | undefined;
   /** Attempts for retryable requests, including the first. */
   maxAttempts?: number;
   retryBaseMs?: number;
@@ -99,16 +101,26 @@ export class FleetClient {
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
   private readonly opts: ClientOptions & typeof DEFAULTS;
-  private detected: { dialect: Dialect; version: string | undefined } | undefined;
+  private resolved: ServerProfile | undefined;
+  private resolving: Promise<ServerProfile> | undefined;
   /** How many HTTP requests went out (tests and benchmarks count them). */
   requestCount = 0;
+  /** Things the user should know about this client (e.g. TLS verification off); the caller prints them. */
+  readonly warnings: string[] = [];
 
   constructor(opts: ClientOptions) {
     this.opts = { ...DEFAULTS, ...opts };
     this.origin = originOf(opts.address);
     this.urlPrefix = normalisePrefix(opts.urlPrefix ?? '');
     this.token = opts.token;
-    if (opts.dialect) this.detected = { dialect: opts.dialect, version: opts.serverVersion };
+    if (opts.dialect) {
+      // Without a cached naming or a version that tells it, the old names: every server answers them.
+      const naming = opts.naming ?? namingOfVersion(opts.serverVersion) ?? 'queries';
+      this.resolved = profileFor(opts.dialect, opts.serverVersion, naming);
+    }
+    if (opts.tlsSkipVerify) {
+      this.warnings.push('TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.');
+    }
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
@@ -141,27 +153,29 @@ export class FleetClient {
     return { ...(this.opts.ca ? { ca: this.opts.ca } : {}), rejectUnauthorized: !this.opts.tlsSkipVerify };
   }
 
+  /** The custom headers, for the websocket upgrade (the same as on every REST request). */
+  customHeaders(): Record<string, string> {
+    return { ...this.opts.customHeaders };
+  }
+
   /** The token, for the websocket `auth` message only. */
   bearerToken(): string | undefined {
     return this.token;
   }
 
-  get dialect(): Dialect {
-    if (!this.detected) throw new Error('dialect not detected yet: call detect() first');
-    return this.detected.dialect;
+  /** The server, once resolved (by `server()` or the first app request). */
+  get profile(): ServerProfile {
+    if (!this.resolved) throw new Error('server not resolved yet: await client.server() first');
+    return this.resolved;
   }
 
   get serverVersion(): string | undefined {
-    return this.detected?.version;
+    return this.resolved?.version;
   }
 
-  get isDetected(): boolean {
-    return this.detected !== undefined;
-  }
-
-  /** The app API prefix for the detected dialect (with url-prefix). */
+  /** The app API path (under the generation's prefix, before the url-prefix). */
   appPath(path: string): string {
-    return `${APP_PREFIX[this.dialect]}${path}`;
+    return `${this.profile.prefix}${path}`;
   }
 
   /** ws(s):// URL of an app path. */
@@ -173,11 +187,27 @@ export class FleetClient {
   }
 
   /**
-   * Finds the API generation: `GET /version` (unauthenticated on both), major < 4 → Kolide, else
-   * FleetDM; an unparseable version falls back to probing the login paths (fleet-api.md §8).
+   * The server this client talks to, decided once: the generation from `GET /version`
+   * (unauthenticated on both; major < 4 → Kolide), or by probing the login paths when the version says
+   * nothing (fleet-api.md §8); for FleetDM the naming from the version (≥ 4.82.0: reports/fleets) or
+   * by probing `GET /reports?per_page=1` (404: the old naming). `refresh` ignores the cached answer.
    */
-  async detect(opts: { force?: boolean } = {}): Promise<{ dialect: Dialect; version: string | undefined }> {
-    if (this.detected && !opts.force) return this.detected;
+  async server(opts: { refresh?: boolean } = {}): Promise<ServerProfile> {
+    if (this.resolved && !opts.refresh) return this.resolved;
+    if (!opts.refresh && this.resolving) return this.resolving;
+    const job = this.detectServer();
+    this.resolving = job;
+    try {
+      this.resolved = await job;
+    } finally {
+      if (this.resolving === job) this.resolving = undefined;
+    }
+    this.opts.debug?.(`server: ${describeProfile(this.resolved)}`);
+    if (!opts.refresh) await this.opts.onResolved?.(this.resolved);
+    return this.resolved;
+  }
+
+  private async detectServer(): Promise<ServerProfile> {
     let version: string | undefined;
     try {
       const res = await this.send<{ version?: unknown }>('GET', '/version', { root: true, auth: false });
@@ -186,26 +216,19 @@ export class FleetClient {
       // Some servers guard /version; the login probe below still tells the generations apart.
       if (!(err instanceof ApiError) && !(err instanceof AuthError)) throw err;
     }
-    const major = version ? Number(/^v?(\d+)\./.exec(version)?.[1]) : NaN;
-    let dialect: Dialect;
-    if (Number.isFinite(major)) {
-      dialect = major < 4 ? 'kolide' : 'fleet';
-    } else {
-      dialect = await this.probe();
-    }
-    this.detected = { dialect, version };
-    this.opts.debug?.(`server ${version ?? '(unknown version)'}, API ${APP_PREFIX[dialect]}`);
-    return this.detected;
+    const generation = generationOfVersion(version) ?? (await this.probeGeneration());
+    const naming = generation === 'kolide' ? 'queries' : (namingOfVersion(version) ?? (await this.probeNaming()));
+    return profileFor(generation, version, naming);
   }
 
-  private async probe(): Promise<Dialect> {
-    for (const dialect of ['fleet', 'kolide'] as const) {
+  private async probeGeneration(): Promise<Generation> {
+    for (const generation of ['fleet', 'kolide'] as const) {
       try {
-        await this.send('POST', `${APP_PREFIX[dialect]}/login`, { root: true, auth: false, body: { email: '', username: '', password: '' } });
-        return dialect;
+        await this.send('POST', `${API_PREFIX[generation]}/login`, { root: true, auth: false, body: { email: '', username: '', password: '' } });
+        return generation;
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) continue;
-        if (err instanceof AuthError || err instanceof ApiError) return dialect;
+        if (err instanceof AuthError || err instanceof ApiError) return generation;
         throw err;
       }
     }
@@ -214,9 +237,31 @@ export class FleetClient {
     });
   }
 
-  /** An app API request (under the dialect's prefix) returning the parsed JSON body. */
+  /** 404 on `/reports` means a FleetDM before 4.82; any other answer (200, 401, 403) the new naming. */
+  private async probeNaming(): Promise<Naming> {
+    try {
+      await this.send('GET', `${API_PREFIX.fleet}/reports`, { root: true, auth: this.hasToken, query: { per_page: 1 } });
+      return 'reports';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return 'queries';
+      if (err instanceof AuthError || err instanceof ApiError) return 'reports';
+      throw err;
+    }
+  }
+
+  /**
+   * Whether an error means "no such object": 404 on both generations, and Kolide's 500 whose text
+   * says so (`sql: no rows in result set`, `… was not found in the datastore`), fleet-api.md §1.1.
+   */
+  isNotFound(err: unknown): boolean {
+    if (err instanceof NotFoundError) return true;
+    if (!this.resolved?.traits.notFoundAs500 || !(err instanceof ApiError) || err.status !== 500) return false;
+    return /no rows in result set|not found/i.test(err.message);
+  }
+
+  /** An app API request (under the generation's prefix) returning the parsed JSON body. */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    if (!opts.root && !this.detected) await this.detect();
+    if (!opts.root && !this.resolved) await this.server();
     if (opts.auth !== false && !this.hasToken) {
       throw new AuthError('not logged in: this context has no API token');
     }
@@ -267,7 +312,7 @@ export class FleetClient {
     let path = this.urlPrefix + fullPath;
     const query = opts.query ? encodeQuery(opts.query) : '';
     if (query) path += `?${query}`;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'osfleet' };
+    const headers: Record<string, string> = { ...this.opts.customHeaders, accept: 'application/json', 'user-agent': 'osfleet' };
     if (opts.auth !== false && this.token) headers['authorization'] = `Bearer ${this.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -453,19 +498,30 @@ export function checkAddress(address: string, opts: { allowInsecureHttp: boolean
   return url;
 }
 
-/** Builds the client for the context: address checked, CA read, token attached, warnings given. */
-export async function createClientFromContext(ctx: Ctx): Promise<FleetClient> {
-  const conn = await ctx.connection();
-  return createClient(conn, ctx);
-}
-
-export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 'signal' | 'debug' | 'globals'> & { env?: Ctx['env'] }): Promise<FleetClient> {
+/**
+ * Builds the client for a context: address checked, CA read, token attached. Warnings (TLS
+ * verification off) are in `client.warnings`, for the caller to show.
+ */
+export async function createClient(
+  conn: ResolvedContext,
+  ctx: Pick<Ctx, 'signal' | 'debug' | 'globals'> & { env?: Ctx['env'] },
+  extra: Pick<ClientOptions, 'onResolved'> = {},
+): Promise<FleetClient> {
   if (!conn.address) {
     throw new ConfigError(`no server address in context "${conn.name}"`, {
       hint: 'set it with: osfleet config set --address https://fleet.example.com:8080 (or FLEET_URL), or try `osfleet preview`',
     });
   }
-  checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  const url = checkAddress(conn.address, { allowInsecureHttp: conn.allowInsecureHttp });
+  // A path in the address is the server's URL prefix (server.url_prefix), used on every REST and
+  // websocket call; `url-prefix` says the same, so the two must agree when both are given.
+  const fromAddress = normalisePrefix(url.pathname);
+  const fromSetting = normalisePrefix(conn.urlPrefix);
+  if (fromAddress !== '' && fromSetting !== '' && fromAddress !== fromSetting) {
+    throw new ConfigError(`the address ${url.origin}${fromAddress} has the path ${fromAddress} but url-prefix is ${fromSetting}: the server has one prefix`, {
+      hint: 'keep the prefix in one place: osfleet config set --address <origin + prefix> (or --url-prefix)',
+    });
+  }
   let ca: string | undefined;
   if (conn.rootca) {
     try {
@@ -474,23 +530,23 @@ export async function createClient(conn: ResolvedContext, ctx: Pick<Ctx, 'io' | 
       throw new ConfigError(`cannot read the rootca file ${conn.rootca}: ${(err as Error).message}`);
     }
   }
-  if (conn.tlsSkipVerify) {
-    ctx.io.err(
-      ctx.io.errColor.yellow('Warning: TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.\n'),
-    );
-  }
   // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds how long a silent server is waited for.
   const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
+  const headerNames = Object.keys(conn.customHeaders ?? {});
+  if (headerNames.length > 0 && ctx.globals.debug) ctx.debug(`custom headers on every request: ${headerNames.map((h) => `${h}: REDACTED`).join(', ')}`);
   return new FleetClient({
     ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
     address: conn.address,
-    urlPrefix: conn.urlPrefix,
+    urlPrefix: fromSetting || fromAddress,
     token: conn.token,
     tlsSkipVerify: conn.tlsSkipVerify,
     ca,
     dialect: conn.dialect,
     serverVersion: conn.serverVersion,
+    naming: conn.naming,
+    customHeaders: conn.customHeaders,
+    ...extra,
     signal: ctx.signal,
     debug: ctx.globals.debug ? (line) => ctx.debug(line) : undefined,
   } as ClientOptions);

@@ -72,6 +72,8 @@ export function errorForStatus(args: {
   }
   const base = { status: args.status, method: args.method, path: args.path, serverMessage: message, reasons };
   if (args.status === 404) return new NotFoundError(base);
+  // Kolide answers a refused delete of something still in use (a foreign key) with 403 "Validation Failed": not a permission problem.
+  if (args.status === 403 && message === 'Validation Failed') return new ApiError({ ...base, hint: 'something on the server still uses this object' });
   if (args.status === 403) return new ApiError({ ...base, exitCode: ExitCode.auth, hint: 'the user lacks the permission for this (check its role)' });
   if (args.status === 402) return new ApiError({ ...base, hint: 'this needs Fleet Premium' });
   if (args.status === 429) return new ApiError({ ...base, hint: 'the server is rate limiting; wait and try again' });

@@ -1,6 +1,5 @@
 /** Hosts and labels (fleet-api.md §4): paged listing as an async iterator, lookups, label members. */
 import type { FleetClient } from './client.js';
-import { NotFoundError } from '../errors.js';
 
 /** The fields osfleet reads; servers send many more (kept in `raw` order by the caller if needed). */
 export interface Host {
@@ -32,6 +31,7 @@ export interface Label {
 }
 
 export interface HostFilter {
+  /** online, offline, new, or missing (sent as `mia` to Kolide). */
   status?: string | undefined;
   /** Search text: FleetDM filters on the server; Kolide has no search, so it is applied here. */
   search?: string | undefined;
@@ -41,11 +41,13 @@ export interface HostFilter {
 
 /** Pages through the hosts; memory holds one page at a time. */
 export async function* listHosts(client: FleetClient, filter: HostFilter = {}): AsyncGenerator<Host[]> {
-  await client.detect();
+  const { traits } = await client.server();
   const perPage = filter.perPage ?? 500;
   const path = filter.labelId !== undefined ? `/labels/${filter.labelId}/hosts` : '/hosts';
-  const serverSearch = client.dialect === 'fleet' ? filter.search : undefined;
-  const needle = client.dialect === 'kolide' && filter.search ? filter.search.toLowerCase() : undefined;
+  const serverSearch = traits.hostSearch === 'server' ? filter.search : undefined;
+  const needle = traits.hostSearch === 'client' && filter.search ? filter.search.toLowerCase() : undefined;
+  // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
+  const status = filter.status === 'missing' || filter.status === 'mia' ? traits.missingStatus : filter.status;
   for (let page = 0; ; page++) {
     const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
       query: {
@@ -53,7 +55,7 @@ export async function* listHosts(client: FleetClient, filter: HostFilter = {}): 
         per_page: perPage,
         order_key: 'id',
         order_direction: 'asc',
-        ...(filter.status ? { status: filter.status } : {}),
+        ...(status ? { status } : {}),
         ...(serverSearch ? { query: serverSearch } : {}),
       },
     });
@@ -72,7 +74,7 @@ export async function getHost(client: FleetClient, id: number): Promise<Host | u
   try {
     return (await client.request<{ host: Host }>('GET', `/hosts/${id}`)).host;
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    if (client.isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -82,7 +84,8 @@ export async function getHostByIdentifier(client: FleetClient, identifier: strin
   try {
     return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`)).host;
   } catch (err) {
-    if (err instanceof NotFoundError) return undefined;
+    // Kolide answers a missing host (or serial) with 500 "sql: no rows in result set".
+    if (client.isNotFound(err)) return undefined;
     throw err;
   }
 }

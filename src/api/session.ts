@@ -1,5 +1,6 @@
 /** Setup, login, logout, me and version, in both generations' shapes (fleet-api.md §2, §8). */
-import type { FleetClient, Dialect } from './client.js';
+import type { FleetClient } from './client.js';
+import type { ServerProfile } from './server.js';
 import { AlreadySetUpError, ApiError, AuthError, CliError, NotFoundError } from '../errors.js';
 
 export interface User {
@@ -49,7 +50,7 @@ export async function setup(client: FleetClient, input: SetupInput): Promise<{ t
 }
 
 export async function login(client: FleetClient, email: string, password: string): Promise<{ token: string; user: User }> {
-  await client.detect();
+  await client.server();
   try {
     const body = await client.request<{ token?: string; user: User; message?: string }>('POST', '/login', {
       auth: false,
@@ -81,15 +82,9 @@ export async function me(client: FleetClient): Promise<User> {
   return body.user;
 }
 
-export interface ServerVersion {
-  version: string | undefined;
-  dialect: Dialect;
-  prefix: string;
-}
-
-export async function serverVersion(client: FleetClient): Promise<ServerVersion> {
-  const { dialect, version } = await client.detect({ force: true });
-  return { version, dialect, prefix: client.appPath('') };
+/** The server asked afresh (version, generation, naming), for `version` and `whoami`. */
+export async function serverVersion(client: FleetClient): Promise<ServerProfile> {
+  return client.server({ refresh: true });
 }
 
 export function isNotSetUp(err: unknown): boolean {

@@ -46,6 +46,7 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
   const unknownHosts: string[] = [];
   const unknownLabels: string[] = [];
   const selection: Selection = { hosts: [], labels: [] };
+  const byHostname = (await client.server()).traits.campaignHosts === 'hostname';
 
   const needLabels = req.labels.length > 0 || req.labelExpr !== undefined || req.all;
   const labels = needLabels ? await listLabels(client) : [];
@@ -67,7 +68,7 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
     }
     hosts.set(h.id, h);
     // Kolide's run_by_names matches hostnames only; FleetDM's identifiers take what the user typed.
-    selection.hosts.push(client.dialect === 'kolide' ? h.hostname : /^\d+$/.test(ident) ? h.uuid || h.hostname : ident);
+    selection.hosts.push(byHostname ? h.hostname : /^\d+$/.test(ident) ? h.uuid || h.hostname : ident);
   }
 
   for (const name of req.labels) {
@@ -103,7 +104,7 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
       const h = universe.get(id);
       if (!h) continue;
       hosts.set(id, h);
-      selection.hosts.push(client.dialect === 'kolide' ? h.hostname : h.uuid || h.hostname);
+      selection.hosts.push(byHostname ? h.hostname : h.uuid || h.hostname);
     }
   }
 

@@ -8,7 +8,8 @@ export const command = defineCommand<ApplyOptions>({
   options: [
     { flags: '-f, --file <path>', description: 'file, folder or - for stdin (repeatable)', repeatable: true, default: [], complete: 'file' },
     { flags: '--dry-run', description: 'print the plan without applying it' },
-    { flags: '--detailed-exitcode', description: 'with --dry-run: exit 2 when the plan has changes' },
+    { flags: '--detailed-exitcode', description: 'with --dry-run only: exit 2 when the plan has changes (as terraform plan)' },
+    { flags: '--force', description: "fleetctl's flag, accepted: osfleet never refuses unknown keys (warnings); --no-sql-check skips the SQL check" },
     { flags: '--prune', description: 'also delete server objects of the applied kinds that the files no longer have' },
     { flags: '--no-sql-check', description: 'do not refuse SQL that SQLite cannot parse (osfleet lint shows why)' },
     { flags: '-y, --yes', description: 'do not ask for confirmation' },

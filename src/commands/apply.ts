@@ -16,7 +16,7 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
 import type { Diagnostic, QuerySpec, SpecDoc } from '../specs/types.js';
 import type { Plan, PlanKind } from '../specs/plan.js';
@@ -26,6 +26,8 @@ export interface ApplyOptions {
   file?: string[];
   dryRun?: boolean;
   detailedExitcode?: boolean;
+  /** fleetctl's `--force`: accepted, with a line saying what osfleet does instead. */
+  force?: boolean;
   prune?: boolean;
   yes?: boolean;
   format?: 'text' | 'json';
@@ -97,7 +99,7 @@ async function checkSql(docs: readonly SpecDoc[]): Promise<{ errors: Diagnostic[
 
 import { count } from '../specs/server.js';
 
-/** Kolide needs a name on each enroll secret (it upserts by name). */
+/** A server that upserts enroll secrets by name (Kolide) needs a name on each. */
 function kolideSecretNames(docs: readonly SpecDoc[], diag: typeof import('../specs/diagnostics.js').diag): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const d of docs) {
@@ -144,18 +146,17 @@ function buildSteps(client: FleetClient, plan: Plan, state: ServerState, signal:
     steps.push({
       id: 'options',
       done: '[+] applied options',
-      run: async () => {
-        // FleetDM's agent_options hold more than config/overrides (command_line_flags, extensions):
-        // keep what the files do not manage.
-        // An absent overrides means none (as Kolide's replace does), not "keep the server's".
-        const body = state.dialect === 'fleet' && state.rawOptions ? { ...state.rawOptions, config: options.config, overrides: options.overrides ?? {} } : options;
-        await (await lazy()).applyOptions(client, body as unknown as Spec);
-      },
+      // What the server holds beyond config/overrides (FleetDM's agent_options) is kept there.
+      run: async () => (await lazy()).applyOptions(client, options as unknown as Spec, state.rawOptions),
     });
   }
   if (send.enroll_secret) {
     const secrets = send.enroll_secret.secrets;
     steps.push({ id: 'enroll_secret', done: '[+] applied enroll secrets', run: async () => (await lazy()).applyEnrollSecrets(client, secrets) });
+  }
+  if (send.config) {
+    const config = send.config;
+    steps.push({ id: 'config', done: '[+] applied the app configuration', run: async () => (await import('../api/users.js')).patchAppConfig(client, config) });
   }
   const prune = (kind: 'packs' | 'queries' | 'labels', names: string[], one: PlanKind) => {
     if (names.length === 0) return;
@@ -188,6 +189,11 @@ function colourPlan(text: string, ctx: Ctx): string {
 export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const paths = opts.file ?? [];
   if (paths.length === 0) throw new UsageError('-f must be specified', 'osfleet apply -f specs/ (a file, a folder, or - for stdin)');
+  // As terraform's: the exit code of a plan. After a real apply "changes" would say nothing useful.
+  if (opts.detailedExitcode && !opts.dryRun) throw new UsageError('--detailed-exitcode goes with --dry-run (it is the exit code of a plan)', 'osfleet apply -f PATH --dry-run --detailed-exitcode; exit 2 means changes');
+  if (opts.force) {
+    ctx.io.err("Note: --force is fleetctl's way past ignorable validation errors; osfleet has none to force: unknown keys are warnings, agent options are not refused; --no-sql-check skips the SQL check\n");
+  }
   const format = opts.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`unknown format "${String(format)}"`, 'use text or json');
   const { formatDiagnostic, sortDiagnostics, countBySeverity, diag } = await import('../specs/diagnostics.js');
@@ -214,11 +220,11 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
 
   // 2. The server's current objects: one GET per kind.
   const client = await ctx.api();
-  const { dialect } = await client.detect();
-  const { readState, kindsToRead, adjustForDialect, FLEET_QUERY_FIELDS } = await import('../specs/server.js');
+  const server = await client.server();
+  const { readState, kindsToRead } = await import('../specs/server.js');
   // FleetDM team queries: each team the files name must exist (looked up by name), and its queries are read apart.
   const teams = new Map<string, number>();
-  if (dialect === 'fleet') {
+  if (server.traits.teams) {
     const { findTeam } = await import('../api/specs.js');
     const missing: Diagnostic[] = [];
     const named = new Map<string, Extract<SpecDoc, { kind: 'query' }>>();
@@ -233,7 +239,7 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
     }
     if (missing.length > 0) fail([...warnings, ...missing], checked.sources);
   }
-  const state = await readState(client, kindsToRead(checked.docs), teams);
+  const state = await readState(client, kindsToRead(checked.docs, { prune: Boolean(opts.prune) }), teams);
 
   // 3. References to queries and labels, now that the server's are known.
   const [{ validate, toSpecSet }, { plan: makePlan, renderPlan }] = await Promise.all([import('../specs/validate.js'), import('../specs/plan.js')]);
@@ -243,7 +249,7 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
   const knownQueries = new Set(opts.prune && hasQueries ? [] : state.set.queries.map((q) => q.name));
   const knownLabels = new Set([...(opts.prune && hasLabels ? [] : state.set.labels.map((l) => l.name)), ...state.builtinLabels]);
   const online = validate(checked.docs, { knownQueries, knownLabels }).filter((d) => REFERENCE_CODES.has(d.code));
-  if (dialect === 'kolide') online.push(...kolideSecretNames(checked.docs, diag));
+  if (server.traits.enrollSecrets === 'by-name') online.push(...kolideSecretNames(checked.docs, diag));
   if (online.some((d) => d.severity === 'error')) fail([...warnings, ...online], checked.sources);
 
   for (const w of warnings) ctx.io.err(`${formatDiagnostic(w)}\n`);
@@ -253,14 +259,20 @@ export async function run(opts: ApplyOptions, ctx: Ctx): Promise<number> {
 
   // 4. The plan.
   const desired = toSpecSet(checked.docs);
-  const adjusted = adjustForDialect(desired, state.set, dialect, FLEET_QUERY_FIELDS);
+  const plan = makePlan(desired, state.set, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels, server });
   const serverBuiltin = new Set([...state.builtinLabels].map((n) => n.toLowerCase()));
   const strangers = (desired.builtinLabels ?? []).filter((n) => !serverBuiltin.has(n.toLowerCase()));
   if (strangers.length > 0) {
-    adjusted.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
+    plan.notes.push(`${strangers.map((n) => JSON.stringify(n)).join(', ')} ${strangers.length === 1 ? 'is' : 'are'} marked label_type: builtin but this server has no such built-in label: left alone`);
   }
-  for (const n of adjusted.notes) ctx.io.err(`Note: ${n}\n`);
-  const plan = makePlan(adjusted.desired, adjusted.current, { prune: Boolean(opts.prune), builtinLabels: state.builtinLabels });
+  for (const n of plan.notes) ctx.io.err(`Note: ${n}\n`);
+  if (plan.blocked.length > 0) {
+    // Refused before anything is sent: a half-done prune would leave a kept pack scheduling nothing.
+    for (const b of plan.blocked) ctx.io.err(`error: --prune would delete ${b.kind} "${b.name}" but pack "${b.pack}", which stays, still uses it\n`);
+    throw new InputError(`${plan.blocked.length} deletion${plan.blocked.length === 1 ? '' : 's'} would break packs that stay: nothing was applied`, {
+      hint: 'add the query or label to the files, or the pack\'s documents (to change or prune it too)',
+    });
+  }
   const planJson = JSON.parse(renderPlan(plan, 'json')) as Record<string, unknown>;
   const steps = buildSteps(client, plan, state, ctx.signal);
   const changed = (code: number) => (opts.detailedExitcode && plan.changes ? ExitCode.changes : code);

@@ -15,6 +15,7 @@ export const set = defineCommand<SetOptions>({
     { flags: '--no-tls-skip-verify', description: 'verify the server certificate again' },
     { flags: '--url-prefix <prefix>', description: 'path prefix the server is mounted under' },
     { flags: '--allow-insecure-http', description: 'allow http:// to a non-loopback address' },
+    { flags: '--custom-header <name:value>', description: 'a header sent on every request, e.g. an access proxy\'s (repeatable; replaces the saved ones; "" clears them)', repeatable: true },
   ],
   examples: [
     { command: 'osfleet --context lab config set --address http://127.0.0.1:8412', description: 'a context named "lab" for a sandbox on this machine' },

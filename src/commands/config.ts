@@ -1,7 +1,7 @@
 /** `osfleet config set|get|use-context|list`: the contexts file, tokens always redacted on output. */
 import type { Ctx } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { CONTEXT_KEYS, type StoredContext } from '../config/store.js';
+import { CONTEXT_KEYS, parseHeaderArg, type StoredContext } from '../config/store.js';
 import { checkAddress } from '../api/client.js';
 import { readAllStdin } from '../prompt.js';
 
@@ -14,11 +14,19 @@ export interface SetOptions {
   tlsSkipVerify?: boolean;
   urlPrefix?: string;
   allowInsecureHttp?: boolean;
+  customHeader?: string[];
 }
 
 export function redact(token: string | undefined): string {
   if (!token) return '';
   return token.length <= 8 ? '********' : `${'*'.repeat(8)}${token.slice(-4)}`;
+}
+
+/** Custom headers for output: the names, each value redacted like the token (a proxy's header is a credential). */
+export function showHeaders(headers: Record<string, string>): string {
+  return Object.entries(headers)
+    .map(([k, v]) => `${k}: ${redact(v)}`)
+    .join(', ');
 }
 
 export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
@@ -47,16 +55,25 @@ export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
   if (opts.tlsSkipVerify !== undefined) fields['tls-skip-verify'] = opts.tlsSkipVerify;
   if (opts.urlPrefix !== undefined) fields['url-prefix'] = opts.urlPrefix;
   if (opts.allowInsecureHttp !== undefined) fields['allow-insecure-http'] = opts.allowInsecureHttp;
-  if (Object.keys(fields).length === 0) {
+  let clearHeaders = false;
+  if (opts.customHeader !== undefined && opts.customHeader.length > 0) {
+    // As fleetctl: the given headers replace the saved ones; `--custom-header ""` clears them.
+    const given = opts.customHeader.filter((h) => h.trim() !== '');
+    if (given.length === 0) clearHeaders = true;
+    else fields['custom-headers'] = Object.fromEntries(given.map(parseHeaderArg));
+  }
+  if (Object.keys(fields).length === 0 && !clearHeaders) {
     throw new UsageError('nothing to set', 'pass at least one of --address, --email, --token-stdin, --rootca, --tls-skip-verify, --url-prefix');
   }
   const created = store.get(name) === undefined;
   // A new address may be another server: forget the cached API generation.
-  const remove: Array<keyof StoredContext> = fields.address !== undefined ? ['dialect', 'server-version'] : [];
+  const remove: Array<keyof StoredContext> = fields.address !== undefined ? ['dialect', 'server-version', 'naming'] : [];
+  if (clearHeaders) remove.push('custom-headers');
   await store.update(name, fields, { remove });
   if (created) ctx.io.err(`[+] Context "${name}" created in ${store.path}\n`);
+  if (clearHeaders) ctx.io.err(`[+] Cleared custom-headers in the "${name}" context\n`);
   for (const [key, value] of Object.entries(fields)) {
-    const shown = key === 'token' ? redact(String(value)) : String(value);
+    const shown = key === 'token' ? redact(String(value)) : key === 'custom-headers' ? showHeaders(value as Record<string, string>) : String(value);
     ctx.io.err(`[+] Set ${key} to "${shown}" in the "${name}" context\n`);
   }
   if (fields['tls-skip-verify']) {
@@ -73,6 +90,7 @@ export async function runGet(opts: { key?: string }, ctx: Ctx): Promise<number> 
   const show = (key: keyof StoredContext) => {
     const v = stored[key];
     if (v === undefined) return '';
+    if (key === 'custom-headers') return showHeaders(v as Record<string, string>);
     return key === 'token' ? redact(String(v)) : String(v);
   };
   if (opts.key) {

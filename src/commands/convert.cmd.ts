@@ -7,7 +7,12 @@ export const command = defineCommand<ConvertOptions>({
   summary: 'convert an osquery pack (.conf/.json) to query and pack documents',
   options: [
     { flags: '-f, --file <path>', description: 'osquery pack file', complete: 'file' },
-    { flags: '-o, --output <file>', description: 'write to this file instead of stdout', complete: 'file' },
+    { flags: '-o, --output <file>', description: 'write to this file instead of stdout (- is stdout)', complete: 'file' },
+    {
+      flags: '--schedule-as <kind>',
+      description: "pack (Kolide, FleetDM before 4.35) or query (FleetDM 4.35+: scheduled query documents); default: from the context's server, else pack",
+      choices: ['pack', 'query'],
+    },
   ],
   examples: [
     {

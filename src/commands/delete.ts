@@ -132,6 +132,7 @@ export async function run(opts: DeleteOptions, ctx: Ctx): Promise<number> {
       const message = err instanceof Error ? err.message : String(err);
       throw new CliError(`deleting ${t.kind} "${t.name}" failed (${done} of ${targets.length} handled before it): ${message}`, {
         exitCode: err instanceof CliError ? err.exitCode : 1,
+        ...(err instanceof CliError && err.hint ? { hint: err.hint } : {}),
       });
     }
     done++;

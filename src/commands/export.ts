@@ -9,13 +9,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
 import { pipeline as streamPipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { Ctx } from '../context.js';
 import {
-  atomicFile,
+  openOutput,
   hostsForManifest,
   MANIFEST_VERSION,
   readHostResults,
@@ -28,11 +29,13 @@ import {
   writeManifest,
   type AtomicFile,
   type BadLine,
+  type Manifest,
   type HostStatus,
   type HostResult,
   type ResultFlags,
 } from '../results/index.js';
 import { clientVersion } from '../version.js';
+import { printable } from '../api/errors.js';
 
 import {
   gunzipIfCompressed,
@@ -70,6 +73,14 @@ export interface ExportOptions extends ResultFlags {
 /** Broken lines named one by one up to this many; the rest are counted. */
 const BAD_LINES_SHOWN = 10;
 
+/** An input stream, hashed as it is read (the manifest records each input's SHA-256). */
+interface Input {
+  path: string;
+  stream: Readable;
+  hash: Hash;
+  bytes: number;
+}
+
 async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   if (path === '-') return ctx.io.stdin;
   // Opened up front so a missing file fails before any output exists.
@@ -81,7 +92,18 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
     const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
     return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
-    throw new InputError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
+  }
+}
+
+/** The bytes of an input, counted and hashed on their way to the reader. */
+async function* hashed(input: Input): AsyncGenerator<Buffer> {
+  for await (const chunk of input.stream) {
+    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    input.hash.update(b);
+    input.bytes += b.length;
+    yield b;
   }
 }
 
@@ -124,23 +146,28 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
+  /** The campaign's targets, from --from-manifest: rows of any other host are not its results. */
+  let targets: Set<string> | undefined;
   if (opts.fromManifest) {
     const m = await readManifest(opts.fromManifest);
     sql ??= m.sql ?? undefined;
     for (const t of m.tables) if (!tables.includes(t)) tables.push(t);
+    const names = m.hosts.map((h) => h.host).filter((h): h is string => typeof h === 'string');
+    if (names.length > 0) targets = new Set(names);
   }
 
   const warn = (line: string) => ctx.io.err(`${ctx.io.errColor.yellow('Warning:')} ${line}\n`);
   const badLines: BadLine[] = [];
   const onBadLine = (b: BadLine) => badLines.push(b);
+  const inputFiles: Manifest['input_files'] = [];
 
   let directory: UserDirectory | undefined;
   if (opts.users) {
     if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : `not enriching ${options.format}; add --enrich`})`);
     else {
       directory = new UserDirectory();
-      const input = await openInput(opts.users, ctx);
-      for await (const r of readHostResults(input, { source: opts.users, strict: opts.strict, onBadLine, signal: ctx.signal })) {
+      const input: Input = { path: opts.users, stream: await openInput(opts.users, ctx), hash: createHash('sha256'), bytes: 0 };
+      for await (const r of readHostResults(hashed(input), { source: opts.users, strict: opts.strict, onBadLine, signal: ctx.signal })) {
         if (r.rows.length > 0 && !r.rows.some((row) => 'uid' in row && 'username' in row)) {
           throw new InputError(`${opts.users}: the rows of ${r.host} have no uid and username columns`, {
             hint: 'the users file is the NDJSON output of `SELECT uid, username FROM users`',
@@ -148,24 +175,25 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
         }
         directory.add(r);
       }
+      inputFiles.push({ path: sourceName(opts.users), role: 'users', sha256: input.hash.digest('hex'), bytes: input.bytes });
     }
   }
 
-  let inputFiles = files.length > 0 ? files : ['-'];
+  let paths = files.length > 0 ? files : ['-'];
   let stdinCopy: string | undefined;
   if (opts.usernamesFromServer && !options.usernames) warn('--usernames-from-server ignored: usernames are off');
   if (opts.usernamesFromServer && options.usernames) {
     // The users campaign needs the hosts before the rows are joined: read the input once for its
     // hosts (stdin is kept in a private temporary file to be read again).
-    if (inputFiles.includes('-')) {
+    if (paths.includes('-')) {
       stdinCopy = await mkdtemp(join(tmpdir(), 'osfleet-export-'));
       const copy = join(stdinCopy, 'stdin.ndjson');
       await streamPipeline(ctx.io.stdin, createWriteStream(copy, { mode: 0o600 }), { signal: ctx.signal });
-      inputFiles = inputFiles.map((f) => (f === '-' ? copy : f));
+      paths = paths.map((f) => (f === '-' ? copy : f));
     }
   }
   try {
-    return await exportFiles({ opts, ctx, options, inputFiles, files, sql, tables, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, reader, log });
+    return await exportFiles({ opts, ctx, options, paths, files, sql, tables, targets, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, inputFiles, reader, log });
   } finally {
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
@@ -180,7 +208,6 @@ async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: string) =
   const directory = new UserDirectory();
   const [{ LiveQuery }, { resolveTargets }] = await Promise.all([import('../api/campaigns.js'), import('../api/targets.js')]);
   const client = await ctx.api();
-  await client.detect();
   const resolved = await resolveTargets(client, { hosts, labels: [], all: false });
   // Named once, in the pipeline's warnings, with this reason.
   for (const h of resolved.unknownHosts) directory.fail(h, 'the server does not know this host');
@@ -223,43 +250,48 @@ interface ExportJob {
   opts: ExportOptions;
   ctx: Ctx;
   options: ReturnType<typeof resolveResultOptions>;
-  /** What is read: the files given, with stdin as a private copy when it must be read twice. */
-  inputFiles: string[];
-  /** The files as the user named them (the manifest's `inputs`). */
+  /** What is read (stdin replaced by its private copy under --usernames-from-server). */
+  paths: string[];
+  /** The inputs as given. */
   files: string[];
   sql: string | undefined;
   tables: string[];
-  /** Usernames from --users, when given. */
+  targets: Set<string> | undefined;
   given: UserDirectory | undefined;
   warn: (line: string) => void;
   badLines: BadLine[];
   onBadLine: (b: BadLine) => void;
-  /** The folder of stdin's private copy (named `stdin` in messages). */
   stdinCopyDir: string | undefined;
+  /** Inputs already read (the users file), with their digests; the data inputs are added. */
+  inputFiles: NonNullable<Manifest['input_files']>;
   /** Reads one input: query results or a result log. */
   reader: Reader;
   /** Set when the input is an osquery result log. */
   log: LogExport | undefined;
 }
 
-async function exportFiles(job: ExportJob): Promise<number> {
-  const { opts, ctx, options, inputFiles, files, sql, tables, given, warn, badLines, onBadLine, stdinCopyDir, reader, log } = job;
+async function exportFiles(run: ExportJob): Promise<number> {
+  const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir, reader, log } = run;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
-  let directory = given;
-  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(inputFiles, ctx, log ? log.readUncounted : reader), warn);
-  const inputs: Array<[string, Readable]> = [];
-  for (const f of inputFiles) inputs.push([f, await openInput(f, ctx)]);
+  let directory = run.given;
+  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(paths, ctx, log ? log.readUncounted : reader), warn);
+  const inputs: Input[] = [];
+  for (const f of paths) inputs.push({ path: f, stream: await openInput(f, ctx), hash: createHash('sha256'), bytes: 0 });
 
-  const toFile = options.output !== undefined && options.output !== '-';
   let file: AtomicFile | undefined;
   try {
-    if (toFile) file = await atomicFile(options.output!);
+    if (options.output !== undefined) file = await openOutput(options.output, { stdout: ctx.io.stdout, cwd: ctx.cwd });
   } catch (err) {
-    for (const [, stream] of inputs) if (stream !== ctx.io.stdin) stream.destroy();
+    for (const i of inputs) if (i.stream !== ctx.io.stdin) i.stream.destroy();
     throw err;
   }
+  /** A named output (not stdout): gets a "Wrote" line; a file (not a device or FIFO) also a manifest by default. */
+  const toFile = file !== undefined && file.kind !== 'stdout';
+  const manifestBeside = file !== undefined && file.kind === 'replace';
   const startedAt = ctx.now();
   const statuses = new Map<string, HostStatus>();
+  /** Rows of hosts the campaign did not target (--from-manifest), dropped. */
+  const outside = new Map<string, number>();
   let pipeline: ResultPipeline;
   try {
     pipeline = new ResultPipeline({
@@ -267,10 +299,12 @@ async function exportFiles(job: ExportJob): Promise<number> {
       sql,
       tables,
       sink: file ? file.stream : ctx.io.stdout,
-      tty: !file && ctx.io.stdoutIsTTY,
+      tty: !toFile && ctx.io.stdoutIsTTY,
       width: ctx.io.columns,
       users: directory,
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
+      // --sql/--table/--from-manifest describe rows made elsewhere: the rows' own keys decide the columns.
+      sqlRan: false,
       ...(log ? { plan: log.plan, order: log.order } : {}),
     });
   } catch (err) {
@@ -281,11 +315,19 @@ async function exportFiles(job: ExportJob): Promise<number> {
   let interrupted = false;
   let summary;
   try {
-    for (const [path, stream] of inputs) {
+    for (const input of inputs) {
       if (ctx.signal.aborted) break;
-      addAbortSignal(ctx.signal, stream);
+      addAbortSignal(ctx.signal, input.stream);
+      const source = display(input.path);
+      let good = 0;
+      const badBefore = badLines.length;
       try {
-        for await (const r of reader(stream, { source: display(path), strict: opts.strict, onBadLine, signal: ctx.signal })) {
+        for await (const r of reader(hashed(input), { source, strict: opts.strict, onBadLine, signal: ctx.signal })) {
+          good++;
+          if (targets && !targets.has(r.host)) {
+            outside.set(r.host, (outside.get(r.host) ?? 0) + r.rows.length);
+            continue;
+          }
           await pipeline.write(r);
           const s = statusOf(r);
           const prev = statuses.get(r.host);
@@ -298,10 +340,28 @@ async function exportFiles(job: ExportJob): Promise<number> {
           );
         }
       } catch (err) {
-        if (!ctx.signal.aborted) throw err;
+        if (ctx.signal.aborted) break;
+        if (err instanceof CliError) throw err;
+        // A read that fails (a cut or corrupt compressed file, an I/O error): nothing of it is trusted.
+        throw new InputError(`${source}: cannot be read as query results: ${(err as Error).message}`, { cause: err });
       }
+      if (ctx.signal.aborted) break;
+      // Lines, but not one of them query results: this is not result NDJSON.
+      const bad = badLines.length - badBefore;
+      if (good === 0 && bad > 0) {
+        const first = badLines[badBefore]!;
+        throw new InputError(`${first.source}:${first.line}: not query results (${first.message})${bad > 1 ? `, nor any of its other ${bad - 1} line${bad === 2 ? '' : 's'}` : ''}`, {
+          hint: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line (the output of `osfleet query` or `fleetctl query`)',
+        });
+      }
+      run.inputFiles.push({ path: source, sha256: input.hash.digest('hex'), bytes: input.bytes });
     }
     interrupted = ctx.signal.aborted;
+    if (!interrupted && statuses.size === 0 && outside.size === 0) {
+      throw new InputError(`no query results in ${(files.length > 0 ? files : ['-']).map(sourceName).join(', ')}`, {
+        hint: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line (the output of `osfleet query` or `fleetctl query`)',
+      });
+    }
     if (directory && opts.users) {
       const inputHosts = [...statuses.keys()];
       const known = directory.hosts();
@@ -314,6 +374,7 @@ async function exportFiles(job: ExportJob): Promise<number> {
     summary = await pipeline.finish(sortedStatuses(statuses));
     if (file) await file.commit();
   } catch (err) {
+    for (const i of inputs) if (i.stream !== ctx.io.stdin) i.stream.destroy();
     await pipeline.abort();
     await file?.abort();
     throw err;
@@ -328,16 +389,18 @@ async function exportFiles(job: ExportJob): Promise<number> {
   }
   const logWarnings = log ? log.warnings() : [];
   for (const w of [...logWarnings, ...summary.warnings]) warn(w);
+  const outsideLine = outsideTargetsLine(outside, opts.fromManifest);
+  if (outsideLine) warn(outsideLine);
 
   const manifestWarnings = [
     ...badLines.map((b) => `${b.source}:${b.line}: skipped: ${b.message}`),
     ...logWarnings,
     ...summary.warnings,
+    ...(outsideLine ? [outsideLine] : []),
   ];
   // As for query: a file output gets its manifest beside it unless told where.
-  const manifestPath = options.manifest ?? (file ? `${options.output}.manifest.json` : undefined);
+  const manifestPath = options.manifest ?? (manifestBeside ? `${options.output}.manifest.json` : undefined);
   if (manifestPath) {
-    const outPath = file ? file.path : null;
     await writeManifest(manifestPath, {
       manifest_version: MANIFEST_VERSION,
       osfleet_version: clientVersion(),
@@ -345,7 +408,7 @@ async function exportFiles(job: ExportJob): Promise<number> {
       server: null,
       sql: sql ?? null,
       tables: pipeline.plan.tables,
-      targets: null,
+      targets: targets ? { hosts: [...targets].sort() } : null,
       started_at: startedAt.toISOString(),
       ended_at: endedAt.toISOString(),
       ended_by: interrupted ? 'interrupted' : 'complete',
@@ -355,21 +418,45 @@ async function exportFiles(job: ExportJob): Promise<number> {
       hosts: hostsForManifest(sortedStatuses(statuses)),
       rows: summary.rows,
       output: {
-        path: outPath,
+        path: file ? file.path : null,
         format: options.format,
         sha256: file ? file.sha256() : null,
         bytes: file ? file.bytes : null,
       },
       warnings: manifestWarnings,
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),
+      input_files: run.inputFiles,
+      ...(outside.size > 0 ? { outside_targets: outsideForManifest(outside) } : {}),
       ...(log ? { log: log.manifest() } : {}),
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
     });
   }
-  if (!file && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);
-  if (file) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${statuses.size} host${statuses.size === 1 ? '' : 's'} to ${options.output}\n`);
+  if (!toFile && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);
+  if (toFile) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${statuses.size} host${statuses.size === 1 ? '' : 's'} to ${options.output}\n`);
+  // Hosts that answered with an error, as `query` reports them (their error is in the manifest too).
+  const failed = sortedStatuses(statuses).filter((s) => s.status === 'error');
+  if (failed.length > 0) {
+    ctx.io.err(`${failed.length} host${failed.length === 1 ? '' : 's'} answered with an error:\n`);
+    const width = Math.max(0, ...failed.map((s) => printable(s.host).length));
+    for (const s of failed) ctx.io.err(`  ${printable(s.host).padEnd(width)}  error: ${printable(s.error ?? '')}\n`);
+  }
   if (interrupted) throw new InterruptedError('interrupted: the output holds every result read before the interrupt');
-  return badLines.length > 0 ? ExitCode.partial : ExitCode.ok;
+  return badLines.length > 0 || failed.length > 0 ? ExitCode.partial : ExitCode.ok;
+}
+
+/** "2 rows of 1 host outside the campaign's targets dropped (h1: 2)". */
+function outsideTargetsLine(outside: Map<string, number>, manifest: string | undefined): string | undefined {
+  if (outside.size === 0) return undefined;
+  const rows = [...outside.values()].reduce((a, b) => a + b, 0);
+  const per = outsideForManifest(outside)
+    .slice(0, 5)
+    .map((o) => `${printable(o.host)}: ${o.rows}`)
+    .join(', ');
+  return `${rows} row${rows === 1 ? '' : 's'} of ${outside.size} host${outside.size === 1 ? '' : 's'} outside the campaign's targets${manifest ? ` (${manifest})` : ''} dropped (${per}${outside.size > 5 ? ` and ${outside.size - 5} more` : ''})`;
+}
+
+function outsideForManifest(outside: Map<string, number>): Array<{ host: string; rows: number }> {
+  return [...outside].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([host, rows]) => ({ host, rows }));
 }
 
 function sortedStatuses(m: Map<string, HostStatus>): HostStatus[] {

@@ -16,7 +16,8 @@
  */
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient } from '../api/client.js';
+import type { ServerProfile, ServerTraits } from '../api/server.js';
 import type { Host } from '../api/hosts.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackSpec, QuerySpec } from '../specs/types.js';
 import type { PlanKind } from '../specs/plan.js';
@@ -30,6 +31,8 @@ export interface GetOptions {
   json?: boolean;
   format?: 'table' | 'json' | 'yaml' | 'csv' | 'ndjson';
   withQueries?: boolean;
+  /** FleetDM: one team's queries (4.82+: a fleet's reports), by name or id. */
+  team?: string;
   status?: string;
   label?: string;
   search?: string;
@@ -37,9 +40,12 @@ export interface GetOptions {
   timeFormat?: string;
 }
 
-export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'all';
+export type GetKind = 'queries' | 'packs' | 'labels' | 'options' | 'enroll_secret' | 'hosts' | 'users' | 'config' | 'all';
 
 const KIND_ALIASES: Record<string, GetKind> = {
+  // FleetDM 4.82+ calls saved queries reports (fleetctl get reports).
+  reports: 'queries',
+  report: 'queries',
   queries: 'queries',
   query: 'queries',
   q: 'queries',
@@ -60,15 +66,24 @@ const KIND_ALIASES: Record<string, GetKind> = {
   hosts: 'hosts',
   host: 'hosts',
   h: 'hosts',
+  users: 'users',
+  user: 'users',
+  config: 'config',
   all: 'all',
 };
 
 export function resolveKind(kind: string | undefined): GetKind {
+  if (kind !== undefined && ['fleets', 'fleet', 'teams', 'team'].includes(kind.toLowerCase())) {
+    throw new UsageError(
+      `osfleet does not manage FleetDM ${kind.toLowerCase().startsWith('f') ? 'fleets (teams before 4.82)' : 'teams (fleets from 4.82)'}`,
+      'create and list them in FleetDM or with fleetctl get fleets; osfleet get queries --fleet NAME lists one\'s queries (reports)',
+    );
+  }
   const k = kind === undefined ? undefined : KIND_ALIASES[kind.toLowerCase()];
   if (!k) {
     throw new UsageError(
       kind === undefined ? 'get needs a kind' : `unknown kind "${kind}"`,
-      'use one of: queries, packs, labels, options, enroll_secret, hosts, all',
+      'use one of: queries (or reports), packs, labels, options, enroll_secret, hosts, users, config, all',
     );
   }
   return k;
@@ -91,7 +106,7 @@ export function outputMode(opts: Pick<GetOptions, 'yaml' | 'json' | 'format'>, s
 
 // --- rendering -----------------------------------------------------------------------------------
 
-const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all'>, string> = {
+const ENVELOPE_KIND: Record<Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, string> = {
   queries: 'query',
   packs: 'pack',
   labels: 'label',
@@ -105,10 +120,10 @@ export function redactSecret(secret: string): string {
   return secret.length > 8 ? `${secret.slice(0, 4)}…` : '…';
 }
 
-function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], dialect: Dialect, builtin: Set<string>): Columns {
+function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all' | 'users' | 'config'>, specs: unknown[], traits: ServerTraits, builtin: Set<string>): Columns {
   switch (kind) {
     case 'queries': {
-      const fleet = dialect === 'fleet';
+      const fleet = traits.queryFields.includes('interval');
       return {
         header: fleet ? ['name', 'description', 'query', 'interval', 'platform'] : ['name', 'description', 'query'],
         rows: (specs as QuerySpec[]).map((q) =>
@@ -145,7 +160,7 @@ function columnsFor(kind: Exclude<GetKind, 'hosts' | 'all'>, specs: unknown[], d
       return { header: ['config', 'platform overrides'], rows: (specs as OptionsSpec[]).map((o) => [Object.keys(o.config).sort().join(', '), Object.keys(o.overrides?.platforms ?? {}).sort().join(', ')]) };
     case 'enroll_secret': {
       const secrets = (specs as EnrollSecretSpec[]).flatMap((s) => s.secrets);
-      return dialect === 'kolide'
+      return traits.enrollSecrets === 'by-name'
         ? { header: ['name', 'secret', 'active'], rows: secrets.map((s) => [s.name ?? '', redactSecret(s.secret), String(s.active ?? true)]) }
         : { header: ['secret'], rows: secrets.map((s) => [redactSecret(s.secret)]) };
     }
@@ -173,13 +188,14 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   const kind = resolveKind(opts.kind);
   // Single objects, options and enroll secrets print as YAML unless a table is asked for (fleetctl's
   // `get enroll_secret > secrets.yml`); the secrets' table shows them redacted.
-  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret';
+  const single = opts.name !== undefined || kind === 'options' || kind === 'all' || kind === 'enroll_secret' || kind === 'config';
   const mode = outputMode(opts, single);
   if (kind === 'all') {
     if (opts.name !== undefined) throw new UsageError('get all takes no name');
     if (mode === 'table' || mode === 'csv') throw new UsageError('get all prints specs', 'use --yaml (the default) or --json');
   }
   if (opts.withQueries && kind !== 'packs') throw new UsageError('--with-queries goes with get packs');
+  if (opts.team !== undefined && (kind !== 'queries' || opts.name !== undefined)) throw new UsageError('--team (--fleet) goes with get queries (reports)');
   if (kind !== 'hosts') {
     for (const [flag, v] of [['--status', opts.status], ['--label', opts.label], ['--search', opts.search]] as const) {
       if (v !== undefined) throw new UsageError(`${flag} goes with get hosts`);
@@ -188,10 +204,16 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
   if (kind === 'hosts' && opts.status !== undefined && !STATUSES.includes(opts.status)) {
     throw new UsageError(`unknown host status "${opts.status}"`, `use one of: ${STATUSES.join(', ')}`);
   }
+  if ((kind === 'users' || kind === 'config') && opts.name !== undefined) throw new UsageError(`get ${kind} takes no name`);
   const client = await ctx.api();
   if (kind === 'hosts') return getHosts(opts, mode, ctx, client);
+  if (kind === 'users') return getUsers(mode, ctx, client);
+  if (kind === 'config') return getConfig(mode, ctx, client);
 
-  const { dialect } = await client.detect();
+  const profile = await client.server();
+  // What fleetctl prints differs per generation: the specs layer shapes it from the profile.
+  const dialect = profile.generation;
+  const traits = profile.traits;
   const server = await import('../specs/server.js');
   if (kind === 'all') {
     const kinds: PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
@@ -200,16 +222,17 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
     return 0;
   }
   if (kind === 'enroll_secret' && opts.name !== undefined) return getOneSecret(opts.name, ctx, client);
+  if (opts.team !== undefined) return getTeamQueries(opts.team, mode, ctx, client, profile);
 
   if (opts.name !== undefined) {
     if (kind === 'options' || kind === 'enroll_secret') throw new UsageError('get options takes no name');
     const { getSpec } = await import('../api/specs.js');
     const raw = await getSpec(client, kind, opts.name);
     if (!raw) throw new CliError(`${ENVELOPE_KIND[kind]} "${opts.name}" doesn't exist`);
-    const naming = server.namingOf(client);
+    const naming = profile.naming;
     if (mode === 'table' || mode === 'csv') {
       const spec = kind === 'queries' ? server.fromServerQuery(raw, dialect) : kind === 'packs' ? server.fromServerPack(raw) : server.fromServerLabel(raw);
-      await writeColumns(ctx, mode, columnsFor(kind, [spec], dialect, new Set()), '');
+      await writeColumns(ctx, mode, columnsFor(kind, [spec], traits, new Set()), '');
       if (kind === 'packs' && opts.withQueries) {
         const state = await server.readState(client, new Set<PlanKind>(['query']));
         const cols = scheduleColumns([spec as PackSpec], state.set.queries);
@@ -255,7 +278,7 @@ export async function run(opts: GetOptions, ctx: Ctx): Promise<number> {
               : state.set.enroll_secret
                 ? [state.set.enroll_secret]
                 : [];
-    const cols = columnsFor(kind, specs, dialect, lower(state.builtinLabels));
+    const cols = columnsFor(kind, specs, traits, lower(state.builtinLabels));
     await writeColumns(ctx, mode, cols, `no ${kind === 'enroll_secret' ? 'enroll secrets' : kind} found`);
     if (kind === 'packs' && opts.withQueries) {
       const cols = scheduleColumns(specs as PackSpec[], state.set.queries);
@@ -285,6 +308,48 @@ function scheduleColumns(packs: readonly PackSpec[], queries: readonly QuerySpec
   };
 }
 
+/** Users: a table of name, email and role; `--yaml`/`--json` the server's user objects as `kind: user` documents. */
+async function getUsers(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  const { listUsers } = await import('../api/users.js');
+  const users = await listUsers(client);
+  if (mode === 'table' || mode === 'csv') {
+    const role = (u: Record<string, unknown>) => (typeof u['global_role'] === 'string' ? u['global_role'] : u['admin'] === true ? 'admin' : u['admin'] === false ? 'user' : '');
+    const rows = users.map((u) => [String(u['name'] ?? ''), String(u['email'] ?? ''), role(u), u['api_only'] === true ? 'true' : 'false']);
+    await writeColumns(ctx, mode, { header: ['name', 'email', 'role', 'api_only'], rows }, 'no users found');
+    return 0;
+  }
+  await writeSpecs(ctx, mode, users.map((spec) => ({ kind: 'user', spec })));
+  return 0;
+}
+
+/** The app configuration as a `kind: config` document (fleetctl get config), which `apply` takes back. */
+async function getConfig(mode: OutputMode, ctx: Ctx, client: FleetClient): Promise<number> {
+  if (mode === 'table' || mode === 'csv') throw new UsageError('get config prints a spec', 'use --yaml (the default) or --json');
+  const { getAppConfig } = await import('../api/users.js');
+  await writeSpecs(ctx, mode, [{ kind: 'config', spec: await getAppConfig(client) }]);
+  return 0;
+}
+
+/** FleetDM: one team's queries (`fleetctl get queries --team`), the team by name or id. */
+async function getTeamQueries(team: string, mode: OutputMode, ctx: Ctx, client: FleetClient, profile: ServerProfile): Promise<number> {
+  const dialect = profile.generation;
+  if (!profile.traits.teams) throw new UsageError('Kolide Fleet has no teams', 'drop --team (--fleet)');
+  const [{ listSpecs, findTeam }, server] = await Promise.all([import('../api/specs.js'), import('../specs/server.js')]);
+  const found = await findTeam(client, team);
+  const id = found?.id ?? (/^\d+$/.test(team) ? Number(team) : undefined);
+  if (id === undefined) throw new CliError(`team "${team}" doesn't exist`, { hint: 'FleetDM 4.82+ calls teams fleets; names match without regard to case' });
+  const name = found?.name ?? team;
+  const raw: Array<Record<string, unknown>> = (await listSpecs(client, 'queries', id)).map((s) => ({ ...s, team: s['fleet'] ?? s['team'] ?? name }));
+  raw.sort((a, b) => (String(a['name']) < String(b['name']) ? -1 : String(a['name']) > String(b['name']) ? 1 : 0));
+  if (mode === 'table' || mode === 'csv') {
+    await writeColumns(ctx, mode, columnsFor('queries', raw.map((s) => server.fromServerQuery(s, dialect)), profile.traits, new Set()), `no queries in team "${name}"`);
+    return 0;
+  }
+  const naming = profile.naming;
+  await writeSpecs(ctx, mode, raw.map((s) => ({ kind: naming === 'reports' ? 'report' : 'query', spec: server.printedQuery(s, dialect, naming) })));
+  return 0;
+}
+
 /** The queries packs schedule, each once, sorted by name, as `get queries` prints them. */
 function usedQueryDocs(packs: readonly PackSpec[], state: ServerState, server: typeof import('../specs/server.js')): SpecDocument[] {
   const names = new Set(server.usedQueries(packs, state.set.queries).map((q) => q.name.toLowerCase()));
@@ -297,8 +362,9 @@ function lower(names: Iterable<string>): Set<string> {
 
 async function getOneSecret(name: string, ctx: Ctx, client: FleetClient): Promise<number> {
   const { getEnrollSecrets } = await import('../api/specs.js');
-  if (client.dialect === 'fleet') {
-    throw new UsageError('FleetDM enroll secrets have no names', 'run `osfleet get enroll_secret --yaml` to see them');
+  const server = await client.server();
+  if (server.traits.enrollSecrets !== 'by-name') {
+    throw new UsageError(`${server.product} enroll secrets have no names`, 'run `osfleet get enroll_secret --yaml` to see them');
   }
   const found = (await getEnrollSecrets(client)).find((s) => s.name === name);
   if (!found) throw new CliError(`Secret '${name}' not found`);
@@ -364,13 +430,15 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     if (!host && /^\d+$/.test(opts.name)) host = await hostsApi.getHost(client, Number(opts.name));
     if (!host) throw new CliError(`host "${opts.name}" doesn't exist`, { hint: 'give a hostname, uuid, serial or id' });
     if (mode === 'table' || mode === 'csv') await writeColumns(ctx, mode, { header: [...HOST_COLUMNS], rows: [hostRow(host, fmt)] }, '');
-    else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
+    else if ((mode === 'yaml' || mode === 'envelope-json') && (await client.server()).traits.hostDocument === 'bare') {
+      // fleetctl 3.x prints the host itself (yaml.Marshal of the host: JSON keys, sorted), so `.hostname` works.
+      if (mode === 'envelope-json') ctx.io.out(JSON.stringify(host) + '\n');
+      else ctx.io.out((await import('yaml')).stringify(host, { lineWidth: 0, sortMapEntries: true }));
+    } else await writeSpecs(ctx, mode, [{ kind: 'host', spec: host }]);
     return 0;
   }
 
-  const { dialect } = await client.detect();
-  // Kolide knows `mia`, FleetDM `missing` (and still `mia`).
-  const status = dialect === 'kolide' && opts.status === 'missing' ? 'mia' : opts.status;
+  const status = opts.status;
   let labelId: number | undefined;
   if (opts.label !== undefined) {
     const want = opts.label.toLowerCase();

@@ -9,6 +9,12 @@ export const command = defineCommand<LintOptions & { paths?: string[] }>({
   options: [
     { flags: '-f, --file <path>', description: 'file or folder (repeatable)', repeatable: true, default: [], complete: 'file' },
     { flags: '--strict', description: 'treat warnings as errors' },
+    {
+      flags: '--naming <naming>',
+      description: 'FleetDM naming the files are for: queries (kind: query, team; before 4.82, Kolide) or reports (kind: report, fleet; 4.82+)',
+      choices: ['queries', 'reports'],
+      default: 'queries',
+    },
     { flags: '--format <format>', description: 'output format', choices: ['text', 'json'], default: 'text' },
   ],
   examples: [

@@ -11,12 +11,16 @@ export interface LintOptions {
   file: string[];
   strict?: boolean;
   format?: 'text' | 'json';
+  /** The FleetDM naming the files are for: `queries` (before 4.82, Kolide; the default) or `reports`. */
+  naming?: 'queries' | 'reports';
 }
 
 export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
   const paths = opts.file ?? [];
   if (paths.length === 0) throw new UsageError('lint needs at least one file or folder', 'osfleet lint -f packs/ (or - for stdin)');
-  const [{ loadInputs, nodeLoadIO }, { lintSources }, { createSqlChecker }, { formatDiagnostic, sortDiagnostics, countBySeverity }, schema, fsp, sqlite] =
+  const naming = opts.naming ?? 'queries';
+  if (naming !== 'queries' && naming !== 'reports') throw new UsageError(`unknown naming "${String(naming)}"`, 'use queries (FleetDM before 4.82, Kolide) or reports (4.82 and later)');
+  const [{ loadInputs, nodeLoadIO }, { lintSources, namingDiagnostics }, { createSqlChecker }, { formatDiagnostic, sortDiagnostics, countBySeverity }, schema, fsp, sqlite] =
     await Promise.all([
       import('../specs/load.js'),
       import('../specs/lint.js'),
@@ -33,7 +37,7 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
   let docCount: number;
   try {
     const report = lintSources(loaded.inputs, { schema, sql });
-    diagnostics = sortDiagnostics([...loaded.diagnostics, ...report.diagnostics], loaded.sources);
+    diagnostics = sortDiagnostics([...loaded.diagnostics, ...report.diagnostics, ...namingDiagnostics(report.docs, naming)], loaded.sources);
     docCount = report.docs.length;
   } finally {
     sql.close();

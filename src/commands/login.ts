@@ -33,13 +33,14 @@ export async function run(opts: LoginOptions, ctx: Ctx): Promise<number> {
 
   const client = await ctx.api();
   client.setToken(undefined);
-  const { dialect, version } = await client.detect({ force: true });
+  const server = await client.server({ refresh: true });
   const { token, user } = await login(client, email, password);
   await store.update(store.contextName, {
     email,
     token,
-    dialect,
-    ...(version ? { 'server-version': version } : {}),
+    dialect: server.generation,
+    naming: server.naming,
+    ...(server.version ? { 'server-version': server.version } : {}),
   });
   ctx.io.err(`[+] Logged in to ${conn.address} as ${user?.email ?? email}; token saved in context "${store.contextName}" (${store.path})\n`);
   if (conn.tokenSource === 'FLEET_API_TOKEN') {

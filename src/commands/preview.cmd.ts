@@ -27,6 +27,7 @@ export const command = defineCommand<PreviewOptions>({
   summary: 'start the embedded Fleet-compatible sandbox with simulated osquery hosts',
   options: [
     { flags: '--dialect <dialect>', description: 'API generation to speak', choices: ['fleet', 'kolide'], default: 'fleet' },
+    { flags: '--server-version <version>', description: 'server version to play (default: FleetDM 4.95.0, Kolide 3.2.0); FleetDM 4.82+ speaks reports/fleets, older the queries/teams names' },
     { flags: '--port <port>', description: 'port on 127.0.0.1 (default: 8412, 0 = any free port)', default: '8412' },
     { flags: '--hosts <n>', description: 'extra generated hosts besides the four of the story', default: '0' },
     { flags: '--offline <n>', description: 'hosts that enrolled but stopped checking in', default: '0' },

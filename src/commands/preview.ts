@@ -18,6 +18,7 @@ import type { ResolvedContext } from '../config/store.js';
 
 export interface PreviewOptions {
   dialect: 'fleet' | 'kolide';
+  serverVersion?: string;
   port: string;
   hosts: string;
   offline: string;
@@ -77,6 +78,8 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     allowInsecureHttp: false,
     dialect: undefined,
     serverVersion: undefined,
+    naming: undefined,
+    customHeaders: {},
     tokenSource: undefined,
   };
   const client = await createClient(conn, ctx);
@@ -87,10 +90,14 @@ async function connect(ctx: Ctx, url: string, dataDir: string | undefined, use: 
     } catch (err) {
       if (!(err instanceof AlreadySetUpError)) throw err;
     }
-    const { dialect, version } = await client.detect({ force: true });
+    const server = await client.server({ refresh: true });
     if (!token) token = (await login(client, secret.email, secret.password)).token;
     const store = await ctx.config();
-    await store.update(CONTEXT, { address: url, email: secret.email, token, dialect, ...(version ? { 'server-version': version } : {}) }, { remove: ['rootca', 'tls-skip-verify', 'url-prefix'] });
+    await store.update(
+      CONTEXT,
+      { address: url, email: secret.email, token, dialect: server.generation, naming: server.naming, ...(server.version ? { 'server-version': server.version } : {}) },
+      { remove: ['rootca', 'tls-skip-verify', 'url-prefix'] },
+    );
     const makeCurrent = use || (!store.currentContext && !store.get('default'));
     if (makeCurrent) await store.setCurrent(CONTEXT);
     ctx.io.err(`[+] Context "${CONTEXT}" saved in ${store.path}${makeCurrent ? ' and made current' : ` (use it with --context ${CONTEXT}, or: osfleet config use-context ${CONTEXT})`}\n`);
@@ -122,6 +129,9 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const checkInMs = int('--check-in', opts.checkIn, 50);
   const seed = int('--seed', opts.seed) ?? 1;
   const timeFactor = int('--time-factor', opts.timeFactor, 1);
+  if (opts.serverVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(opts.serverVersion)) {
+    throw new UsageError(`--server-version: "${opts.serverVersion}" is not a version like 4.95.0`);
+  }
   if (opts.detach) return detach(opts, ctx, { port, extraHosts, offline, slow, checkInMs, seed });
 
   const dataDir = opts.data ? path.resolve(ctx.cwd, opts.data) : undefined;
@@ -134,6 +144,9 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     dialect: opts.dialect,
+    ...(opts.serverVersion !== undefined ? { version: opts.serverVersion } : {}),
+    // --debug shows each use of a deprecated path or key (FleetDM 4.82+ names).
+    log: (line) => ctx.debug(`sandbox: ${line}`),
     port,
     seed,
     extraHosts,
@@ -201,6 +214,7 @@ async function detach(
   const args = [
     main,
     '--dialect', opts.dialect,
+    ...(opts.serverVersion !== undefined ? ['--server-version', opts.serverVersion] : []),
     '--port', String(n.port),
     '--hosts', String(n.extraHosts),
     '--offline', String(n.offline),

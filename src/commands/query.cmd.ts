@@ -1,9 +1,11 @@
 /** `osfleet query` as data; the work is in ./query.js, loaded when the command runs. */
 import type { QueryOptions } from './query.js';
 import { defineCommand } from './define.js';
+import { sameOption } from '../synonyms.js';
+import { UsageError } from '../errors.js';
 import { RESULT_OPTIONS } from './result-options.js';
 
-export const command = defineCommand<QueryOptions>({
+export const command = defineCommand<QueryOptions & { reportName?: string; pretty?: boolean }>({
   name: 'query',
   summary: 'run a live query on hosts and collect every answer',
   options: [
@@ -13,10 +15,13 @@ export const command = defineCommand<QueryOptions>({
     { flags: '--all', description: 'every host' },
     { flags: '--query <sql>', description: 'the SQL to run' },
     { flags: '--query-name <name>', description: 'run a saved query by name' },
+    { flags: '--report-name <name>', description: 'the same as --query-name (FleetDM 4.82+ calls saved queries reports)' },
+    { flags: '--pretty', description: "fleetctl's flag: indented JSON (the same as --format json)" },
     { flags: '--timeout <duration>', description: 'give up after this long (e.g. 90s, 5m; 0 = none)', default: '5m' },
     { flags: '--exit', description: 'stop when every online host answered (the default)' },
     { flags: '--wait-all', description: 'keep waiting for offline hosts until the timeout' },
     { flags: '--ignore-unknown', description: 'skip unknown hosts and labels instead of stopping' },
+    { flags: '--offline-fails', description: 'offline hosts count as missing: exit 3 unless every targeted host answered' },
     { flags: '--transport <transport>', description: 'how results come back', choices: ['auto', 'ws', 'rest'], default: 'auto' },
     { flags: '-q, --quiet', description: 'no progress or status on stderr' },
     { flags: '--resume <manifest>', description: 'ask again the hosts of an earlier run that did not answer; appends to its output, updates its manifest', complete: 'file' },
@@ -30,5 +35,10 @@ export const command = defineCommand<QueryOptions>({
     },
     { command: "osfleet --context preview query --hosts dwight-win10,centos-fileserver --query 'SELECT * FROM os_version;' --format ndjson", description: 'two hosts by name, one JSON line per host' },
   ],
-  run: async (options, ctx) => (await import('./query.js')).run(options, ctx),
+  run: async ({ pretty, ...options }, ctx) => {
+    // fleetctl's --pretty prints each host's answer as indented JSON: osfleet's --format json.
+    if (pretty && options.format !== undefined && options.format !== 'json') throw new UsageError(`--pretty is --format json; it cannot go with --format ${String(options.format)}`);
+    const o = pretty ? { ...options, format: 'json' as const } : options;
+    return (await import('./query.js')).run(sameOption(o, 'queryName', 'reportName', ['--query-name', '--report-name']), ctx);
+  },
 });

@@ -20,6 +20,7 @@ import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index
 import {
   ResultPipeline,
   atomicFile,
+  openOutput,
   hostsForManifest,
   resolveResultOptions,
   safeAddress,
@@ -45,6 +46,8 @@ export interface QueryOptions extends ResultFlags {
   exit?: boolean;
   waitAll?: boolean;
   ignoreUnknown?: boolean;
+  /** Offline hosts count as missing (exit 3), for those who need every host. */
+  offlineFails?: boolean;
   transport?: 'auto' | 'ws' | 'rest';
   quiet?: boolean;
   /** A manifest of an earlier run: ask again the hosts that did not answer, append to its output. */
@@ -71,7 +74,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   // A typo in the expression is a usage error before any connection, like every other flag.
   if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
   const timeoutMs = parseDuration(opts.timeout ?? '5m');
-  const defaultFormat = ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'ndjson';
+  const defaultFormat = ctx.io.stdoutIsTTY && (!opts.output || opts.output === '-') ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
   const say = (line: string) => {
@@ -79,7 +82,6 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   };
 
   const client = await ctx.api();
-  await client.detect();
 
   // --- the query ----------------------------------------------------------------------------------
   let ref: QueryRef;
@@ -89,7 +91,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     if (!saved) throw new InputError(`query "${opts.queryName}" not found on the server`, { hint: 'list them with: osfleet get queries' });
     if (!saved.query || saved.query.trim() === '') throw new InputError(`saved query "${opts.queryName}" has no SQL`);
     sql = saved.query;
-    ref = client.dialect === 'fleet' && saved.id !== undefined ? { queryId: saved.id, sql } : { sql };
+    // An id comes back only where a campaign can name the saved query by it (FleetDM).
+    ref = saved.id !== undefined ? { queryId: saved.id, sql } : { sql };
   } else {
     sql = opts.query!;
     ref = { sql };
@@ -108,15 +111,18 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   let file: AtomicFile | undefined;
   let sink: Writable = ctx.io.stdout;
   if (results.output) {
-    file = await atomicFile(results.output);
+    file = await openOutput(results.output, { stdout: ctx.io.stdout, cwd: ctx.cwd });
     sink = file.stream;
   }
+  /** A named output (not `-o -`); a file (not a device or FIFO) gets a manifest beside it by default. */
+  const toFile = file !== undefined && file.kind !== 'stdout';
+  const manifestBeside = file !== undefined && file.kind === 'replace';
   const pipeline = new ResultPipeline({
     options: results,
     sql,
     sink,
-    tty: !file && ctx.io.stdoutIsTTY,
-    width: file ? undefined : ctx.io.columns,
+    tty: !toFile && ctx.io.stdoutIsTTY,
+    width: toFile ? undefined : ctx.io.columns,
     usersCampaign: true,
   });
   const serial = serialQueue();
@@ -148,9 +154,20 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
   const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
 
+  // Answers from hosts the campaign did not target are not its results: dropped and counted.
+  const targetIds = new Set(targets.map((t) => t.id));
+  const targetNames = new Set(targets.map((t) => t.hostname));
+  const outside = new Map<string, number>();
   let failure: unknown;
   try {
-    for await (const answer of live) await serial(() => pipeline.write(answer));
+    for await (const answer of live) {
+      const targeted = answer.hostId !== undefined ? targetIds.has(answer.hostId) : targetNames.has(answer.host);
+      if (!targeted) {
+        outside.set(answer.host, (outside.get(answer.host) ?? 0) + answer.rows.length);
+        continue;
+      }
+      await serial(() => pipeline.write(answer));
+    }
   } catch (err) {
     failure = err;
   }
@@ -163,6 +180,15 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   }
 
   const statuses = hostStatuses(targets, live.answered);
+  const outsideRows = [...outside.values()].reduce((a, b) => a + b, 0);
+  const outsideLine =
+    outside.size > 0
+      ? `${outsideRows} row${outsideRows === 1 ? '' : 's'} of ${outside.size} host${outside.size === 1 ? '' : 's'} the campaign did not target dropped (${[...outside]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .slice(0, 5)
+          .map(([h, n]) => `${printable(h)}: ${n}`)
+          .join(', ')}${outside.size > 5 ? ` and ${outside.size - 5} more` : ''})`
+      : undefined;
   const interrupted = live.endReason === 'interrupted' || ctx.signal.aborted;
   const problem = failure ?? live.problem;
   const nothing = live.answered.size === 0;
@@ -182,14 +208,14 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     throw err;
   }
   const endedAt = ctx.now();
-  if (file) {
-    const manifestPath = results.manifest ?? `${results.output}.manifest.json`;
+  const manifestPath = results.manifest ?? (manifestBeside ? `${results.output}.manifest.json` : undefined);
+  if (file && manifestPath) {
     const conn = await ctx.connection();
     await writeManifest(manifestPath, {
       manifest_version: 1,
       osfleet_version: clientVersion(),
       command: 'query',
-      server: { version: client.serverVersion, dialect: client.dialect, address: safeAddress(conn.address) },
+      server: { version: client.serverVersion, dialect: (await client.server()).generation, address: safeAddress(conn.address) },
       sql,
       tables: pipeline.plan.tables,
       targets: {
@@ -207,13 +233,16 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       hosts: hostsForManifest(statuses),
       rows: summary.rows,
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
-      warnings: summary.warnings,
+      warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
+      ...(outside.size > 0 ? { outside_targets: [...outside].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, rows]) => ({ host, rows })) } : {}),
     });
   } else if (results.manifest) {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
   }
 
   for (const w of summary.warnings) say(`Warning: ${w}`);
+  // Said even under --quiet: rows were left out of the output.
+  if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);
   reportStatuses(statuses, live, say);
   if (interrupted) {
     say('Interrupted: the output holds every answer received.');
@@ -224,8 +253,17 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
     return ExitCode.partial;
   }
-  const complete = statuses.every((s) => s.status === 'answered' || s.status === 'empty');
-  return complete ? ExitCode.ok : ExitCode.partial;
+  return queryExitCode(statuses, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
+}
+
+/**
+ * 0 when every online target answered (offline hosts are reported, not failures); 3 when a target
+ * answered with an error or did not answer. With --offline-fails (or --wait-all, which asked for
+ * them), offline hosts count as missing too.
+ */
+export function queryExitCode(statuses: ReadonlyArray<Pick<HostStatus, 'status'>>, opts: { offlineFails: boolean }): number {
+  const ok = (s: HostStatus['status']) => s === 'answered' || s === 'empty' || (s === 'offline' && !opts.offlineFails);
+  return statuses.every((s) => ok(s.status)) ? ExitCode.ok : ExitCode.partial;
 }
 
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
@@ -257,7 +295,7 @@ export function platformWarnings(sql: string, resolved: ResolvedTargets): string
   return out;
 }
 
-/** Every target's status, plus answers from hosts outside the targets (they still count). */
+/** Every target's status (answers from hosts outside the targets are not the campaign's results). */
 export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>): HostStatus[] {
   const out: HostStatus[] = [];
   const used = new Set<string>();
@@ -271,7 +309,6 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
       out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
-  for (const [key, a] of answered) if (!used.has(key)) out.push(answerStatus(a));
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
@@ -432,7 +469,7 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
   );
   const timeoutMs = parseDuration(opts.timeout ?? '5m');
   const client = await ctx.api();
-  await client.detect();
+  await client.server();
   const names = retry.map((h) => h.host);
   const resolved = await resolveTargets(client, { hosts: names, labels: [], all: false });
   if (resolved.unknownHosts.length > 0) say(`Warning: no longer on the server, kept as they were: ${resolved.unknownHosts.join(', ')}`);
@@ -453,7 +490,7 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
     }
     sink = format === 'csv' ? new WithoutHeader(file.stream, await firstLine(out), out) : file.stream;
     const csvOptions = { ...results, csv: { ...results.csv, bom: false } };
-    const pipeline = new ResultPipeline({ options: csvOptions, sql: m.sql, sink, usersCampaign: true });
+    const pipeline = new ResultPipeline({ options: csvOptions, sql: m.sql, sink: sink!, usersCampaign: true });
     const serial = serialQueue();
     const campaign = (sql: string, tag: string) =>
       new LiveQuery(client, {
@@ -512,5 +549,5 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
   reportStatuses(fresh, live!, say);
   say(`Appended ${summary.rows} row${summary.rows === 1 ? '' : 's'} to ${out}; ${path} now records ${campaigns.length} campaigns.`);
   if (live!.endReason === 'interrupted') return ExitCode.interrupted;
-  return merged.every((s) => s.status === 'answered' || s.status === 'empty') ? ExitCode.ok : ExitCode.partial;
+  return queryExitCode(merged, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
 }

@@ -34,8 +34,8 @@ export const FETCHED = 'last_fetched';
 export async function run(opts: ReportOptions, ctx: Ctx): Promise<number> {
   const options = resolveResultOptions(opts, ctx.env, { format: ctx.io.stdoutIsTTY && !opts.output ? 'table' : 'csv' });
   const client = await ctx.api();
-  await client.detect();
-  if (client.dialect === 'kolide') {
+  const profile = await client.server();
+  if (profile.generation === 'kolide') {
     throw new CliError('Kolide Fleet keeps no query reports: scheduled results are only in its result log (osquery_result); read it with `osfleet export --packs <pack files> osquery_result`');
   }
   const saved = await findQueryByName(client, opts.query);
@@ -100,7 +100,7 @@ export async function run(opts: ReportOptions, ctx: Ctx): Promise<number> {
       manifest_version: 1,
       osfleet_version: clientVersion(),
       command: 'report',
-      server: { version: client.serverVersion, dialect: client.dialect, address: safeAddress(conn.address) },
+      server: { version: client.serverVersion, dialect: profile.generation, address: safeAddress(conn.address) },
       sql: saved.query,
       tables: pipeline.plan.tables,
       targets: null,

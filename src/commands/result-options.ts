@@ -3,7 +3,7 @@ import type { OptionSpec } from './define.js';
 
 export const RESULT_OPTIONS: readonly OptionSpec[] = [
   { flags: '--format <format>', description: 'output format', choices: ['table', 'ndjson', 'json', 'yaml', 'csv'] },
-  { flags: '-o, --output <file>', description: 'write the results to this file (atomically, mode 0600)', complete: 'file' },
+  { flags: '-o, --output <file>', description: 'write the results to this file (atomically, new files 0600, an existing file keeps its owner and mode; a device, FIFO or /dev/stdout is written in place; - is stdout)', complete: 'file' },
   { flags: '--manifest <file>', description: 'write the evidence manifest here (default: <output>.manifest.json)', complete: 'file' },
   { flags: '--time-format <format>', description: 'how dates are written', choices: ['iso', 'long', 'utc', 'epoch'], default: 'iso' },
   { flags: '--tz <zone>', description: 'time zone for dates (IANA name; default: the system zone)' },

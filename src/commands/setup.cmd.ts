@@ -12,7 +12,8 @@ export const command = defineCommand<SetupOptions>({
     { flags: '--username <name>', description: 'admin username (Kolide; defaults to the email)' },
     { flags: '--org-name <name>', description: 'organisation name' },
     { flags: '--server-url <url>', description: 'the URL agents use to reach Fleet (default: the address; Kolide requires https)' },
-    { flags: '--password-stdin', description: 'read the password from stdin' },
+    { flags: '--password-stdin', description: 'read the password from stdin (the recommended way)' },
+    { flags: '--password <password>', description: "fleetctl's flag: works, with a warning (it lands in shell history; prefer --password-stdin)" },
   ],
   examples: [
     { command: 'osfleet setup --address https://fleet.example.com:8080 --email admin@example.com', description: 'a fresh server (asks for the password twice); `osfleet preview` sets its sandbox up by itself' },

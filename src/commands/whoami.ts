@@ -18,14 +18,17 @@ export async function run(opts: { json?: boolean }, ctx: Ctx): Promise<number> {
         context: conn.name,
         address: conn.address,
         server_version: version.version ?? null,
-        dialect: version.dialect,
+        dialect: version.generation,
         api_prefix: version.prefix,
+        naming: version.naming,
       }) + '\n',
     );
     return 0;
   }
   ctx.io.out(`${user.email}${user.name ? ` (${user.name})` : ''}${role ? `, ${role}` : ''}\n`);
-  ctx.io.out(`server: ${conn.address}, Fleet ${version.version ?? '(unknown version)'}, API ${version.prefix} (${version.dialect === 'kolide' ? 'Kolide' : 'FleetDM'})\n`);
+  ctx.io.out(`server: ${conn.address}, Fleet ${version.version ?? '(unknown version)'}, API ${version.prefix} (${version.product})\n`);
+  // FleetDM 4.82 renamed queries to reports and teams to fleets; osfleet follows the server.
+  ctx.io.out(`naming: ${version.naming === 'reports' ? 'reports/fleets (FleetDM 4.82 and later)' : 'queries/teams'}\n`);
   ctx.io.out(`context: ${conn.name}\n`);
   return 0;
 }

@@ -22,6 +22,10 @@ export interface StoredContext {
   /** Detected API generation and server version, cached. */
   dialect?: 'kolide' | 'fleet';
   'server-version'?: string;
+  /** FleetDM's naming, cached: `reports` (4.82+: reports/fleets) or `queries` (queries/teams). */
+  naming?: 'queries' | 'reports';
+  /** Headers sent on every REST and websocket request (an access proxy's); fleetctl's key. */
+  'custom-headers'?: Record<string, string>;
 }
 
 export const CONTEXT_KEYS = [
@@ -34,6 +38,8 @@ export const CONTEXT_KEYS = [
   'allow-insecure-http',
   'dialect',
   'server-version',
+  'naming',
+  'custom-headers',
 ] as const satisfies ReadonlyArray<keyof StoredContext>;
 
 /** The effective connection settings: file + environment overrides. */
@@ -48,6 +54,9 @@ export interface ResolvedContext {
   allowInsecureHttp: boolean;
   dialect: 'kolide' | 'fleet' | undefined;
   serverVersion: string | undefined;
+  naming: 'queries' | 'reports' | undefined;
+  /** Sent on every REST and websocket request. */
+  customHeaders: Record<string, string>;
   /** Where the token came from, for messages ("FLEET_API_TOKEN", "context default"). */
   tokenSource: string | undefined;
 }
@@ -231,6 +240,20 @@ function checkContext(raw: Record<string, unknown>, file: string, name: string):
   set('allow-insecure-http', bool('allow-insecure-http'));
   const dialect = str('dialect');
   if (dialect === 'kolide' || dialect === 'fleet') ctx.dialect = dialect;
+  const naming = str('naming');
+  if (naming === 'queries' || naming === 'reports') ctx.naming = naming;
+  // fleetctl writes `custom-headers`; `custom_headers` is read too.
+  const headers = raw['custom-headers'] ?? raw['custom_headers'];
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) throw new ConfigError(`${file}: contexts.${name}.custom-headers must be a mapping of header names to values`);
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+      if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${file}: contexts.${name}.custom-headers.${k} must be a string`);
+      checkHeader(k, String(v), `${file}: contexts.${name}.custom-headers`);
+      out[k] = String(v);
+    }
+    if (Object.keys(out).length > 0) ctx['custom-headers'] = out;
+  }
   return ctx;
 }
 
@@ -289,6 +312,9 @@ class FileConfigStore implements ConfigStore {
       allowInsecureHttp: stored['allow-insecure-http'] ?? false,
       dialect: sameServer ? stored.dialect : undefined,
       serverVersion: sameServer ? stored['server-version'] : undefined,
+      naming: sameServer ? stored.naming : undefined,
+      // A proxy's header belongs to the stored address: never sent to another server given by FLEET_URL.
+      customHeaders: sameServer ? { ...(stored['custom-headers'] ?? {}) } : {},
       tokenSource: envToken ? 'FLEET_API_TOKEN' : stored.token ? `context "${this.contextName}"` : undefined,
     };
   }
@@ -362,4 +388,24 @@ export async function writeFileAtomic(file: string, data: string, mode: number):
     await fs.rm(tmp, { force: true });
     throw err;
   }
+}
+
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A header name must be an HTTP token and its value one line; osfleet's own headers are not replaced. */
+export function checkHeader(name: string, value: string, where: string): void {
+  if (!TOKEN_CHARS.test(name)) throw new ConfigError(`${where}: "${name}" is not a valid header name`);
+  if (/[\r\n\0]/.test(value)) throw new ConfigError(`${where}: the value of ${name} must be one line`);
+  if (['authorization', 'content-type', 'content-length', 'host', 'accept', 'connection', 'upgrade', 'transfer-encoding'].includes(name.toLowerCase()) || name.toLowerCase().startsWith('sec-websocket-')) {
+    throw new ConfigError(`${where}: ${name} is set by osfleet itself and cannot be a custom header`);
+  }
+}
+
+/** `NAME:VALUE` (fleetctl's form) → [name, value]; the value may hold colons and may be empty. */
+export function parseHeaderArg(arg: string): [string, string] {
+  const i = arg.indexOf(':');
+  const name = (i < 0 ? arg : arg.slice(0, i)).trim();
+  const value = i < 0 ? '' : arg.slice(i + 1).trim();
+  checkHeader(name, value, '--custom-header');
+  return [name, value];
 }

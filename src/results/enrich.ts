@@ -39,15 +39,21 @@ interface Action {
 
 /** The output columns (without the leading `host`), known up front or derived from the rows. */
 export interface ColumnLayout {
-  /** Every output column in order, when the SQL names them; null when only the rows tell. */
+  /**
+   * Every output column in order, known before any row: only when the SQL was run as given (query),
+   * so hosts return exactly its result columns; null when the rows tell (the union of their keys).
+   */
   fixed: string[] | null;
+  /** The SQL's result columns (without generated ones): first in the union, in this order, even when no row carries them. */
+  order: readonly string[] | null;
   /** Puts generated columns right after their source column. */
   expand(base: readonly string[]): string[];
   isGenerated(name: string): boolean;
 }
 
-export const identityLayout = (fixed: string[] | null): ColumnLayout => ({
-  fixed,
+export const identityLayout = (select: string[] | null, trusted = true): ColumnLayout => ({
+  fixed: trusted ? select : null,
+  order: select,
   expand: (base) => [...base],
   isGenerated: () => false,
 });
@@ -219,7 +225,8 @@ export class Enricher {
     return { unknownUids: unknown, unknownByHost: byHost, failedHosts: failed };
   }
 
-  layout(): ColumnLayout {
+  /** `trusted`: the SQL was run as given, so its columns are the rows' (see ColumnLayout.fixed). */
+  layout(trusted = true): ColumnLayout {
     const expand = (base: readonly string[]) => {
       const out: string[] = [];
       for (const c of base) {
@@ -231,7 +238,8 @@ export class Enricher {
       return out;
     };
     return {
-      fixed: this.plan.select ? expand(this.plan.select) : null,
+      fixed: trusted && this.plan.select ? expand(this.plan.select) : null,
+      order: this.plan.select,
       expand,
       isGenerated: (name) => this.generated.has(name),
     };

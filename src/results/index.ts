@@ -16,6 +16,6 @@ export {
   type TimeFormat,
 } from './time.js';
 export { createResultWriter, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
-export { atomicFile, type AtomicFile } from './atomic.js';
+export { atomicFile, openOutput, OutputError, type AtomicFile, type OutputOptions } from './atomic.js';
 export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
 export { readHostResults, parseResultLine, lines, LineTooLongError, type BadLine, type ReadOptions } from './read.js';

@@ -1,11 +1,12 @@
 /**
  * The evidence manifest written beside an output file: what was asked of which hosts, when, how
- * dates were written, and the SHA-256 of the output, so a finding can be handed over and checked.
+ * dates were written, and the SHA-256 of the output and of every input, so a finding can be handed
+ * over and checked. It is written only once the output is complete (committed).
  * It never carries a token or any other secret: only the fields below.
  */
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import { atomicFile } from './atomic.js';
+import { openOutput } from './atomic.js';
 import type { HostStatus } from './types.js';
 
 export const MANIFEST_VERSION = 1;
@@ -32,6 +33,10 @@ export interface Manifest {
   warnings: string[];
   /** export: the input files (`stdin` for standard input) */
   inputs?: string[];
+  /** export: every file read (results, and the --users file), with the SHA-256 and size of the bytes read */
+  input_files?: Array<{ path: string; role?: string; sha256: string; bytes: number }>;
+  /** Hosts that answered but were not targeted: their rows are not in the output. */
+  outside_targets?: Array<{ host: string; rows: number }>;
   /** export: where usernames came from (`server`, or the --users file) */
   usernames_from?: string;
   /** export of a result log: rows per scheduled query, the time range, where the SQL came from */
@@ -66,7 +71,7 @@ export function safeAddress(address: string | undefined): string | undefined {
 }
 
 export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
-  const f = await atomicFile(path);
+  const f = await openOutput(path);
   try {
     f.stream.write(`${JSON.stringify(manifest, null, 2)}\n`);
     await f.commit();

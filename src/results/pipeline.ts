@@ -34,6 +34,12 @@ export interface PipelineInit {
   plan?: ColumnPlan | undefined;
   /** Orders columns known only from the rows (result logs: their own columns first). */
   order?: ((columns: readonly string[]) => string[]) | undefined;
+  /**
+   * The SQL was run as given (query; the default): hosts return exactly its result columns, so CSV
+   * streams under a header known up front. false (export: --sql is a claim about rows made
+   * elsewhere): the columns are the union of the rows' keys, the SQL's first.
+   */
+  sqlRan?: boolean | undefined;
 }
 
 export interface PipelineSummary {
@@ -95,7 +101,8 @@ export class ResultPipeline {
         })
       : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
-    const layout = this.enricher ? this.enricher.layout() : identityLayout(this.plan.select);
+    const trusted = init.sqlRan !== false;
+    const layout = this.enricher ? this.enricher.layout(trusted) : identityLayout(this.plan.select, trusted);
     const order = init.order;
     this.layout = order ? { ...layout, expand: (base) => order(layout.expand(base)) } : layout;
     this.writer = createResultWriter(o.format, init.sink, {
@@ -160,7 +167,7 @@ export class ResultPipeline {
     }
     await this.writer.end(statuses);
     const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
-    return { rows: this.rows, results: this.results, usernames, warnings: usernameWarningLines(usernames) };
+    return { rows: this.rows, results: this.results, usernames, warnings: [...usernameWarningLines(usernames), ...(this.writer.notes?.() ?? [])] };
   }
 
   async abort(): Promise<void> {

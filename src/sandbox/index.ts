@@ -23,6 +23,14 @@ export type { FleetOptions, SimulatedFleet, SimulatedHostInfo };
 
 export interface SandboxOptions {
   dialect?: Dialect;
+  /** Serve under this URL prefix (FleetDM's server.url_prefix, e.g. /fleet); `url` then ends with it. */
+  urlPrefix?: string;
+  /** Record this request header on every REST request and websocket upgrade (in `headerLog`). */
+  recordHeader?: string;
+  /** The server version to play (default: Kolide 3.2.0, FleetDM 4.95.0); FleetDM 4.82+ speaks reports/fleets. */
+  version?: string;
+  /** Notable events (each use of a deprecated path or key), for preview --debug. */
+  log?: (line: string) => void;
   port?: number;
   host?: string;
   dataDir?: string;
@@ -54,6 +62,16 @@ export interface Sandbox {
   url: string;
   port: number;
   dialect: Dialect;
+  /** The version `/version` reports. */
+  version: string;
+  /** `reports` (FleetDM 4.82+) or `queries`. */
+  naming: 'queries' | 'reports';
+  /** Each use of an old path or key against a new-naming sandbox. */
+  readonly deprecated: ReadonlyArray<{ method: string; path: string; kind: 'path' | 'key'; name: string }>;
+  /** Values of `recordHeader` per REST request and websocket upgrade. */
+  readonly headerLog: ReadonlyArray<{ via: 'rest' | 'ws'; path: string; value: string | undefined }>;
+  /** Each new key (fleet_id, report_id…) sent to an old-naming FleetDM, which ignores it. */
+  readonly ignoredNewKeys: ReadonlyArray<{ method: string; path: string; kind: 'path' | 'key'; name: string }>;
   enrollSecret: string;
   fleet: SimulatedFleet | undefined;
   setFaults(plan: FaultPlan): void;
@@ -96,7 +114,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const resultLog = opts.resultLog ?? (opts.dataDir ? path.join(opts.dataDir, 'osquery_result') : undefined);
   const server = new SandboxServer(
     {
-      dialect, enrollSecret, dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
+      dialect, enrollSecret, ...(opts.version ? { version: opts.version } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.urlPrefix ? { urlPrefix: opts.urlPrefix } : {}), ...(opts.recordHeader ? { recordHeader: opts.recordHeader } : {}), dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
       statusTickMs: opts.statusTickMs ?? 5000, agentIntervalSec: Math.max(1, Math.ceil(checkInMs / 1000)), tls: Boolean(opts.tls),
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.restPeriodMs !== undefined ? { restPeriodMs: opts.restPeriodMs } : {}),
@@ -108,11 +126,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   let fleet: SimulatedFleet | undefined;
   try {
     const port = await server.listen(opts.port ?? 0, host);
-    const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const origin = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = origin + (opts.urlPrefix ?? '');
     if (opts.hosts !== false && total > 0) {
       const mod = await import('./hosts/index.js');
       fleet = await mod.startFleet({
-        serverUrl: url, osqueryPrefix: dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery', enrollSecret, seed, story, extraHosts,
+        serverUrl: origin, osqueryPrefix: (opts.urlPrefix ?? '') + (dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery'), enrollSecret, seed, story, extraHosts,
         offline: opts.offline ?? 0, slow: opts.slow ?? 0, checkInMs,
         ...(opts.slowDelayMs !== undefined ? { slowDelayMs: opts.slowDelayMs } : {}),
         ...(opts.timeFactor !== undefined ? { timeFactor: opts.timeFactor } : {}),
@@ -127,6 +146,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const f = fleet;
     return {
       url, port, dialect, enrollSecret, fleet, server,
+      version: server.versionInfo['version']!, naming: server.naming, deprecated: server.deprecated, ignoredNewKeys: server.ignoredNewKeys, headerLog: server.headerLog,
       setFaults: (plan) => server.setFaults(plan),
       resultLog,
       onResults(listener) {

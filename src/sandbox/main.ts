@@ -57,6 +57,9 @@ async function main(): Promise<void> {
   set('resultLog', args.get('result-log'));
   set('timeFactor', int(args, 'time-factor'));
   set('host', args.get('host'));
+  set('version', args.get('server-version'));
+  // Each deprecated path or key a client uses goes to the log.
+  opts.log = (line) => process.stderr.write(`sandbox: ${line}\n`);
   if (args.get('no-story') === 'true') opts.story = false;
   const key = args.get('tls-key');
   const cert = args.get('tls-cert');

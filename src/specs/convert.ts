@@ -248,7 +248,20 @@ function toUint(v: unknown): number | undefined {
   return undefined;
 }
 
-export function convertPack(text: string, packName: string, source = packName): ConvertResult {
+export interface ConvertOptions {
+  /**
+   * What the target server applies: `pack` (Kolide, FleetDM before 4.35) or `query` (FleetDM 4.35
+   * and later, where packs are deprecated: one `kind: query` document per scheduled query, carrying
+   * its interval, platform, logging and minimum osquery version).
+   */
+  scheduleAs?: 'pack' | 'query' | undefined;
+}
+
+/** Keys of an osquery pack query that are converted (each other key is reported as not carried). */
+const QUERY_KEYS = new Set(['query', 'interval', 'description', 'value', 'snapshot', 'removed', 'shard', 'platform', 'version', 'denylist']);
+
+export function convertPack(text: string, packName: string, source = packName, options: ConvertOptions = {}): ConvertResult {
+  const scheduleAs = options.scheduleAs ?? 'pack';
   const warnings: Diagnostic[] = [];
   const errors: Diagnostic[] = [];
   const file = makeSourceFile(source, text);
@@ -266,12 +279,17 @@ export function convertPack(text: string, packName: string, source = packName): 
   if (!isRecord(root)) return fail(orig(0), 'not-a-pack', 'an osquery pack must be a JSON object with "queries"');
 
   // Positions of keys: JSON is YAML, so yaml's parser gives node ranges without a second grammar.
-  const keyPos = keyPositions(pre.text);
+  const { positions: keyPos, entries: mapEntries } = keyPositions(pre.text);
   const posOf = (path: string): Pos => {
+    if (path.startsWith('\u0001')) return orig(Number(path.slice(1).split('\0')[0]));
     const off = keyPos.get(path);
     return off === undefined ? { line: 1, col: 1 } : orig(off);
   };
   const warn = (path: string, code: string, message: string) => warnings.push(diag(source, posOf(path), 'warning', code, message));
+  const warnAt = (offset: number, code: string, message: string) => warnings.push(diag(source, orig(offset), 'warning', code, message));
+  /** Queries whose `value` went into the description (said once, at the first). */
+  let values = 0;
+  let firstValue: string | undefined;
 
   // A pack file has "queries"; an osquery config has "packs" (each inline pack is converted).
   let packs: Array<{ name: string; body: Record<string, unknown>; path: string }>;
@@ -303,7 +321,11 @@ export function convertPack(text: string, packName: string, source = packName): 
     const packVersion = typeof body['version'] === 'string' ? body['version'] : undefined;
     const packShard = toUint(body['shard']);
     for (const key of Object.keys(body)) {
-      if (['queries', 'platform', 'version', 'shard', 'oncall'].includes(key)) continue;
+      if (['queries', 'platform', 'version', 'shard'].includes(key)) continue;
+      if (key === 'oncall') {
+        warn(p(key), 'dropped-key', `pack "${name}": "oncall" (${JSON.stringify(body[key])}) has no Fleet equivalent; not carried`);
+        continue;
+      }
       if (key === 'discovery') {
         warn(p(key), 'dropped-key', `pack "${name}": discovery queries have no Fleet equivalent (target a label instead); dropped`);
       } else {
@@ -312,10 +334,35 @@ export function convertPack(text: string, packName: string, source = packName): 
     }
     const queries = body['queries'];
     if (queries !== undefined && !isRecord(queries)) return fail(posOf(p('queries')), 'not-a-pack', `pack "${name}": "queries" must be an object of query name → query`);
-    const names = Object.keys(queries ?? {}).sort();
-    for (const qname of names) {
-      const q = (queries as Record<string, unknown>)[qname];
-      const qp = p(`queries\0${qname}`);
+    // Every entry as written: a name given twice keeps both (JSON.parse would keep only the last).
+    const parsed = (queries ?? {}) as Record<string, unknown>;
+    const asWritten = mapEntries.get(p('queries'));
+    const written = asWritten
+      ? // JSON.parse's value for a name's last occurrence (exact JSON semantics), the YAML reading for earlier ones.
+        asWritten.map((e, i) => ({ ...e, value: asWritten.slice(i + 1).some((x) => x.key === e.key) ? e.value : parsed[e.key] }))
+      : Object.entries(parsed).map(([key, value]) => ({ key, value, offset: -1 }));
+    const taken = new Set(written.map((e) => e.key));
+    const seenNames = new Map<string, number>();
+    const named: Array<{ qname: string; q: unknown; qp: string; offset: number }> = [];
+    for (const e of written) {
+      let qname = e.key;
+      const before = seenNames.get(e.key);
+      if (before !== undefined) {
+        let n = 2;
+        while (taken.has(`${e.key}_${n}`)) n++;
+        qname = `${e.key}_${n}`;
+        taken.add(qname);
+        const at = (off: number) => (off >= 0 ? `${orig(off).line}:${orig(off).col}` : 'earlier');
+        const message = `pack "${name}": query "${e.key}" is defined twice (at ${at(before)} and ${at(e.offset)}); both are kept, the second renamed "${qname}"`;
+        if (e.offset >= 0) warnAt(e.offset, 'duplicate-query', message);
+        else warn(p(`queries\0${e.key}`), 'duplicate-query', message);
+      } else seenNames.set(e.key, e.offset);
+      named.push({ qname, q: e.value, qp: p(`queries\0${e.key}`), offset: e.offset });
+    }
+    named.sort((a, b) => (a.qname < b.qname ? -1 : a.qname > b.qname ? 1 : 0));
+    for (const { qname, q, qp: keyPath, offset } of named) {
+      // A renamed duplicate is placed by its own offset; others by their key path.
+      const qp = offset >= 0 && qname !== keyPath.slice(keyPath.lastIndexOf('\0') + 1) ? `\u0001${offset}` : keyPath;
       const where = `query "${qname}"`;
       if (!isRecord(q)) {
         warn(qp, 'skipped-query', `${where} is not an object; osquery skips it`);
@@ -339,6 +386,16 @@ export function convertPack(text: string, packName: string, source = packName): 
       }
       const entry: PackQuery = { query: qname, name: qname, interval };
       if (typeof q['description'] === 'string' && q['description'] !== '') entry.description = q['description'];
+      // osquery's `value` (why the result matters) has no field in Fleet's specs: it ends the description.
+      if (typeof q['value'] === 'string' && q['value'].trim() !== '') {
+        entry.description = `${entry.description ? `${entry.description}\n\n` : ''}Value: ${q['value']}`;
+        values++;
+        firstValue ??= `${qp}\0value`;
+      }
+      for (const key of Object.keys(q)) {
+        if (QUERY_KEYS.has(key) || key === 'startup_priority') continue;
+        warn(`${qp}\0${key}`, 'dropped-key', `${where}: "${key}" (${JSON.stringify(q[key])}) has no Fleet equivalent; not carried`);
+      }
       const snapshot = toBool(q['snapshot']);
       if (snapshot !== undefined) entry.snapshot = snapshot;
       const removed = toBool(q['removed']);
@@ -359,20 +416,42 @@ export function convertPack(text: string, packName: string, source = packName): 
 
       const qspec: QuerySpec = { name: qname, query: q['query'] };
       if (entry.description !== undefined) qspec.description = entry.description;
+      if (scheduleAs === 'query') {
+        // The schedule goes in the query document itself (FleetDM 4.35+).
+        qspec.interval = entry.interval;
+        // No pack carries the pack's platform: each query does.
+        const platform = entry.platform ?? spec.platform;
+        if (platform !== undefined) qspec.platform = platform;
+        qspec.logging = entry.snapshot ? 'snapshot' : entry.removed === false ? 'differential_ignore_removals' : 'differential';
+        if (entry.version !== undefined) qspec.min_osquery_version = entry.version;
+        if (entry.shard !== undefined) warn(`${qp}\0shard`, 'dropped-key', `${where}: shard ${entry.shard} has no field in a FleetDM query document; not carried (the query runs on every host)`);
+        if (entry.denylist !== undefined) warn(`${qp}\0denylist`, 'dropped-key', `${where}: denylist ${entry.denylist} has no field in a FleetDM query document; not carried`);
+      }
       const prior = querySpecs.get(qname);
-      if (prior && prior.spec.query !== qspec.query) {
-        return fail(posOf(qp), 'conflicting-query', `${where} is defined with different SQL in two packs; rename one before converting`);
+      if (prior && (prior.spec.query !== qspec.query || (scheduleAs === 'query' && JSON.stringify(prior.spec) !== JSON.stringify(qspec)))) {
+        return fail(
+          posOf(qp),
+          'conflicting-query',
+          `${where} is defined ${prior.spec.query !== qspec.query ? 'with different SQL' : 'with a different schedule'} in two packs; rename one before converting`,
+        );
       }
       if (!prior) querySpecs.set(qname, { spec: qspec, path: qp });
     }
-    if (!spec.targets) {
+    if (!spec.targets && scheduleAs === 'pack') {
       warn(path === '' ? '' : path, 'no-targets', `pack "${name}" has no targets: add targets.labels (for example "All Hosts") or it runs on no host`);
     }
     packSpecs.push(spec);
   }
+  if (values > 0) {
+    warn(
+      firstValue!,
+      'value-in-description',
+      `osquery's "value" has no field in Fleet's query spec: ${values === 1 ? 'the value text is' : `the ${values} value texts are`} kept, each at the end of its query's description, after "Value:"`,
+    );
+  }
 
   const out: string[] = [];
-  for (const pack of packSpecs) out.push(renderDoc('pack', orderPack(pack)));
+  if (scheduleAs === 'pack') for (const pack of packSpecs) out.push(renderDoc('pack', orderPack(pack)));
   for (const name of [...querySpecs.keys()].sort()) out.push(renderDoc('query', orderQuery(querySpecs.get(name)!.spec)));
   return { docs: out.join(''), warnings: sortDiagnostics(warnings), errors };
 }
@@ -388,22 +467,33 @@ function reportPlatform(m: MappedPlatform, raw: string, warn: (msg: string) => v
   }
 }
 
-/** Offsets of object keys by NUL-joined path (`queries\0name\0interval`). */
-function keyPositions(json: string): Map<string, number> {
-  const out = new Map<string, number>();
+/**
+ * Offsets of object keys by NUL-joined path (`queries\0name\0interval`), and the entries of each
+ * `queries` object as written, duplicates included (JSON.parse keeps only the last of a name).
+ */
+function keyPositions(json: string): { positions: Map<string, number>; entries: Map<string, Array<{ key: string; value: unknown; offset: number }>> } {
+  const positions = new Map<string, number>();
+  const entries = new Map<string, Array<{ key: string; value: unknown; offset: number }>>();
   const doc = parseDocument(json, { uniqueKeys: false });
-  if (doc.errors.length > 0) return out;
+  if (doc.errors.length > 0) return { positions, entries };
   const walk = (node: Node | null | undefined, path: string) => {
     if (!node || !isMap(node)) return;
+    const list: Array<{ key: string; value: unknown; offset: number }> = [];
     for (const pair of node.items) {
       if (!isPair(pair) || !isScalar(pair.key)) continue;
       const k = String(pair.key.value);
       const p = path === '' ? k : `${path}\0${k}`;
-      if (pair.key.range) out.set(p, pair.key.range[0]);
+      // The first occurrence names the path (a duplicate is placed by its own offset).
+      if (pair.key.range && !positions.has(p)) positions.set(p, pair.key.range[0]);
+      if (path === 'queries' || path.endsWith('\0queries')) {
+        const v = pair.value as Node | null;
+        list.push({ key: k, value: v && typeof (v as { toJSON?: unknown }).toJSON === 'function' ? (v as unknown as { toJSON(): unknown }).toJSON() : null, offset: pair.key.range?.[0] ?? -1 });
+      }
       walk(pair.value as Node | null, p);
     }
+    if (list.length > 0) entries.set(path, list);
   };
   walk(doc.contents as Node | null, '');
-  return out;
+  return { positions, entries };
 }
 export { renderDoc } from './render.js';

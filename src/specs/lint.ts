@@ -325,3 +325,28 @@ export function lintSources(inputs: readonly SourceText[], env: LintEnv, opts: V
   diagnostics.push(...lint(docs, env));
   return { docs, diagnostics: sortDiagnostics(dedupeDiagnostics(diagnostics), inputs.map((i) => i.source)) };
 }
+
+/**
+ * Which naming the files are written for (`lint --naming`): FleetDM 4.82+ says `kind: report` and
+ * `fleet:` (fleetctl prints a `[!]` for the old words), older servers and Kolide say `kind: query`
+ * and `team:`. osfleet applies either word to either server (it sends the server's own); these
+ * warnings are for files shared with fleetctl or GitOps tools of one naming.
+ */
+export function namingDiagnostics(docs: readonly SpecDoc[], naming: 'queries' | 'reports'): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const d of docs) {
+    if (d.kind !== 'query') continue;
+    const word = d.word ?? 'query';
+    if (naming === 'reports' && word === 'query') {
+      out.push(diag(d.file.source, d.pos, 'warning', 'old-naming', `query "${d.spec.name}": \`kind: query\` is FleetDM's old word since 4.82 (\`kind: report\`)`));
+    }
+    if (naming === 'queries' && word === 'report') {
+      out.push(diag(d.file.source, d.pos, 'warning', 'new-naming', `query "${d.spec.name}": \`kind: report\` is FleetDM 4.82+'s word; older servers and fleetctl say \`kind: query\``));
+    }
+    const team = d.fields.get('team');
+    const fleet = d.fields.get('fleet');
+    if (naming === 'reports' && team && !fleet) out.push(diag(d.file.source, team.key ?? team.value, 'warning', 'old-naming', `query "${d.spec.name}": \`team\` is FleetDM's old word since 4.82 (\`fleet\`)`));
+    if (naming === 'queries' && fleet && !team) out.push(diag(d.file.source, fleet.key ?? fleet.value, 'warning', 'new-naming', `query "${d.spec.name}": \`fleet\` is FleetDM 4.82+'s word; older servers say \`team\``));
+  }
+  return out;
+}

@@ -267,7 +267,6 @@ const TOP_KEYS = ['apiVersion', 'kind', 'spec'];
 
 /** Kinds fleetctl knows that osfleet does not apply, with what they are. */
 const OTHER_KINDS: Record<string, string> = {
-  config: 'the app configuration',
   policy: 'a FleetDM policy',
   team: 'a FleetDM team',
   fleet: 'a FleetDM fleet, the name FleetDM 4.82+ gives a team',
@@ -365,10 +364,15 @@ function buildDoc(
     case 'enroll_secret':
       typed = readEnrollSecret(r);
       break;
+    case 'config':
+      // The server's own shape (fleet-api.md §2): checked by the server; apply sends only the keys given.
+      typed = r.spec;
+      break;
   }
   const ok = out.filter((d) => d.severity === 'error').length === before;
   const doc = { kind, spec: typed, file, index, pos: docPos, fields, ok } as SpecDoc;
   if (kind === 'pack') doc.entryPaths = r.entryPaths;
+  if (kindRaw.toLowerCase() !== kind) doc.word = kindRaw.toLowerCase();
   return doc;
 }
 

@@ -8,9 +8,9 @@
  */
 import { FLEET_QUERY_FIELDS, type EnrollSecretSpec, type LabelSpec, type OptionsSpec, type PackQuery, type PackSpec, type QuerySpec, type SpecSet } from './types.js';
 
-export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret';
+export type PlanKind = 'query' | 'label' | 'pack' | 'options' | 'enroll_secret' | 'config';
 /** Dependency order: packs name queries and labels; options and secrets stand alone. */
-export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret'];
+export const PLAN_ORDER: readonly PlanKind[] = ['query', 'label', 'pack', 'options', 'enroll_secret', 'config'];
 
 export interface KindPlan {
   kind: PlanKind;
@@ -28,24 +28,107 @@ export interface Plan {
   send: SpecSet;
   /** What apply deletes (prune), by kind; packs must go before the queries and labels they use. */
   remove: { packs: string[]; queries: string[]; labels: string[] };
+  /** What the server does not keep of the files (fields dropped, secrets left out), for the user. */
+  notes: string[];
   /** Built-in labels the files list: never sent, never deleted. */
   builtinLeftAlone: string[];
+  /** Per deleted query or label (`query\0name`), the packs deleted with it that use it (they go first). */
+  usedBy: Map<string, string[]>;
+  /** Deletions a pack that stays still depends on: apply refuses the whole prune. */
+  blocked: Array<{ kind: 'query' | 'label'; name: string; pack: string }>;
+}
+
+/**
+ * What the target server keeps (a `ServerProfile` from `src/api/server.ts` fits): Kolide keeps no
+ * FleetDM-only fields (a query's interval, platform, logging...; a scheduled query's denylist), so
+ * they cannot differ there; and it upserts enroll secrets by name, where FleetDM replaces the set.
+ */
+export interface ServerKeeps {
+  product: string;
+  traits: { queryFields: readonly string[]; packDenylist: boolean; enrollSecrets: 'by-name' | 'set' };
 }
 
 export interface PlanOptions {
   prune: boolean;
   /** Names of built-in labels (never deleted, never changed). */
   builtinLabels: Set<string>;
-  /**
-   * The server's generation (default `fleet`). Kolide keeps no FleetDM-only fields (a query's
-   * interval, platform, logging...; a scheduled query's denylist), so they cannot differ there;
-   * and it upserts enroll secrets by name, where FleetDM replaces the whole set.
-   */
-  dialect?: 'kolide' | 'fleet';
+  /** The server the plan is for; without it, specs are compared as FleetDM keeps them, unadjusted. */
+  server?: ServerKeeps;
 }
 
-/** Fields only FleetDM stores; Kolide drops them, so comparing them would plan a change forever. */
-const FLEET_ONLY_QUERY: readonly string[] = FLEET_QUERY_FIELDS;
+/** FleetDM 4.35+'s scheduling fields of a query (named together in one note). */
+const SCHEDULE_FIELDS: readonly string[] = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
+
+export interface ServerAdjustment {
+  desired: SpecSet;
+  current: SpecSet;
+  notes: string[];
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * The one place where the plan follows what the server keeps, so it compares like with like: fields
+ * the server drops are left out of the files' specs (with a note), Kolide's by-name secrets are
+ * compared only where the files name them, and FleetDM gets no inactive secret (sending one would
+ * make it valid) and no secret names.
+ */
+export function adjustForServer(desired: SpecSet, current: SpecSet, server: ServerKeeps): ServerAdjustment {
+  const notes: string[] = [];
+  const d: SpecSet = { ...desired };
+  const c: SpecSet = { ...current };
+  const { traits } = server;
+  // Query fields some servers keep and others drop: each one the files use is named, with how many queries it was ignored in.
+  const dropped = FLEET_QUERY_FIELDS.filter((f) => !traits.queryFields.includes(f));
+  if (dropped.length > 0) {
+    const used = new Map<string, number>();
+    d.queries = desired.queries.map((q) => {
+      const copy: Record<string, unknown> = { ...q };
+      for (const f of dropped) {
+        if (f in copy) {
+          delete copy[f];
+          used.set(f, (used.get(f) ?? 0) + 1);
+        }
+      }
+      return copy as unknown as typeof q;
+    });
+    const schedule = dropped.filter((f) => SCHEDULE_FIELDS.includes(f));
+    const scheduled = desired.queries.filter((q) => schedule.some((f) => f in q)).length;
+    if (scheduled > 0) {
+      const named = schedule.filter((f) => used.has(f));
+      notes.push(`${server.product} keeps no ${schedule.join('/')} on queries: ignored in ${plural(scheduled, 'query', 'queries')} (${named.join(', ')})`);
+    }
+    for (const f of dropped) {
+      if (SCHEDULE_FIELDS.includes(f) || !used.has(f)) continue;
+      notes.push(`${server.product} has no query field "${f}" (FleetDM only): ignored in ${plural(used.get(f)!, 'query', 'queries')}`);
+    }
+  }
+  if (!traits.packDenylist) {
+    let deny = 0;
+    d.packs = desired.packs.map((p) => ({
+      ...p,
+      queries: p.queries.map((q) => {
+        if (q.denylist === undefined) return q;
+        deny++;
+        const { denylist: _drop, ...rest } = q;
+        return rest;
+      }),
+    }));
+    if (deny > 0) notes.push(`${server.product} has no denylist on scheduled queries: ignored in ${deny} entr${deny === 1 ? 'y' : 'ies'}`);
+  }
+  if (traits.enrollSecrets === 'by-name') {
+    if (desired.enroll_secret && current.enroll_secret) {
+      const names = new Set(desired.enroll_secret.secrets.map((s) => s.name));
+      // The server keeps secrets the files do not name: compare only those they do.
+      c.enroll_secret = { secrets: current.enroll_secret.secrets.filter((s) => names.has(s.name)) };
+    }
+  } else if (desired.enroll_secret) {
+    const inactive = desired.enroll_secret.secrets.filter((s) => s.active === false).length;
+    if (inactive > 0) notes.push(`${server.product} has no inactive enroll secrets: ${inactive} secret${inactive === 1 ? '' : 's'} with active: false left out`);
+    d.enroll_secret = { secrets: desired.enroll_secret.secrets.filter((s) => s.active !== false).map((s) => ({ secret: s.secret })) };
+  }
+  return { desired: d, current: c, notes };
+}
 
 // --- normalisation -----------------------------------------------------------------------------
 
@@ -119,8 +202,8 @@ export function normaliseOptions(o: OptionsSpec): Record<string, unknown> {
 }
 
 /** What changes in enroll secrets, never naming a secret value. */
-export function secretChanges(desired: EnrollSecretSpec, current: EnrollSecretSpec, dialect: 'kolide' | 'fleet'): string[] {
-  if (dialect === 'kolide') {
+export function secretChanges(desired: EnrollSecretSpec, current: EnrollSecretSpec, mode: 'by-name' | 'set'): string[] {
+  if (mode === 'by-name') {
     // Upserted by name; secrets missing from the files stay on the server (fleet-api.md §3.2).
     const byName = new Map(current.secrets.map((x) => [x.name ?? '', x]));
     const out: string[] = [];
@@ -171,6 +254,13 @@ export function changedPaths(a: unknown, b: unknown, depth = 3, prefix = ''): st
   return out;
 }
 
+/** `current` cut down to the keys `shape` has, recursively through objects (the rest is not managed). */
+function pickShape(current: unknown, shape: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isObj(current) || !isObj(shape)) return current;
+  return Object.fromEntries(Object.keys(shape).filter((k) => k in current).map((k) => [k, pickShape(current[k], shape[k])]));
+}
+
 // --- the plan ----------------------------------------------------------------------------------
 
 interface Named {
@@ -215,26 +305,18 @@ function planNamed<T extends Named>(
   return { plan, send };
 }
 
-export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Plan {
+export function plan(wanted: SpecSet, held: SpecSet, opts: PlanOptions): Plan {
+  const adjusted = opts.server ? adjustForServer(wanted, held, opts.server) : { desired: wanted, current: held, notes: [] };
+  const { desired, current } = adjusted;
   const builtin = new Set([...opts.builtinLabels].map((n) => n.toLowerCase()));
-  const kolide = opts.dialect === 'kolide';
-  const withoutKeys = (o: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
-  const queryNorm = kolide ? (x: QuerySpec) => withoutKeys(normaliseQuery(x), FLEET_ONLY_QUERY) : normaliseQuery;
-  const packNorm = kolide
-    ? (x: PackSpec) => {
-        const n = normalisePack(x);
-        const qs = n['queries'] as Record<string, Record<string, unknown>>;
-        return { ...n, queries: Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, withoutKeys(v, ['denylist'])])) };
-      }
-    : normalisePack;
   const queryKey = (x: QuerySpec) => `${(x.team ?? '').toLowerCase()}\0${x.name.toLowerCase()}`;
   // Deletion is by name, which means the global query: team queries are never pruned.
-  const q = planNamed('query', desired.queries, current.queries, queryNorm, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
+  const q = planNamed('query', desired.queries, current.queries, normaliseQuery, { prune: opts.prune, key: queryKey, keep: (x) => (x.team ?? '') !== '' });
   const l = planNamed('label', desired.labels, current.labels, normaliseLabel, {
     prune: opts.prune,
     keep: (x) => builtin.has(x.name.toLowerCase()),
   });
-  const p = planNamed('pack', desired.packs, current.packs, packNorm, { prune: opts.prune, depth: 3 });
+  const p = planNamed('pack', desired.packs, current.packs, normalisePack, { prune: opts.prune, depth: 3 });
 
   const kinds: KindPlan[] = [q.plan, l.plan, p.plan];
   const send: SpecSet = { queries: q.send, labels: l.send, packs: p.send };
@@ -254,12 +336,46 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     const kp: KindPlan = { kind: 'enroll_secret', created: [], updated: [], unchanged: 0, deleted: [] };
     if (!current.enroll_secret || current.enroll_secret.secrets.length === 0) kp.created.push('enroll_secret');
     else {
-      const fields = secretChanges(desired.enroll_secret, current.enroll_secret, opts.dialect ?? 'fleet');
+      const fields = secretChanges(desired.enroll_secret, current.enroll_secret, opts.server?.traits.enrollSecrets ?? 'set');
       if (fields.length === 0) kp.unchanged++;
       else kp.updated.push({ name: 'enroll_secret', fields });
     }
     if (kp.created.length + kp.updated.length > 0) send.enroll_secret = desired.enroll_secret;
     kinds.push(kp);
+  }
+
+  if (desired.config) {
+    // Only the keys the file gives are compared (and sent): the server merges a PATCH of the app config.
+    const kp: KindPlan = { kind: 'config', created: [], updated: [], unchanged: 0, deleted: [] };
+    const fields = changedPaths(pickShape(current.config ?? {}, desired.config), desired.config, 4);
+    if (fields.length === 0) kp.unchanged++;
+    else {
+      kp.updated.push({ name: 'config', fields });
+      send.config = desired.config;
+    }
+    kinds.push(kp);
+  }
+
+  // Dependencies of the deletions: the packs (as they will be after apply) that use a deleted query or label.
+  const deletedPacks = new Set(p.plan.deleted.map((n) => n.toLowerCase()));
+  const desiredPacks = new Map(desired.packs.map((x) => [x.name.toLowerCase(), x]));
+  const after = [
+    ...desired.packs,
+    ...current.packs.filter((x) => !desiredPacks.has(x.name.toLowerCase()) && !deletedPacks.has(x.name.toLowerCase())),
+  ];
+  const before = current.packs.filter((x) => deletedPacks.has(x.name.toLowerCase()));
+  const usedBy = new Map<string, string[]>();
+  const blocked: Plan['blocked'] = [];
+  const uses = (pack: PackSpec, kind: 'query' | 'label', name: string) =>
+    kind === 'query'
+      ? pack.queries.some((e) => e.query.toLowerCase() === name.toLowerCase())
+      : (pack.targets?.labels ?? []).some((l) => l.toLowerCase() === name.toLowerCase());
+  for (const [kind, names] of [['query', q.plan.deleted], ['label', l.plan.deleted]] as const) {
+    for (const name of names) {
+      const going = before.filter((x) => uses(x, kind, name)).map((x) => x.name);
+      if (going.length > 0) usedBy.set(`${kind}\0${name}`, going);
+      for (const x of after) if (uses(x, kind, name)) blocked.push({ kind, name, pack: x.name });
+    }
   }
 
   const summary = { created: 0, updated: 0, unchanged: 0, deleted: 0 };
@@ -275,13 +391,16 @@ export function plan(desired: SpecSet, current: SpecSet, opts: PlanOptions): Pla
     changes: summary.created + summary.updated + summary.deleted > 0,
     send,
     remove: { packs: p.plan.deleted, queries: q.plan.deleted, labels: l.plan.deleted },
+    notes: adjusted.notes,
     builtinLeftAlone: [...(desired.builtinLabels ?? [])],
+    usedBy,
+    blocked,
   };
 }
 
 // --- rendering ---------------------------------------------------------------------------------
 
-const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret' };
+const LABEL: Record<PlanKind, string> = { query: 'query', label: 'label', pack: 'pack', options: 'options', enroll_secret: 'enroll_secret', config: 'config' };
 
 /** Changes only, one line each (`+` create, `~` update with fields, `-` delete), then a summary line. */
 export function renderPlan(p: Plan, format: 'text' | 'json'): string {
@@ -302,11 +421,18 @@ export function renderPlan(p: Plan, format: 'text' | 'json'): string {
     );
   }
   const lines: string[] = [];
-  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
+  const title = (k: KindPlan, name: string) => (k.kind === 'options' || k.kind === 'enroll_secret' || k.kind === 'config' ? LABEL[k.kind] : `${LABEL[k.kind]} ${JSON.stringify(name)}`);
   for (const k of p.kinds) {
     for (const n of k.created) lines.push(`+ ${title(k, n)}`);
     for (const u of k.updated) lines.push(`~ ${title(k, u.name)}: ${u.fields.join(', ')}`);
-    for (const n of k.deleted) lines.push(`- ${title(k, n)}`);
+  }
+  // Deletions in the order apply runs them: packs before the queries and labels they use.
+  for (const kind of ['pack', 'query', 'label'] as const) {
+    const k = p.kinds.find((x) => x.kind === kind);
+    for (const n of k?.deleted ?? []) {
+      const by = p.usedBy.get(`${kind}\0${n}`);
+      lines.push(`- ${title(k!, n)}${by ? ` (used by pack${by.length === 1 ? '' : 's'} ${by.map((b) => JSON.stringify(b)).join(', ')}, deleted first)` : ''}`);
+    }
   }
   if (p.builtinLeftAlone.length > 0) {
     lines.push(`= built-in label${p.builtinLeftAlone.length === 1 ? '' : 's'} left alone (the server keeps ${p.builtinLeftAlone.length === 1 ? 'it' : 'them'}): ${p.builtinLeftAlone.map((n) => JSON.stringify(n)).join(', ')}`);

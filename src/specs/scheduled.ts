@@ -90,7 +90,7 @@ export async function entriesOfFiles(paths: string[], cwd: string, stdin: NodeJS
 
 /** The scheduled queries of the server's packs (and FleetDM's scheduled queries). */
 export async function entriesOfServer(client: FleetClient): Promise<ScheduledEntry[]> {
-  await client.detect();
+  await client.server();
   const [queries, packs] = await Promise.all([listSpecs(client, 'queries'), listSpecs(client, 'packs')]);
   return entriesOfSpecs(queries, packs);
 }

@@ -3,7 +3,7 @@
  * turning them into the specs the files use, and adjusting both sides for the server's generation
  * before they are planned. Used by `get`, `apply` and `delete`; commands never read specs themselves.
  */
-import type { FleetClient, Dialect } from '../api/client.js';
+import type { FleetClient, Generation as Dialect, ServerProfile } from '../api/client.js';
 import type { Spec } from '../api/specs.js';
 import type { EnrollSecretSpec, LabelSpec, OptionsSpec, PackQuery, PackSpec, QuerySpec, SpecDoc, SpecSet } from './types.js';
 import type { PlanKind } from './plan.js';
@@ -191,6 +191,9 @@ export function printedSecrets(secrets: ReadonlyArray<Record<string, unknown>>, 
 // --- reading the server's state ----------------------------------------------------------------
 
 export interface ServerState {
+  /** The server, as the api layer resolved it once. */
+  server: ServerProfile;
+  /** Its generation (what fleetctl prints differs per generation). */
   dialect: Dialect;
   set: SpecSet;
   /** Names of the server's built-in labels (plus the well-known ones). */
@@ -211,11 +214,12 @@ export interface ServerState {
  */
 export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind>, teams: ReadonlyMap<string, number> = new Map()): Promise<ServerState> {
   const [{ listSpecs, getOptions, getEnrollSecrets }, { BUILTIN_LABELS }] = await Promise.all([import('../api/specs.js'), import('./validate.js')]);
-  const { dialect } = await client.detect();
+  const server = await client.server();
+  const dialect = server.generation;
   const set: SpecSet = { queries: [], packs: [], labels: [] };
   const builtinLabels = new Set<string>(BUILTIN_LABELS);
   const raw: ServerState['raw'] = { queries: [], labels: [], packs: [], secrets: [] };
-  const state: ServerState = { dialect, set, builtinLabels, read: [], raw, naming: namingOf(client) };
+  const state: ServerState = { server, dialect, set, builtinLabels, read: [], raw, naming: server.naming };
   const jobs: Array<Promise<void>> = [];
   if (kinds.has('query')) {
     jobs.push(
@@ -265,17 +269,19 @@ export async function readState(client: FleetClient, kinds: ReadonlySet<PlanKind
       }),
     );
   }
+  if (kinds.has('config')) {
+    jobs.push(import('../api/users.js').then(({ getAppConfig }) => getAppConfig(client)).then((c) => void (set.config = c)));
+  }
   // allSettled, so a failure does not leave the other requests running after the command ends.
   const results = await Promise.allSettled(jobs);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
-  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret'] as const).filter((k) => kinds.has(k));
+  state.read = (['query', 'label', 'pack', 'options', 'enroll_secret', 'config'] as const).filter((k) => kinds.has(k));
   return state;
 }
 
 /** The naming the client found for its server (the api layer decides it once per context). */
-export function namingOf(client: FleetClient): Naming {
-  const n = (client as unknown as { naming?: unknown; profile?: { naming?: unknown } }).profile?.naming ?? (client as unknown as { naming?: unknown }).naming;
-  return n === 'reports' ? 'reports' : 'queries';
+export async function namingOf(client: FleetClient): Promise<Naming> {
+  return (await client.server()).naming;
 }
 
 export interface PrintedDoc {
@@ -307,6 +313,7 @@ export function printedDocs(state: ServerState, kinds: readonly PlanKind[]): Pri
 // --- planning inputs ----------------------------------------------------------------------------
 
 const PLURAL: Record<PlanKind, [string, string]> = {
+  config: ['app configuration', 'app configurations'],
   query: ['query', 'queries'],
   label: ['label', 'labels'],
   pack: ['pack', 'packs'],
@@ -316,78 +323,15 @@ const PLURAL: Record<PlanKind, [string, string]> = {
 export const count = (n: number, kind: PlanKind) => `${n} ${PLURAL[kind][n === 1 ? 0 : 1]}`;
 
 /** Kinds the files hold, and the kinds to read: packs need the server's queries and labels. */
-export function kindsToRead(docs: readonly SpecDoc[]): Set<PlanKind> {
+export function kindsToRead(docs: readonly SpecDoc[], opts: { prune?: boolean } = {}): Set<PlanKind> {
   const kinds = new Set<PlanKind>(docs.map((d) => d.kind));
   if (kinds.has('pack')) {
     kinds.add('query');
     kinds.add('label');
   }
+  // Pruning queries or labels: the server's packs say which of them are still in use.
+  if (opts.prune && (kinds.has('query') || kinds.has('label'))) kinds.add('pack');
   return kinds;
-}
-
-/** FleetDM 4.35+'s scheduling fields of a query. */
-const SCHEDULE_FIELDS: readonly string[] = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled'];
-
-export interface DialectAdjustment {
-  desired: SpecSet;
-  current: SpecSet;
-  notes: string[];
-}
-
-/**
- * What each generation keeps, so the plan compares like with like: Kolide drops FleetDM's query
- * fields and pack `denylist`, upserts enroll secrets by name (keeping the others); FleetDM replaces
- * the whole secret set and has no inactive secrets (sending one would make it valid).
- */
-export function adjustForDialect(desired: SpecSet, current: SpecSet, dialect: Dialect, fleetQueryFields: readonly string[]): DialectAdjustment {
-  const notes: string[] = [];
-  const d: SpecSet = { ...desired };
-  const c: SpecSet = { ...current };
-  if (dialect === 'kolide') {
-    // Each FleetDM-only field the files use is named, with how many queries it was ignored in.
-    const used = new Map<string, number>();
-    d.queries = desired.queries.map((q) => {
-      const copy: Record<string, unknown> = { ...q };
-      for (const f of fleetQueryFields) {
-        if (f in copy) {
-          delete copy[f];
-          used.set(f, (used.get(f) ?? 0) + 1);
-        }
-      }
-      return copy as unknown as typeof q;
-    });
-    const schedule = fleetQueryFields.filter((f) => SCHEDULE_FIELDS.includes(f));
-    const scheduled = desired.queries.filter((q) => schedule.some((f) => f in q)).length;
-    if (scheduled > 0) {
-      const named = schedule.filter((f) => used.has(f));
-      notes.push(`Kolide Fleet keeps no ${schedule.join('/')} on queries: ignored in ${count(scheduled, 'query')} (${named.join(', ')})`);
-    }
-    for (const f of fleetQueryFields) {
-      if (SCHEDULE_FIELDS.includes(f) || !used.has(f)) continue;
-      notes.push(`Kolide Fleet has no query field "${f}" (FleetDM only): ignored in ${count(used.get(f)!, 'query')}`);
-    }
-    let deny = 0;
-    d.packs = desired.packs.map((p) => ({
-      ...p,
-      queries: p.queries.map((q) => {
-        if (q.denylist === undefined) return q;
-        deny++;
-        const { denylist: _drop, ...rest } = q;
-        return rest;
-      }),
-    }));
-    if (deny > 0) notes.push(`Kolide Fleet has no denylist on scheduled queries: ignored in ${deny} entr${deny === 1 ? 'y' : 'ies'}`);
-    if (desired.enroll_secret && current.enroll_secret) {
-      const names = new Set(desired.enroll_secret.secrets.map((s) => s.name));
-      // Kolide keeps secrets the files do not name: compare only those they do.
-      c.enroll_secret = { secrets: current.enroll_secret.secrets.filter((s) => names.has(s.name)) };
-    }
-  } else if (desired.enroll_secret) {
-    const inactive = desired.enroll_secret.secrets.filter((s) => s.active === false).length;
-    if (inactive > 0) notes.push(`FleetDM has no inactive enroll secrets: ${inactive} secret${inactive === 1 ? '' : 's'} with active: false left out`);
-    d.enroll_secret = { secrets: desired.enroll_secret.secrets.filter((s) => s.active !== false).map((s) => ({ secret: s.secret })) };
-  }
-  return { desired: d, current: c, notes };
 }
 
 // --- selections -------------------------------------------------------------------------------

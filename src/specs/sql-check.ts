@@ -7,6 +7,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { TableSchema } from '../schema/types.js';
+import { removedTable, removedTableText } from '../schema/removed.js';
 
 export interface SchemaPort {
   getTable(name: string): TableSchema | undefined;
@@ -163,12 +164,17 @@ export function createSqlChecker(Database: typeof BetterSqlite3, schema: SchemaP
             if ((m = /^no such table: (?:main\.)?(.+)$/.exec(msg))) {
               const name = m[1]!;
               const at = findToken(text, name);
-              issues.push({
-                offset: Math.max(0, at),
-                severity: 'warning',
-                code: 'unknown-table',
-                message: `unknown table "${name}" (not in osfleet's osquery schema; an extension table?)`,
-              });
+              const removed = removedTable(name);
+              issues.push(
+                removed
+                  ? { offset: Math.max(0, at), severity: 'error', code: 'removed-table', message: `${removedTableText(name, removed)}; the query fails on every later osquery` }
+                  : {
+                      offset: Math.max(0, at),
+                      severity: 'warning',
+                      code: 'unknown-table',
+                      message: `unknown table "${name}": osquery has no such table (not in osfleet's osquery schema; an extension table?)`,
+                    },
+              );
               unknownTables.push(name.toLowerCase());
               db.exec(`CREATE TABLE ${quoteIdent(name)} ("_")`);
               continue;
@@ -194,6 +200,12 @@ export function createSqlChecker(Database: typeof BetterSqlite3, schema: SchemaP
                 break;
               }
               continue;
+            }
+            // A JOIN ... USING a column of a table osquery does not have: the table is the problem
+            // (named above), not the JOIN.
+            if (unknownTables.length > 0 && /^cannot join using column /.test(msg)) {
+              complete = false;
+              break;
             }
             if ((m = /^no such column: (.+)$/s.exec(msg))) {
               if (unknownTables.length > 0) {
@@ -249,6 +261,11 @@ export function createSqlChecker(Database: typeof BetterSqlite3, schema: SchemaP
         db.exec('ROLLBACK TO lint; RELEASE lint');
       }
       for (const t of unknownTables) reads.delete(t);
+      // A removed table whose name still parses (alf_services is an alias of sharing_preferences now).
+      for (const t of reads.keys()) {
+        const removed = removedTable(t);
+        if (removed) issues.push({ offset: Math.max(0, findToken(sql, t)), severity: 'warning', code: 'removed-table', message: removedTableText(t, removed) });
+      }
       return { issues, reads, complete };
     },
     close() {

@@ -23,7 +23,7 @@ export interface Diagnostic {
   message: string;
 }
 
-export const SPEC_KINDS = ['query', 'pack', 'label', 'options', 'enroll_secret'] as const;
+export const SPEC_KINDS = ['query', 'pack', 'label', 'options', 'enroll_secret', 'config'] as const;
 export type SpecKind = (typeof SPEC_KINDS)[number];
 
 /** One input after loading: the name to report and its decoded text. */
@@ -69,7 +69,7 @@ export interface QuerySpec {
 }
 
 /** Query fields only FleetDM (4.35+) keeps; Kolide drops them. */
-export const FLEET_QUERY_FIELDS = ['interval', 'platform', 'logging', 'observer_can_run', 'min_osquery_version', 'automations_enabled', 'discard_data', 'team'] as const;
+export { FLEET_QUERY_FIELDS } from '../api/server.js';
 
 export interface PackQuery {
   /** Name of a saved query. */
@@ -124,12 +124,16 @@ export interface EnrollSecretSpec {
   secrets: EnrollSecret[];
 }
 
+/** The app configuration as `get config` prints it; apply changes only the keys it gives. */
+export type ConfigSpec = Record<string, unknown>;
+
 export interface SpecByKind {
   query: QuerySpec;
   pack: PackSpec;
   label: LabelSpec;
   options: OptionsSpec;
   enroll_secret: EnrollSecretSpec;
+  config: ConfigSpec;
 }
 
 interface DocBase<K extends SpecKind> {
@@ -149,6 +153,8 @@ interface DocBase<K extends SpecKind> {
   ok: boolean;
   /** Packs: the field path (`queries.<i>`) of each entry kept in `spec.queries`, in order. */
   entryPaths?: string[];
+  /** The kind as written, lower-cased, when it differs from `kind` (`report` for a query). */
+  word?: string;
 }
 
 export type QueryDoc = DocBase<'query'>;
@@ -156,7 +162,8 @@ export type PackDoc = DocBase<'pack'>;
 export type LabelDoc = DocBase<'label'>;
 export type OptionsDoc = DocBase<'options'>;
 export type EnrollSecretDoc = DocBase<'enroll_secret'>;
-export type SpecDoc = QueryDoc | PackDoc | LabelDoc | OptionsDoc | EnrollSecretDoc;
+export type ConfigDoc = DocBase<'config'>;
+export type SpecDoc = QueryDoc | PackDoc | LabelDoc | OptionsDoc | EnrollSecretDoc | ConfigDoc;
 
 /** What one side of a plan holds: the desired state (files) or the current one (server). */
 export interface SpecSet {
@@ -166,6 +173,7 @@ export interface SpecSet {
   /** At most one options document (Kolide) or the agent options of FleetDM's config. */
   options?: OptionsSpec;
   enroll_secret?: EnrollSecretSpec;
+  config?: ConfigSpec;
   /** Built-in labels the files list (as `get labels` prints them): left alone, named once in the plan. */
   builtinLabels?: string[];
 }

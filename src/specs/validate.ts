@@ -58,7 +58,7 @@ export function validate(docs: readonly SpecDoc[], opts: ValidateOptions = {}): 
   const firstByKey = new Map<string, SpecDoc>();
   const singletons = new Map<string, SpecDoc>();
   for (const d of docs) {
-    if (d.kind === 'options' || d.kind === 'enroll_secret') {
+    if (d.kind === 'options' || d.kind === 'enroll_secret' || d.kind === 'config') {
       const first = singletons.get(d.kind);
       if (first) {
         out.push(
@@ -156,6 +156,9 @@ export function toSpecSet(docs: readonly SpecDoc[]): SpecSet {
         break;
       case 'enroll_secret':
         set.enroll_secret = d.spec;
+        break;
+      case 'config':
+        set.config = d.spec;
         break;
     }
   }

@@ -272,8 +272,10 @@ describe('inputs that never end', () => {
     expect(r.code).toBe(1);
   });
 
+  // Issue 21.6: an input with no line of query results at all is an error (exit 1), not a partial
+  // export (it was exit 3, "skipped and named", before).
   it.each([
-    ['skipped and named', [], 3],
+    ['named, exit 1: nothing in it is query results', [], 1],
     ['under --strict, the error', ['--strict'], 1],
   ])('export of 80 MB without a newline, under a 64 MB heap: %s, not a crash', async (_name, extra, code) => {
     tally('never-ending inputs');
@@ -285,7 +287,7 @@ describe('inputs that never end', () => {
     }
     child.stdin!.end();
     const r = await done;
-    expect(r.stderr).toMatch(code === 3 ? /stdin:1: skipped: not JSON/ : /stdin:1: not JSON/);
+    expect(r.stderr).toMatch(extra.length === 0 ? /stdin:1: not query results \(not JSON/ : /stdin:1: not JSON/);
     expect(r.stderr).not.toMatch(/heap|allocation failed/i);
     expect(r.code).toBe(code);
   });

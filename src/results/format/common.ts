@@ -30,6 +30,8 @@ export interface ResultWriter {
   end(statuses: readonly HostStatus[]): Promise<void>;
   /** Releases temporary files after a failure. */
   abort(): Promise<void>;
+  /** Warnings about the document, once ended (columns it could not hold). */
+  notes?(): string[];
 }
 
 /** Columns that Fleet adds to every row; `host` already says it in tables and CSV. */
@@ -37,7 +39,8 @@ export const FLEET_HOST_COLUMNS: ReadonlySet<string> = new Set(['host_hostname',
 
 /** Writes with backpressure: resolves at once when the sink has room, else on 'drain' (or fails with the sink). */
 export function put(sink: Writable, chunk: string | Buffer): Promise<void> | undefined {
-  if (sink.destroyed) return Promise.reject(new Error('output closed'));
+  // A sink that failed (a full disk) rejects with its own error, which names the file.
+  if (sink.destroyed) return Promise.reject(sink.errored ?? new Error('output closed'));
   if (sink.write(chunk)) return undefined;
   return new Promise<void>((resolve, reject) => {
     const done = (err?: Error) => {
@@ -49,19 +52,27 @@ export function put(sink: Writable, chunk: string | Buffer): Promise<void> | und
     };
     const onDrain = () => done();
     const onError = (e: Error) => done(e);
-    const onClose = () => done(new Error('output closed'));
+    const onClose = () => done(sink.errored ?? new Error('output closed'));
     sink.on('drain', onDrain);
     sink.on('error', onError);
     sink.on('close', onClose);
   });
 }
 
-/** Union of the row columns in display order: sorted, generated columns beside their source, Fleet's host columns dropped. */
+/**
+ * Union of the row columns in display order: the SQL's result columns first, in its order (also
+ * those no row carries), then the others sorted; generated columns beside their source; Fleet's host
+ * columns dropped.
+ */
 export function unionColumns(seen: Iterable<string>, layout: ColumnLayout): string[] {
-  const base: string[] = [];
-  for (const c of seen) if (!layout.isGenerated(c) && !FLEET_HOST_COLUMNS.has(c)) base.push(c);
-  base.sort(byCodePoint);
-  return layout.expand(base);
+  const order = layout.order ?? [];
+  const rank = new Map<string, number>();
+  order.forEach((c, i) => rank.set(c, i));
+  const first: string[] = [...order];
+  const rest: string[] = [];
+  for (const c of seen) if (!rank.has(c) && !layout.isGenerated(c) && !FLEET_HOST_COLUMNS.has(c)) rest.push(c);
+  rest.sort(byCodePoint);
+  return layout.expand([...first, ...rest]);
 }
 
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

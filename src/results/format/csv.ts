@@ -1,6 +1,6 @@
 /**
  * CSV through csv-stringify: `host` then the columns (SELECT order, else the sorted union of every
- * row's columns), RFC 4180 quoting (CRLF records; fields with comma, quote, CR or LF quoted),
+ * row's columns), RFC 4180 quoting (CRLF records; fields with comma, quote, CR, LF, `;` or tab quoted),
  * spreadsheet formulas neutralised unless asked not to, optional UTF-8 BOM for Excel.
  *
  * When the SQL does not fix the columns, the header is only known at the end: rows are kept in
@@ -10,11 +10,12 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
-import { headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
+import { describeFsError, OutputError } from '../atomic.js';
+import { FLEET_HOST_COLUMNS, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -30,12 +31,16 @@ export function neutraliseCell(v: string): string {
   return v;
 }
 
-const CSV_OPTIONS: StringifyOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, eof: true };
-const NEEDS_QUOTES = /[",\r\n]/;
+/**
+ * RFC 4180 quoting, and also fields holding `;` or a tab: spreadsheets in many European locales
+ * split on `;`, and some importers on tabs, so such a field is quoted to stay one cell.
+ */
+const CSV_OPTIONS: StringifyOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n;\t]/, eof: true };
+const NEEDS_QUOTES = /[",\r\n;\t]/;
 
 /**
  * CSV text of records, as csv-stringify writes them with CSV_OPTIONS. csv-stringify decides every
- * record that needs quoting; a record where no cell holds a comma, quote, CR or LF is written as
+ * record that needs quoting; a record where no cell holds a comma, quote, CR, LF, `;` or tab is written as
  * the cells joined by commas, which is exactly what csv-stringify would produce (a property test
  * checks that), at a fraction of its per-field cost on the export hot path.
  */
@@ -110,10 +115,18 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   };
 
   if (fixed) {
+    // The header is the SQL's result columns; a key outside it would be a column left out: named.
+    const inHeader = new Set<string>(fixed);
+    const extra = new Set<string>();
+    let lastChecked: Row | undefined;
     return {
       async write(r) {
         if (!started) await start(fixed);
         for (const row of r.rows) {
+          if (lastChecked === undefined || !sameKeySet(row, lastChecked)) {
+            lastChecked = row;
+            for (const k in row) if (!inHeader.has(k) && !FLEET_HOST_COLUMNS.has(k) && !opts.layout.isGenerated(k)) extra.add(k);
+          }
           buf += line(r.host, row, fixed);
           if (++buffered >= BATCH) await flush();
         }
@@ -125,6 +138,9 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
         await flush();
       },
       async abort() {},
+      notes() {
+        return extra.size > 0 ? [`columns the hosts returned outside the query's result columns, not in the CSV: ${[...extra].sort().join(', ')}`] : [];
+      },
     };
   }
 
@@ -132,7 +148,8 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   // union known when it started; a row with a new column starts a new segment. At the end, a
   // segment whose columns are the final header is copied byte for byte (the usual case: one
   // segment), others are re-read and their cells moved under the final header.
-  const seen = new Set<string>();
+  // The SQL's result columns are columns even when no row carries them.
+  const seen = new Set<string>(opts.layout.order ?? []);
   const memory: Array<[string, Row]> = [];
   let dir: string | undefined;
   const segments: Segment[] = [];
@@ -145,10 +162,18 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
     if (current) await closeSegment(current, pending);
     pending = '';
     pendingRows = 0;
-    dir ??= await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'osfleet-csv-'));
+    if (dir === undefined) {
+      const base = opts.tmpDir ?? tmpdir();
+      dir = await mkdtemp(join(base, 'osfleet-csv-')).catch((err: unknown) => {
+        throw spoolError(err, base);
+      });
+    }
     const file = join(dir, `segment-${segments.length}.csv`);
     const columns = unionColumns(seen, opts.layout);
-    current = { file, columns, known: new Set(seen), stream: createWriteStream(file, { mode: 0o600 }) };
+    const stream = createWriteStream(file, { mode: 0o600 });
+    // A failure (a full temporary folder) is reported by the next write, naming the folder.
+    stream.on('error', () => {});
+    current = { file, columns, known: new Set(seen), stream };
     segments.push(current);
   };
   const spill = async (text: string) => {
@@ -157,7 +182,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       const chunk = pending;
       pending = '';
       pendingRows = 0;
-      await put(current!.stream, chunk);
+      await spoolPut(current!.stream, chunk, dir!);
     }
   };
   const cleanup = async () => {
@@ -248,9 +273,35 @@ interface Segment {
   stream: WriteStream;
 }
 
+/** A write to a spool segment; a failure names the temporary folder and how to choose another. */
+async function spoolPut(stream: WriteStream, chunk: string, dir: string): Promise<void> {
+  try {
+    await put(stream, chunk);
+  } catch (err) {
+    throw spoolError(err, dir);
+  }
+}
+
+function spoolError(err: unknown, dir: string): Error {
+  if (err instanceof OutputError) return err;
+  return new OutputError(`cannot hold rows in the temporary folder ${dir}: ${describeFsError(err)}`, {
+    hint: 'rows wait there until the CSV header is known; set TMPDIR to a folder with room',
+    cause: err,
+  });
+}
+
 async function closeSegment(seg: Segment, rest: string): Promise<void> {
-  if (rest.length > 0) await put(seg.stream, rest);
-  await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  const dir = dirname(seg.file);
+  if (rest.length > 0) await spoolPut(seg.stream, rest, dir);
+  await new Promise<void>((resolve, reject) => seg.stream.end((err?: Error | null) => (err ? reject(spoolError(err, dir)) : resolve())));
+}
+
+/** Whether two rows have the same keys in the same order (rows of one answer nearly always do). */
+function sameKeySet(a: Row, b: Row): boolean {
+  const kb = Object.keys(b);
+  let n = 0;
+  for (const k in a) if (k !== kb[n++]) return false;
+  return n === kb.length;
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {

@@ -68,10 +68,11 @@ export function tableWriter(sink: Writable, opts: WriterOptions): ResultWriter {
   return {
     async write(r) {
       results.push(r);
-      if (!opts.layout.fixed) for (const row of r.rows) for (const k in row) seen.add(k);
+      for (const row of r.rows) for (const k in row) seen.add(k);
     },
     async end() {
-      const columns = opts.layout.fixed ?? unionColumns(seen, opts.layout);
+      // The union even under a fixed layout: a table is drawn at the end, and no column is left out.
+      const columns = unionColumns(seen, opts.layout);
       const sorted = results.map((r, i) => [r, i] as const).sort(([a, i], [b, j]) => byCodePoint(a.host, b.host) || i - j);
       const body: string[][] = [];
       for (const [r] of sorted) for (const row of r.rows) body.push(cellsOf(r.host, row, columns).map(flat));

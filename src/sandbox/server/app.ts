@@ -1,6 +1,5 @@
 /** The app API routes (under /api/v1/kolide or /api/{v1,latest,2022-04}/fleet), per dialect. */
 import type { Core, Viewer } from './core.js';
-import { VERSIONS } from './core.js';
 import type { Campaign, CampaignResult } from './campaigns.js';
 import { Router } from './router.js';
 import type { Req } from './router.js';
@@ -30,6 +29,8 @@ export interface AppDeps {
   core: Core;
   /** REST live-query wait (FleetDM's FLEET_LIVE_QUERY_REST_PERIOD). */
   restPeriodMs: number;
+  /** What `/version` answers. */
+  version: Record<string, string>;
 }
 
 export function appRouter(deps: AppDeps): Router {
@@ -82,7 +83,7 @@ export function appRouter(deps: AppDeps): Router {
 
   r.add('GET', '/me', (q) => (d === 'kolide' ? { user: userJSON(d, q.viewer!.user) } : { user: userJSON(d, q.viewer!.user), available_teams: [] }));
 
-  if (d === 'fleet') r.add('GET', '/version', () => ({ ...VERSIONS.fleet }));
+  if (d === 'fleet') r.add('GET', '/version', () => ({ ...deps.version }));
 
   r.add('GET', '/config', () => core.appConfig());
   r.add('PATCH', '/config', (q) => {
@@ -92,6 +93,7 @@ export function appRouter(deps: AppDeps): Router {
   }, { body: true });
 
   // --- users (to have a second user for permission and websocket tests) ----------------------------
+  r.add('GET', '/users', (q) => ({ users: paginate(store.users(), q).map((u) => userJSON(d, u)) }));
   r.add('POST', '/users/admin', (q) => {
     requireAdmin(q);
     const email = str(field(q.body, 'email'));
@@ -165,9 +167,14 @@ export function appRouter(deps: AppDeps): Router {
   const deleteQuery = (q: Req, found: ReturnType<typeof store.savedQueryByName>, what: string): unknown => {
     requireAdmin(q);
     if (!found) throw errs.notFound(d === 'kolide' ? `queries ${what} was not found in the datastore` : `Query ${what} was not found in the datastore`);
+    const usedBy = (p: { spec: Record<string, unknown> }) =>
+      (list(p.spec.queries) as Array<Record<string, unknown>>).some((x) => str(x.query).toLowerCase() === found.name.toLowerCase());
+    // Kolide: scheduled_queries.query_name REFERENCES queries(name) without ON DELETE (migration
+    // 20171219164727), so MySQL refuses the delete while a pack schedules the query.
+    if (d === 'kolide' && store.packs().some(usedBy)) throw errs.foreignKey('queries', found.name);
     store.transaction(() => {
       store.deleteQuery(found.id);
-      // Scheduled queries reference their query ON DELETE CASCADE (kolide migration 20171219164727).
+      // FleetDM drops the query's schedule entries with it.
       for (const p of store.packs()) {
         const qs = list(p.spec.queries) as Array<Record<string, unknown>>;
         const kept = qs.filter((x) => str(x.query).toLowerCase() !== found.name.toLowerCase());
@@ -278,9 +285,11 @@ export function appRouter(deps: AppDeps): Router {
     return { specs: labelSpecJSON(d, l, core.labelHostNames(l)) };
   });
   r.add('GET', '/labels', (q) => ({ labels: paginate(store.labels(), q).map((l) => labelJSON(d, l, store.labelMembers(l.id).size)) }));
+  // Kolide wraps sql.ErrNoRows for lookups by id: a missing object is a 500 "… sql: no rows in result set".
+  const noRows = (what: string) => errs.unknown(d, `${what}: sql: no rows in result set`);
   const labelOr404 = (id: string): LabelRec => {
     const l = store.labelById(Number(id));
-    if (!l) throw errs.notFound(`Label ${id} was not found in the datastore`);
+    if (!l) throw d === 'kolide' ? noRows('selecting label') : errs.notFound(`Label ${id} was not found in the datastore`);
     return l;
   };
   r.add('GET', '/labels/:id', (q) => {
@@ -415,12 +424,12 @@ export function appRouter(deps: AppDeps): Router {
   };
   r.add('GET', '/hosts/identifier/:identifier', (q) => {
     const h = core.hostsByIdentifier(q.params.identifier!);
-    if (!h) throw errs.notFound(`Host ${q.params.identifier} was not found in the datastore`);
+    if (!h) throw d === 'kolide' ? noRows('get host by identifier') : errs.notFound(`Host ${q.params.identifier} was not found in the datastore`);
     return { host: hostDetail(h) };
   });
   const hostOr404 = (id: string): HostRec => {
     const h = store.hostById(Number(id));
-    if (!h) throw errs.notFound(`Host ${id} was not found in the datastore`);
+    if (!h) throw d === 'kolide' ? noRows('getting host by id') : errs.notFound(`Host ${id} was not found in the datastore`);
     return h;
   };
   r.add('GET', '/hosts/:id', (q) => ({ host: d === 'kolide' ? host(hostOr404(q.params.id!)) : hostDetail(hostOr404(q.params.id!)) }));

@@ -15,7 +15,7 @@ import { ResultLog } from './results.js';
 
 export const VERSIONS: Record<Dialect, Record<string, string>> = {
   kolide: { version: '3.2.0', branch: 'master', revision: '98a79588474bcbde8e838d72fb18793a02b45401', go_version: 'go1.14.9', build_date: '2020-10-01T00:00:00Z', build_user: 'osfleet-sandbox' },
-  fleet: { version: '4.60.0', branch: 'main', revision: 'osfleet-sandbox', go_version: 'go1.23.4', build_date: '2024-11-01T00:00:00Z', build_user: 'osfleet-sandbox' },
+  fleet: { version: '4.95.0', branch: 'main', revision: 'osfleet-sandbox', go_version: 'go1.23.4', build_date: '2024-11-01T00:00:00Z', build_user: 'osfleet-sandbox' },
 };
 
 interface BuiltinLabel { name: string; query: string; platform: string; description: string }

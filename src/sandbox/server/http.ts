@@ -20,6 +20,7 @@ import { userJSON } from './shapes.js';
 import { serveResultsSocket } from './ws.js';
 import type { FaultPlan, FaultRule, ServerOptions } from './types.js';
 import { decodeBody, errs, field, goJSON, HttpError, sendError, sendGoNotFound, sendJSON, str } from './wire.js';
+import { BothNamesError, namingOf, newKeysIn, requestKeys, requestQuery, responseKeys, routePath, type DeprecatedUse, type SandboxNaming } from './naming.js';
 
 const MAX_BODY = 64 * 1024 * 1024;
 
@@ -40,13 +41,24 @@ export class SandboxServer {
   private readonly flushTimer: NodeJS.Timeout;
   private readonly pingTimer: NodeJS.Timeout;
   private closed = false;
+  /** FleetDM 4.82+ names (reports/fleets) or the old ones; Kolide: the old ones. */
+  readonly naming: SandboxNaming;
+  readonly versionInfo: Record<string, string>;
+  /** Every use of an old path or key on a new-naming server (the real one logs them as deprecated). */
+  readonly deprecated: DeprecatedUse[] = [];
+  /** Each new key sent to an old-naming FleetDM, which ignores it (an object meant for a fleet becomes global). */
+  readonly ignoredNewKeys: DeprecatedUse[] = [];
+  /** Values of `recordHeader` seen, per request (REST) and upgrade (ws). */
+  readonly headerLog: Array<{ via: 'rest' | 'ws'; path: string; value: string | undefined }> = [];
 
   constructor(private readonly opts: ServerOptions, tls?: TlsMaterial) {
     this.core = new Core(opts);
     const d = opts.dialect;
+    this.versionInfo = { ...VERSIONS[d], ...(opts.version ? { version: opts.version } : {}) };
+    this.naming = d === 'fleet' ? namingOf(this.versionInfo['version']!) : 'queries';
     this.appPrefixes = d === 'kolide' ? ['/api/v1/kolide'] : ['/api/v1/fleet', '/api/latest/fleet', '/api/2022-04/fleet'];
     this.osqueryPrefixes = d === 'kolide' ? ['/api/v1/osquery'] : ['/api/osquery', '/api/v1/osquery'];
-    this.app = appRouter({ core: this.core, restPeriodMs: opts.restPeriodMs ?? 25_000 });
+    this.app = appRouter({ core: this.core, restPeriodMs: opts.restPeriodMs ?? 25_000, version: this.versionInfo });
     this.agent = agentRouter(this.core);
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((e: unknown) => this.crash(res, e));
@@ -112,17 +124,20 @@ export class SandboxServer {
       res.end(`<a href="${clean}">Moved Permanently</a>.\n\n`);
       return;
     }
-    const path = rawPath;
+    const path = this.unprefixed(rawPath);
+    this.recordHeader('rest', rawPath, req);
+    if (path === undefined) return sendGoNotFound(res);
     const d = this.opts.dialect;
 
     const osq = this.osqueryPrefixes.find((p) => path === p || path.startsWith(p + '/'));
     if (osq !== undefined) return this.dispatch(this.agent, req, res, method, path.slice(osq.length), url, true);
     if (path === '/api/_sandbox/faults') return this.control(req, res, method);
+    if (path === '/api/_sandbox/deprecated') return this.control(req, res, method, () => ({ count: this.deprecated.length, uses: this.deprecated }));
 
     const rule = this.core.faults.pick(method, path);
     if (rule && (await this.applyFault(rule, req, res))) return;
 
-    if (path === '/version' && method === 'GET') return sendJSON(res, 200, VERSIONS[d]);
+    if (path === '/version' && method === 'GET') return sendJSON(res, 200, this.versionInfo);
     if (path === '/healthz') {
       res.writeHead(200, { 'Content-Length': 0 });
       res.end();
@@ -139,8 +154,34 @@ export class SandboxServer {
     return this.dispatch(this.app, req, res, method, path.slice(prefix.length), url, false);
   }
 
-  private async dispatch(router: Router, req: IncomingMessage, res: ServerResponse, method: string, sub: string, url: URL, agent: boolean): Promise<void> {
+  private recordHeader(via: 'rest' | 'ws', path: string, req: IncomingMessage): void {
+    const name = this.opts.recordHeader;
+    if (!name) return;
+    const v = req.headers[name.toLowerCase()];
+    this.headerLog.push({ via, path, value: Array.isArray(v) ? v.join(', ') : v });
+  }
+
+  /** The path without the server's URL prefix; undefined when it lies outside the prefix. */
+  private unprefixed(path: string): string | undefined {
+    const p = this.opts.urlPrefix;
+    if (!p) return path;
+    if (path === p) return '/';
+    return path.startsWith(p + '/') ? path.slice(p.length) : undefined;
+  }
+
+  private async dispatch(router: Router, req: IncomingMessage, res: ServerResponse, method: string, asked: string, url: URL, agent: boolean): Promise<void> {
     const d = this.opts.dialect;
+    const renamed = !agent && this.naming === 'reports';
+    const oldFleet = !agent && d === 'fleet' && this.naming === 'queries';
+    const used = (kind: DeprecatedUse['kind']) => (name: string): void => {
+      this.deprecated.push({ method, path: asked, kind, name });
+      this.opts.log?.(`deprecated ${kind} "${name}" in ${method} ${asked}`);
+    };
+    const ignored = (name: string): void => {
+      this.ignoredNewKeys.push({ method, path: asked, kind: 'key', name });
+      this.opts.log?.(`unknown key "${name}" ignored in ${method} ${asked} (this server predates the reports/fleets names)`);
+    };
+    const sub = renamed ? routePath(asked, this.naming, used('path')) : asked;
     const m = router.match(method, sub);
     if (!('route' in m)) {
       if (m.methodMismatch) {
@@ -161,15 +202,20 @@ export class SandboxServer {
       addr: req.socket.remoteAddress ?? '', req, res,
     };
     try {
+      if (renamed) q.query = requestQuery(url.searchParams, used('key'));
+      if (oldFleet) newKeysIn(Object.fromEntries(url.searchParams), ignored);
       if (m.route.opts.body) {
         const empty = m.route.opts.allowEmpty || (method === 'GET' && raw.length === 0);
         q.body = decodeBody(d, raw, { allowEmpty: empty });
+        if (renamed) q.body = requestKeys(q.body, used('key')) as Record<string, unknown>;
+        if (oldFleet) newKeysIn(q.body, ignored);
       }
       if (m.route.opts.auth !== false) q.viewer = this.core.authenticate(bearer(req));
       const out = await m.route.handler(q);
       if (out === HANDLED) return;
-      sendJSON(res, 200, out);
+      sendJSON(res, 200, renamed ? responseKeys(out) : out);
     } catch (e) {
+      if (e instanceof BothNamesError) return this.errorReply(res, agent, errs.badRequest(d, e.message));
       if (e instanceof HttpError) return this.errorReply(res, agent, e);
       this.crash(res, e);
     }
@@ -256,13 +302,21 @@ export class SandboxServer {
   }
 
   // --- control endpoint (tests): POST/DELETE /api/_sandbox/faults with the admin's token --------------
-  private async control(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+  private async control(req: IncomingMessage, res: ServerResponse, method: string, read?: () => unknown): Promise<void> {
     const d = this.opts.dialect;
     try {
       const raw = await readBody(req);
       if (!this.core.isSetup) return sendGoNotFound(res);
       const viewer = this.core.authenticate(bearer(req));
       if (!this.core.isAdmin(viewer.user)) throw errs.permission(d, 'forbidden');
+      if (read) {
+        if (method !== 'GET') {
+          res.writeHead(405, { 'Content-Length': 0 });
+          res.end();
+          return;
+        }
+        return sendJSON(res, 200, read());
+      }
       if (method === 'GET') return sendJSON(res, 200, this.core.faults.current);
       if (method === 'DELETE') {
         this.core.faults.set({});
@@ -330,10 +384,12 @@ export class SandboxServer {
   // --- websocket -----------------------------------------------------------------------------------
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const path = url.pathname;
     const refuse = (status: number, text: string): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text) + 1}\r\nConnection: close\r\n\r\n${text}\n`);
     };
+    const path = this.unprefixed(url.pathname);
+    this.recordHeader('ws', url.pathname, req);
+    if (path === undefined) return refuse(404, '404 page not found');
     const prefix = this.appPrefixes.find((p) => path === `${p}/results/websocket`);
     if (prefix === undefined || !this.core.isSetup) return refuse(404, '404 page not found');
     const rule = this.core.faults.pick('GET', path, true);

@@ -248,6 +248,10 @@ export class Store {
     const r = this.st.userByUsername!.get(username) as UserRow | undefined;
     return r && { user: toUser(r), password: r.password };
   }
+  /** Every user, by id (`GET /users`). */
+  users(): UserRec[] {
+    return (this.db.prepare('SELECT * FROM users ORDER BY id').all() as UserRow[]).map(toUser);
+  }
   userById(id: number): UserRec | undefined {
     const r = this.st.userById!.get(id) as UserRow | undefined;
     return r && toUser(r);

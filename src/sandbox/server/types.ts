@@ -27,6 +27,14 @@ export interface FaultPlan {
 
 export interface ServerOptions {
   dialect: Dialect;
+  /** The version the server reports (default: Kolide 3.2.0, FleetDM 4.95.0); FleetDM ≥ 4.82 speaks reports/fleets. */
+  version?: string;
+  /** Serve everything under this path (FleetDM's server.url_prefix, e.g. /fleet); anything else is 404. */
+  urlPrefix?: string;
+  /** Record this request header's value on every REST request and websocket upgrade (tests: custom headers). */
+  recordHeader?: string;
+  /** A line per notable event (each use of a deprecated path or key), for preview --debug. */
+  log?: (line: string) => void;
   enrollSecret: string;
   /** ':memory:' or a file path. */
   dbPath: string;

@@ -46,6 +46,8 @@ export const errs = {
   /** A plain service error: Kolide 500 `Unknown Error`; FleetDM 422 for validation-like failures. */
   service: (d: Dialect, reason: string, field = 'base') =>
     d === 'kolide' ? new HttpError(500, 'Unknown Error', base(reason)) : new HttpError(422, 'Validation Failed', [{ name: field, reason }]),
+  /** Kolide's foreign-key refusal (a delete of something still referenced): 403 "Validation Failed". */
+  foreignKey: (kind: string, name: string) => new HttpError(403, 'Validation Failed', base(`the operation violates a foreign key constraint on ${kind}: ${name}`)),
   unknown: (d: Dialect, reason: string) =>
     d === 'kolide' ? new HttpError(500, 'Unknown Error', base(reason)) : new HttpError(500, reason, base(reason)),
 };
