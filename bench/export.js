@@ -13,6 +13,15 @@ const self = fileURLToPath(import.meta.url);
 const ROWS_PER_RESULT = 1000;
 const HOSTS = 200;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const JQ_ROWS = Number(process.env.BENCH_JQ_ROWS ?? 200_000);
+// Same columns as osfleet's CSV for file_events, dates as UTC ISO 8601 with an explicit offset, the
+// username joined per host from the same users file. jq quotes every field (@csv); the values match.
+const JQ_PROGRAM =
+  'def d: tonumber | strftime("%Y-%m-%dT%H:%M:%S+00:00"); ' +
+  '($u | map({key: .host, value: (.rows | map({key: .uid, value: .username}) | from_entries)}) | from_entries) as $users | ' +
+  '"host,action,atime,ctime,gid,mtime,size,target_path,time,uid,username", ' +
+  '(inputs | .host as $h | .rows[] | [$h, .action, (.atime|d), (.ctime|d), .gid, (.mtime|d), .size, .target_path, (.time|d), .uid, ($users[$h][.uid] // "")] | @csv)';
+
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -198,5 +207,54 @@ if (process.argv[2] === '--child') {
   for (const kind of ['baseline', 'read']) {
     figures.push(figure(`${kind === 'read' ? 'reading the lines alone' : 'baseline'}: peak RSS ${big} vs ${small} rows`, results[`${kind}_${big}`].maxRssMiB, results[`${kind}_${small}`].maxRssMiB, 'MiB'));
   }
+  const jq = await jqComparison();
+  if (jq) {
+    figures.push(figure(`CSV with UTC dates, ${JQ_ROWS} rows: time vs jq (whole processes)`, jq.osfleet.seconds, jq.jq.seconds, 's', atMost(0.5)));
+    figures.push(figure(`CSV with UTC dates, ${JQ_ROWS} rows: peak RSS vs jq (whole processes)`, jq.osfleet.rssMiB, jq.jq.rssMiB, 'MiB'));
+    summary.jq = jq;
+  }
   report('export', figures, { details: summary });
+}
+
+// --- the outside reference: the same CSV job in jq ---------------------------------------------------
+
+/** Runs a command as a whole process under GNU time when present: wall seconds and peak RSS. */
+function wholeProcess(cmd, args, output) {
+  const gnuTime = spawnSync('/usr/bin/time', ['-f', '%e', 'true']).status === 0;
+  const t0 = process.hrtime.bigint();
+  const p = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '__bench %e %M', 'sh', '-c', 'exec "$0" "$@" > "$OUT"', cmd, ...args], { encoding: 'utf8', env: { ...process.env, OUT: output, TZ: 'UTC' } })
+    : spawnSync('sh', ['-c', 'exec "$0" "$@" > "$OUT"', cmd, ...args], { encoding: 'utf8', env: { ...process.env, OUT: output, TZ: 'UTC' } });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (p.status !== 0) throw new Error(`${cmd} exited ${p.status}: ${p.stderr}`);
+  const m = /__bench ([0-9.]+) (\d+)/.exec(p.stderr ?? '');
+  return { seconds, rssMiB: m ? Number(m[2]) / 1024 : NaN };
+}
+
+async function jqComparison() {
+  if (spawnSync('jq', ['--version']).status !== 0) {
+    console.log('jq comparison skipped: jq is not installed (Debian/Ubuntu: apt-get install jq)');
+    return undefined;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'osfleet-bench-jq-'));
+  try {
+    const { input, users } = await generate(dir, JQ_ROWS);
+    const bin = fileURLToPath(new URL('../bin/osfleet.js', import.meta.url));
+    const runs = { osfleet: [], jq: [] };
+    for (let rep = 0; rep < REPEAT; rep++) {
+      const o = join(dir, 'osfleet.csv');
+      // -o - is not used: both write to standard output, redirected to a file by the shell.
+      runs.osfleet.push(wholeProcess(process.execPath, [bin, 'export', input, '--users', users, '--table', 'file_events', '--tz', 'UTC', '--format', 'csv'], o));
+      const j = join(dir, 'jq.csv');
+      runs.jq.push(wholeProcess('jq', ['-rn', '--slurpfile', 'u', users, JQ_PROGRAM, input], j));
+      const lines = (f) => spawnSync('wc', ['-l', f], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0];
+      if (lines(o) !== lines(j)) throw new Error(`osfleet wrote ${lines(o)} lines, jq ${lines(j)}`);
+    }
+    const med = (k) => ({ seconds: median(runs[k].map((r) => r.seconds)), rssMiB: median(runs[k].map((r) => r.rssMiB)) });
+    const res = { rows: JQ_ROWS, osfleet: med('osfleet'), jq: med('jq') };
+    console.log(`CSV with UTC dates, ${JQ_ROWS} rows: osfleet ${res.osfleet.seconds.toFixed(2)} s, ${res.osfleet.rssMiB.toFixed(1)} MiB; jq ${res.jq.seconds.toFixed(2)} s, ${res.jq.rssMiB.toFixed(1)} MiB; osfleet ${(res.jq.seconds / res.osfleet.seconds).toFixed(2)}× faster`);
+    return res;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,4 +1,6 @@
-// Preloaded with `node --require`: reports the process's peak RSS (KiB) on stderr as it exits.
+// Preloaded with `node --require`: reports the process's peak RSS (KiB) and CPU time (user + system,
+// microseconds) on stderr as it exits.
 process.on('exit', () => {
-  process.stderr.write(`\n[bench-rss] ${process.resourceUsage().maxRSS}\n`);
+  const u = process.resourceUsage();
+  process.stderr.write(`\n[bench-rss] ${u.maxRSS}\n[bench-cpu] ${u.userCPUTime + u.systemCPUTime}\n`);
 });

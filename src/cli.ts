@@ -5,7 +5,7 @@
  * data but none of their dependencies (HTTP, YAML, SQLite, the spinner), and reads no configuration.
  */
 import type { CommanderError } from 'commander';
-import { CliError, ExitCode, InterruptedError, isBrokenPipe } from './errors.js';
+import { CliError, ExitCode, InterruptedError, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
 import { createContext, type Ctx, type Env } from './context.js';
 import { clientVersion } from './version.js';
@@ -28,8 +28,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   // `osfleet --version` runs thousands of times a day from scripts: answer it before loading
   // commander and chalk at all.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    (options.io ? (t: string) => options.io!.out(t) : (t: string) => void process.stdout.write(t))(`${clientVersion()}\n`);
-    return ExitCode.ok;
+    if (options.io) {
+      options.io.out(`${clientVersion()}\n`);
+      return ExitCode.ok;
+    }
+    const failure = await new Promise<Error | null | undefined>((resolve) => {
+      process.stdout.once('error', resolve);
+      process.stdout.write(`${clientVersion()}\n`, resolve);
+    });
+    if (!failure || isBrokenPipe(failure)) return ExitCode.ok;
+    process.stderr.write(`Error: ${stdoutFailureMessage(failure)}\n`);
+    return ExitCode.error;
   }
   const [commander, { systemIO }, { buildProgram }, { COMMANDS }] = await Promise.all([
     import('commander'),
@@ -48,6 +57,16 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
     controller.abort(new InterruptedError(`interrupted by ${name}`));
   };
+  // A stdout that cannot take the output (a full disk, /dev/full, an I/O error) stops the command;
+  // it is reported once the command has ended, whatever the command made of it. A closed pipe
+  // (`| head`) is the reader's choice: the commands end quietly on it (isBrokenPipe).
+  let stdoutFailure: Error | undefined;
+  const onStdoutError = (err: Error) => {
+    if (isBrokenPipe(err) || stdoutFailure) return;
+    stdoutFailure = err;
+    controller.abort(new CliError(stdoutFailureMessage(err)));
+  };
+  io.stdout.on('error', onStdoutError);
   const installSignals = !options.signal;
   if (installSignals) {
     process.on('SIGINT', onSignal);
@@ -78,8 +97,12 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     const { booleanFlagValues } = await import('./argv.js');
     await program.parseAsync(booleanFlagValues(program, argv), { from: 'user' });
   } catch (err) {
-    exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
+    if (!stdoutFailure) exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
   } finally {
+    // Flushed, so that a failure of the last writes (reported on a later tick) is seen here.
+    await new Promise<void>((resolve) => io.stdout.write('', () => setImmediate(resolve)));
+    io.stdout.off('error', onStdoutError);
+    if (stdoutFailure) exitCode = reportError(new CliError(stdoutFailureMessage(stdoutFailure), { hint: 'write to a file with -o, or free some space' }), io, { debug, json: wantsMachineOutput });
     if (ctx) await ctx.close();
     if (installSignals) {
       process.off('SIGINT', onSignal);
@@ -87,6 +110,17 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     }
   }
   return exitCode;
+}
+
+function stdoutFailureMessage(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EFBIG: 'file too large',
+    EIO: 'input/output error',
+  };
+  return `cannot write the output to stdout: ${(code && why[code]) ?? err.message}${code ? ` (${code})` : ''}`;
 }
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */
@@ -110,6 +144,9 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
     if (opts.debug && err.stack) io.err(`${err.stack}\n`);
     return err.exitCode;
   }
+  // A file the user named (or one beside it) that cannot be read or written: their environment, not a bug.
+  const fsError = fileSystemError(err);
+  if (fsError) return reportError(fsError, io, opts);
   const e = err instanceof Error ? err : new Error(String(err));
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');

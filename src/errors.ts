@@ -124,3 +124,62 @@ export function isBrokenPipe(err: unknown): boolean {
   }
   return false;
 }
+
+const FS_CAUSES: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'folder not empty',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  EMFILE: 'too many open files',
+  EBUSY: 'resource busy',
+  ETXTBSY: 'text file busy',
+  EXDEV: 'not on the same file system',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
+};
+const FS_VERBS: Readonly<Record<string, string>> = {
+  open: 'open',
+  read: 'read',
+  write: 'write',
+  mkdir: 'create the folder',
+  mkdtemp: 'create a temporary folder in',
+  rmdir: 'remove',
+  rm: 'remove',
+  unlink: 'remove',
+  rename: 'rename',
+  scandir: 'list the folder',
+  stat: 'read',
+  lstat: 'read',
+  access: 'read',
+  chmod: 'change the mode of',
+  chown: 'change the owner of',
+  copyfile: 'copy',
+  symlink: 'link',
+  readlink: 'read the link',
+  realpath: 'resolve',
+  watch: 'watch',
+};
+
+/**
+ * A file-system failure on a path (the user's or one derived from it) as one clear line: what was
+ * done to which path and why, e.g. `cannot create the folder /x/y: a part of the path is not a folder
+ * (ENOTDIR)`. Undefined for anything else, which stays an unexpected failure (a bug to report).
+ */
+export function fileSystemError(err: unknown): CliError | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!(err instanceof Error) || typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  // mkdir of a path that exists as a file (or through one: `mkdir -p` reports the file).
+  const cause = e.code === 'EEXIST' && e.syscall === 'mkdir' ? 'exists and is not a folder' : FS_CAUSES[e.code];
+  if (!cause) return undefined;
+  const verb = FS_VERBS[e.syscall ?? ''] ?? e.syscall ?? 'use';
+  const target = e.dest ? `${e.path} to ${e.dest}` : e.path;
+  return new CliError(`cannot ${verb} ${target}: ${cause} (${e.code})`, { cause: err });
+}

@@ -145,10 +145,10 @@ export function systemIO(env: IOEnv, choice: ColorChoice = {}): IO {
   const stdoutIsTTY = Boolean(stdout.isTTY);
   const stderrIsTTY = Boolean(stderr.isTTY);
   const interactive = progressMode({ stderrIsTTY, columns: widthOf(stderr), env, noColor: choice.noColor }) === 'spinner';
-  // `osfleet get hosts | head` closes the pipe early: that is the reader's choice, not an error.
-  stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
+  // Never thrown from here: main() stops the command on a failing stdout and reports it (ENOSPC,
+  // EIO: exit 1), and `osfleet get hosts | head` closing the pipe early (EPIPE) is the reader's
+  // choice, not an error.
+  stdout.on('error', () => {});
   const errLevel = colorLevel(stderrIsTTY, env, choice);
   const io: IO = {
     stdout,

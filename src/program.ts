@@ -67,7 +67,8 @@ function toOption(commander: Commander, spec: OptionSpec): CommanderOption {
       if (!/^\s*-?\d+\s*$/.test(value)) throw new commander.InvalidArgumentError(`not a whole number (${min}–${max})`);
       const n = Number(value);
       if (n < min || n > max) throw new commander.InvalidArgumentError(`must be between ${min} and ${max}`);
-      return n;
+      // Kept as typed: the command's options stay strings (they are also read from files and env).
+      return value.trim();
     });
   }
   if (spec.default !== undefined) opt.default(Array.isArray(spec.default) ? [...spec.default] : spec.default);

@@ -178,3 +178,57 @@ describe.each(['fleet', 'kolide'] as const)("fleetctl's output against the %s sa
     expect(lines.map((l) => `${l.kind}:${l.spec.email}`)).toEqual(['user:admin@example.com']);
   });
 });
+
+describe("FleetDM 4.82+ naming: what osfleet prints follows the server and re-applies on both namings (issue 25.3)", () => {
+  let newer: Sandbox;
+  let older: Sandbox;
+  let newClient: FleetClient;
+  let oldClient: FleetClient;
+  let scratch: string;
+  const ctxFor = (io: TestIO, client: FleetClient): Ctx =>
+    createContext({ io, env: { TZ: 'UTC' }, globals: { debug: false, color: false }, signal: new AbortController().signal, cwd: repoRoot, api: async () => client });
+  const applyTo = async (client: FleetClient, file: string, extra: { dryRun?: boolean; detailedExitcode?: boolean } = {}) => {
+    const io = testIO();
+    const code = await apply({ file: [file], format: 'text', sqlCheck: false, ...extra }, ctxFor(io, client));
+    return { code, stdout: io.stdoutText(), stderr: io.stderrText() };
+  };
+
+  beforeAll(async () => {
+    const a = await startTestSandbox({ dialect: 'fleet', port: 0, seed: 12, hosts: false, version: '4.95.0' });
+    const b = await startTestSandbox({ dialect: 'fleet', port: 0, seed: 13, hosts: false, version: '4.60.0' });
+    newer = a.sandbox;
+    older = b.sandbox;
+    newClient = new FleetClient({ address: newer.url, token: a.admin.token });
+    oldClient = new FleetClient({ address: older.url, token: b.admin.token });
+    scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-compat-naming-'));
+  });
+  afterAll(async () => {
+    await newClient?.close();
+    await oldClient?.close();
+    await newer?.stop();
+    await older?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("fleetctl 4.60's golden applies to 4.95; 4.95's output says kind: report with fleet beside team, applies back unchanged there and to 4.60", async () => {
+    const golden = path.join(FIXTURES, 'fleetdm/queries.yml');
+    expect((await applyTo(newClient, golden)).code).toBe(0);
+    const io = testIO();
+    expect(await get({ kind: 'reports', yaml: true }, ctxFor(io, newClient))).toBe(0);
+    const printed = io.stdoutText();
+    const docs = parseAllDocuments(printed).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> });
+    expect(docs.map((d) => d.kind)).toEqual(['report', 'report', 'report']);
+    expect(docs[0]!.spec).toMatchObject({ fleet: '', team: '' });
+    const file = path.join(scratch, 'reports.yml');
+    writeFileSync(file, printed);
+    const same = await applyTo(newClient, file, { dryRun: true, detailedExitcode: true });
+    expect(same.code, same.stdout + same.stderr).toBe(0);
+    // The same file on a server before 4.82: created, then unchanged.
+    expect((await applyTo(oldClient, file)).code).toBe(0);
+    const again = await applyTo(oldClient, file, { dryRun: true, detailedExitcode: true });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    // No old path or key was used against the new server, no new key sent to the old one.
+    expect(newer.deprecated).toEqual([]);
+    expect(older.ignoredNewKeys).toEqual([]);
+  });
+});

@@ -3,7 +3,7 @@ import { colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS 
 import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
 import { checkAddress, encodeQuery } from '../src/api/client.js';
 import { redact } from '../src/commands/config.js';
-import { ApiError, AuthError, ConfigError, NotFoundError } from '../src/errors.js';
+import { ApiError, AuthError, ConfigError, NotFoundError, fileSystemError } from '../src/errors.js';
 
 describe('colour level', () => {
   it.each([
@@ -166,5 +166,20 @@ describe('token redaction', () => {
     expect(redact('abcdefghijklmnop')).toBe('********mnop');
     expect(redact('short')).toBe('********');
     expect(redact(undefined)).toBe('');
+  });
+});
+
+describe('file-system errors name the path and the cause', () => {
+  it.each([
+    [{ code: 'ENOTDIR', syscall: 'mkdir', path: '/a/file/x' }, 'cannot create the folder /a/file/x: a part of the path is not a folder (ENOTDIR)'],
+    [{ code: 'EEXIST', syscall: 'mkdir', path: '/a/file' }, 'cannot create the folder /a/file: exists and is not a folder (EEXIST)'],
+    [{ code: 'EACCES', syscall: 'open', path: '/etc/x' }, 'cannot open /etc/x: permission denied (EACCES)'],
+    [{ code: 'EXDEV', syscall: 'rename', path: '/a', dest: '/b' }, 'cannot rename /a to /b: not on the same file system (EXDEV)'],
+  ])('%j', (fields, message) => {
+    expect(fileSystemError(Object.assign(new Error('raw'), fields))?.message).toBe(message);
+  });
+  it('anything else stays unexpected', () => {
+    expect(fileSystemError(Object.assign(new Error('raw'), { code: 'EISDIR', syscall: 'read' }))).toBeUndefined();
+    expect(fileSystemError(new TypeError('x is undefined'))).toBeUndefined();
   });
 });

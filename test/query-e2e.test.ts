@@ -39,6 +39,20 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
     expect(confidential).toMatchObject({ creation_time: '1598384396', host_hostname: 'jim-macbook-1014' });
   });
 
+  it('labels and --all go to the server as given: the campaign exists before any host list is read', async () => {
+    for (const targets of [['--labels', mac], ['--all']]) {
+      const r = await runCli(['query', ...targets, '--query', 'SELECT 1 AS one', '--debug'], { env: fleet.env });
+      expect(r.code, r.stderr).toBe(0);
+      const trace = r.stderr.split('\n');
+      const created = trace.findIndex((l) => /POST \S*\/(queries|reports)\/run_by_(names|identifiers)/.test(l));
+      const listed = trace.findIndex((l) => /GET \S*(\/labels\/\d+\/hosts|\/hosts\?)/.test(l));
+      expect(created, r.stderr).toBeGreaterThanOrEqual(0);
+      // Every host answered: no host list is read at all.
+      expect(listed, r.stderr).toBe(-1);
+      expect(r.stderr).toContain(targets[0] === '--all' ? 'Targeting 4 hosts: 4 online, 0 offline' : 'Targeting 2 hosts: 2 online, 0 offline');
+    }
+  });
+
   it('on all hosts: two answered, two errors, exit 3, each host named', async () => {
     const r = await runCli(['query', '--all', '--query', CUPS], { env: fleet.env });
     expect(r.code).toBe(3);
@@ -157,6 +171,20 @@ describe('query ends promptly and reports every host', () => {
     expect(r.code).toBe(3);
   });
 
+  it('the host list is read after the campaign, only to name the host that did not answer', async () => {
+    const r = await runCli(['query', '--labels', 'All Hosts', '--query', 'SELECT 1 AS one', '--debug'], { env: fleet.env });
+    // Offline hosts alone are reported, not failures.
+    expect(r.code, r.stderr).toBe(0);
+    const trace = r.stderr.split('\n');
+    const created = trace.findIndex((l) => /POST \S*\/(queries|reports)\/run_by_(names|identifiers)/.test(l));
+    const listed = trace.findIndex((l) => /GET \S*\/labels\/\d+\/hosts/.test(l));
+    expect(created, r.stderr).toBeGreaterThanOrEqual(0);
+    expect(listed, r.stderr).toBeGreaterThan(created);
+    // Every online host answered: only the offline ones are asked for.
+    expect(trace[listed]).toContain('status=offline');
+    expect(r.stderr).toMatch(/dwight-win10\s+offline/);
+  });
+
   it('json output wraps the results with a per-host status list', async () => {
     const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--format', 'json'], { env: fleet.env });
     const doc = JSON.parse(r.stdout) as { hosts: Array<{ host: string; status: string }> };
@@ -253,5 +281,24 @@ describe('TLS with a custom CA, on REST and websocket alike', () => {
     const skip = await runCli(['query', '--labels', 'macOS', '--query', CUPS], { env: envNoOverrides() });
     expect(skip.code).toBe(0);
     expect(skip.stderr).toContain('TLS certificate verification is OFF');
+  });
+});
+
+describe.each(['fleet', 'kolide'] as const)('a %s sandbox whose hosts mostly check in in-process (as at 100,000 hosts)', (dialect) => {
+  let fleet: CliFleet;
+  beforeAll(async () => {
+    // 20 hosts: the story's 4 and 2 generated over HTTP, 14 in-process; the last 2 generated are offline.
+    fleet = await startCliFleet({ dialect, extraHosts: 16, httpHosts: 6, offline: 2, checkInMs: 1000 });
+  });
+  afterAll(async () => fleet?.stop());
+
+  it('every online host answers a live query on all hosts; the offline ones are named from the host list', async () => {
+    const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '2m'], { env: fleet.env });
+    expect(r.stderr).toContain('Targeting 20 hosts: 18 online, 2 offline');
+    expect(r.stderr).toMatch(/20 hosts: 18 answered \(18 rows\), 0 empty, 0 error, 0 no response, 2 offline/);
+    expect(r.code).toBe(0);
+    const hosts = lines(r.stdout).map((l) => l.host);
+    expect(new Set(hosts).size).toBe(18);
+    expect(hosts).toEqual(expect.arrayContaining(['centos-fileserver', 'dwight-win10', ...MACS]));
   });
 });

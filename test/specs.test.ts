@@ -77,6 +77,7 @@ describe('parseDocuments', () => {
       ['f.yml:1:7: error: unknown kind "widget" (expected one of: query, pack, label, options, enroll_secret, config)'],
     ],
     ['a kind fleetctl knows but osfleet does not apply', 'kind: policy\nspec: {}\n', ['f.yml:1:7: error: kind "policy" is not supported by osfleet (a FleetDM policy; it applies query, pack, label, options, enroll_secret, config)']],
+    ['pack team targets are named, not dropped silently', 'kind: pack\nspec:\n  name: p\n  targets: {labels: [All Hosts], teams: [A]}\n  queries: [{query: a, interval: 60}]\n', ['f.yml:4:34: warning: pack "p": targets.teams is not applied by osfleet (FleetDM team targets): the pack targets its labels only']],
     // FleetDM 4.82+ calls queries reports: `kind: report` is read as `kind: query` (issue 25).
     ['kind report', 'kind: Report\nspec: {name: q, query: SELECT 1;}\n', []],
     ['kind fleet (a team)', 'kind: fleet\nspec: {}\n', ['f.yml:1:7: error: kind "fleet" is not supported by osfleet (a FleetDM fleet, the name FleetDM 4.82+ gives a team; it applies query, pack, label, options, enroll_secret, config)']],

@@ -90,6 +90,9 @@ export type StreamEnd =
   | { kind: 'blocked'; reason: string } // the upgrade was refused (a proxy?)
   | { kind: 'server-error'; message: string };
 
+/** The spinner's text is recomputed at most this often. */
+const PROGRESS_EVERY_MS = 100;
+
 /** Events parsed and waiting before the socket is paused (each may be one host's whole answer). */
 const QUEUE_HIGH_WATER = 8;
 
@@ -248,8 +251,15 @@ export interface LiveQueryOptions {
   query: QueryRef;
   /** What the first campaign asks for (the user's hosts and labels). */
   selection: Selection;
-  /** Every host the selection resolves to, from the preflight. */
-  targets: TargetHost[];
+  /**
+   * Every host the selection resolves to, from the preflight; undefined when the selection went to
+   * the server unexpanded (labels): then the server's totals say how many hosts to wait for.
+   */
+  targets: TargetHost[] | undefined;
+  /** With no targets: every targeted host, listed only when needed (REST live queries need ids). */
+  listTargets?: () => Promise<TargetHost[]>;
+  /** The campaign exists (the first one): the server's count of targeted and online hosts. */
+  onCampaign?: (totals: { count: number; online: number } | undefined) => void;
   /** Wait for offline hosts too, until the timeout. */
   waitAll: boolean;
   /** 0 or undefined: no timeout. */
@@ -286,7 +296,8 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   readonly answered = new Map<string, AnswerRecord>();
   campaignIds: number[] = [];
   transportUsed: 'ws' | 'rest' = 'ws';
-  private totals: Totals | undefined;
+  /** The server's count of targeted hosts: the first campaign's Metrics, then its `totals` messages. */
+  totals: { count: number; online: number } | undefined;
   private readonly started: number;
   private readonly now: () => number;
   private readonly deadline: number | undefined;
@@ -298,11 +309,26 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     this.now = opts.now ?? (() => Date.now());
     this.started = this.now();
     this.deadline = opts.timeoutMs ? this.started + opts.timeoutMs : undefined;
-    for (const t of opts.targets) {
-      this.byId.set(t.id, t);
-      this.byName.set(t.hostname, t);
-      if (opts.waitAll || t.online) this.outstanding.add(t.id);
-    }
+    this.counted = opts.targets === undefined;
+    for (const t of opts.targets ?? []) this.addTarget(t);
+  }
+
+  private addTarget(t: TargetHost): void {
+    this.byId.set(t.id, t);
+    this.byName.set(t.hostname, t);
+    if (this.answered.has(`id:${t.id}`) || this.answered.has(`name:${t.hostname}`)) return;
+    if (this.opts.waitAll || t.online) this.outstanding.add(t.id);
+  }
+
+  /** No preflight: the run ends on the server's counts, not on a set of known hosts. */
+  private counted: boolean;
+
+  /** Hosts still awaited: known targets not answered, or, counted, the server's number minus the answers. */
+  private get awaited(): number {
+    if (!this.counted) return this.outstanding.size;
+    if (!this.totals) return 1; // unknown until the server says
+    const want = this.opts.waitAll ? this.totals.count : this.totals.online;
+    return Math.max(0, want - this.answered.size);
   }
 
   /** Ids of the hosts still awaited: online targets, or all targets with --wait-all. */
@@ -315,9 +341,16 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     return [...this.outstanding].map((id) => this.byId.get(id)!);
   }
 
-  private progress(): void {
-    this.opts.onProgress?.({
-      targeted: this.totals?.count ?? this.opts.targets.length,
+  private lastProgress = -Infinity;
+
+  /** Progress for the spinner: at most every PROGRESS_EVERY_MS (100,000 answers are not 100,000 redraws). */
+  private progress(force = false): void {
+    if (!this.opts.onProgress) return;
+    const now = this.now();
+    if (!force && now - this.lastProgress < PROGRESS_EVERY_MS) return;
+    this.lastProgress = now;
+    this.opts.onProgress({
+      targeted: this.totals?.count ?? this.opts.targets?.length ?? 0,
       online: this.totals?.online ?? this.onlineCount,
       responded: this.answered.size,
       errors: this.errors,
@@ -328,7 +361,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
 
   private get onlineCount(): number {
     let n = 0;
-    for (const t of this.opts.targets) if (t.online) n++;
+    for (const t of this.opts.targets ?? []) if (t.online) n++;
     return n;
   }
 
@@ -345,7 +378,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<HostAnswer> {
     const { signal } = this.opts;
-    if (this.outstanding.size === 0 && !this.opts.waitAll) {
+    if (!this.counted && this.outstanding.size === 0 && !this.opts.waitAll) {
       // Nobody online: nothing will answer; do not create a campaign that only waits.
       this.endReason = 'complete';
       return;
@@ -360,7 +393,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
       }
     } finally {
       if (signal.aborted) this.endReason = 'interrupted';
-      else if (timeout?.aborted && this.outstanding.size > 0) this.endReason = 'timeout';
+      else if (timeout?.aborted && this.awaited > 0) this.endReason = 'timeout';
     }
   }
 
@@ -372,6 +405,14 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
       const campaign = await createCampaign(this.client, this.opts.query, selection);
       this.campaignIds.push(campaign.id);
       this.opts.debug?.(`campaign ${campaign.id} created`);
+      if (attempt === 0) {
+        const m = campaign.metrics;
+        if (m && typeof m.TotalHosts === 'number' && typeof m.OnlineHosts === 'number') this.totals = { count: m.TotalHosts, online: m.OnlineHosts };
+        this.opts.onCampaign?.(this.totals);
+        this.progress(true);
+        // Nobody online and nobody to wait for: nothing will answer.
+        if (this.counted && this.totals && this.awaited === 0) return;
+      }
       const stream = new ResultStream(this.client, campaign.id, { debug: this.opts.debug });
       let end: StreamEnd | undefined;
       try {
@@ -388,12 +429,15 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
               this.progress();
             }
           } else if (ev.type === 'totals') {
-            if (attempt === 0) this.totals = ev.totals;
-            this.progress();
+            // Counted, every campaign asks the same selection, so each one's totals hold.
+            if (attempt === 0 || this.counted) this.totals = { count: ev.totals.count, online: ev.totals.online };
+            this.progress(true);
           } else if (ev.type === 'status') {
             this.opts.debug?.(`status ${ev.status.actual_results}/${ev.status.expected_results} ${ev.status.status}`);
+            // A campaign that targets no host gets no totals at all, only a finished status.
+            if (this.counted && !this.totals && ev.status.expected_results === 0 && ev.status.status === 'finished') this.totals = { count: 0, online: 0 };
           }
-          if (this.outstanding.size === 0) {
+          if (this.awaited === 0) {
             this.endReason = 'complete';
             return;
           }
@@ -424,18 +468,19 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         });
         return;
       }
-      // Lost: answers sent while we were away are gone, so ask the hosts still missing again.
-      const missing = this.missing();
-      if (missing.length === 0) return;
+      // Lost: answers sent while we were away are gone, so ask the hosts still missing again
+      // (counted: the same selection again; answers already received are dropped as duplicates).
+      const missing = this.counted ? [] : this.missing();
+      if (this.awaited === 0) return;
       if (attempt >= maxReconnects) {
         this.endReason = 'failed';
         this.problem = new CliError(`lost the results websocket ${attempt + 1} times (${end.reason}); giving up`);
         return;
       }
       const wait = Math.min(4000, 200 * 2 ** attempt);
-      this.opts.onNotice?.(`${end.reason}; asking the ${missing.length} host(s) still missing again in ${wait} ms`);
+      this.opts.onNotice?.(`${end.reason}; asking the ${this.awaited} host(s) still missing again in ${wait} ms`);
       await sleep(wait, stop);
-      selection = { hosts: missing.map((t) => this.identifierOf(t)), labels: [] };
+      if (!this.counted) selection = { hosts: missing.map((t) => this.identifierOf(t)), labels: [] };
     }
   }
 
@@ -458,6 +503,19 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
       return;
     }
     const sql = this.opts.query.sql;
+    if (this.counted) {
+      // REST asks host by host: the hosts must be known by id now.
+      if (!this.opts.listTargets) {
+        this.endReason = 'failed';
+        this.problem = new CliError('REST live queries need the targeted hosts listed, and none were');
+        return;
+      }
+      const all = await this.opts.listTargets();
+      this.counted = false;
+      for (const t of all) this.addTarget(t);
+      this.totals = { count: all.length, online: all.filter((t) => t.online).length };
+      this.opts.onCampaign?.(this.totals);
+    }
     const ready: HostAnswer[] = [];
     let wake: (() => void) | undefined;
     const concurrency = this.opts.restConcurrency ?? 8;

@@ -108,6 +108,20 @@ export class FleetClient {
   /** Things the user should know about this client (e.g. TLS verification off); the caller prints them. */
   readonly warnings: string[] = [];
 
+  /**
+   * This client (its connections, token and detected server) bound to another abort signal instead
+   * of the command's: for a short, bounded read after Ctrl-C (naming the hosts that did not answer).
+   */
+  withSignal(signal: AbortSignal): FleetClient {
+    return new FleetClient({
+      ...this.opts,
+      token: this.token,
+      dispatcher: this.dispatcher,
+      signal,
+      ...(this.resolved ? { dialect: this.resolved.generation, serverVersion: this.resolved.version, naming: this.resolved.naming } : {}),
+    });
+  }
+
   constructor(opts: ClientOptions) {
     this.opts = { ...DEFAULTS, ...opts };
     this.origin = originOf(opts.address);

@@ -13,6 +13,12 @@ export interface TargetRequest {
   labels: string[];
   labelExpr?: string | undefined;
   all: boolean;
+  /**
+   * Leave labels and --all to the server: name them in the selection and list no host before the
+   * campaign (the server's totals count them; `hostsToName` names the silent ones afterwards).
+   * Label expressions are still evaluated here, from the members of each label.
+   */
+  serverSide?: boolean;
 }
 
 export interface ResolvedTargets {
@@ -23,6 +29,15 @@ export interface ResolvedTargets {
   selection: Selection;
   unknownHosts: string[];
   unknownLabels: string[];
+  /**
+   * False when labels (or --all) went to the server unexpanded: `targets` then holds only the
+   * explicit --hosts, and `listed` says which host lists name the rest.
+   */
+  complete: boolean;
+  /** What to page through to name every targeted host: all hosts, and/or these labels' members. */
+  listed: { all: boolean; labels: Label[] };
+  /** The server's labels (read when labels or --all were asked for), with their host counts. */
+  labels: Label[];
 }
 
 export function toTarget(h: Host): TargetHost {
@@ -53,11 +68,19 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
   const byName = new Map<string, Label>();
   for (const l of labels) byName.set(l.name.toLowerCase(), l);
 
+  const listed: ResolvedTargets['listed'] = { all: false, labels: [] };
+  let complete = true;
   if (req.all) {
-    for (const h of await allHosts(client)) hosts.set(h.id, h);
     const allLabel = byName.get('all hosts');
-    if (allLabel) selection.labels.push(allLabel.name);
-    else selection.hosts.push(...[...hosts.values()].map((h) => h.hostname));
+    if (allLabel && req.serverSide) {
+      selection.labels.push(allLabel.name);
+      listed.all = true;
+      complete = false;
+    } else {
+      for (const h of await allHosts(client)) hosts.set(h.id, h);
+      if (allLabel) selection.labels.push(allLabel.name);
+      else selection.hosts.push(...[...hosts.values()].map((h) => h.hostname));
+    }
   }
 
   for (const ident of req.hosts) {
@@ -78,7 +101,10 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
       continue;
     }
     selection.labels.push(label.name);
-    for (const h of await labelMembers(client, label.id)) hosts.set(h.id, h);
+    if (req.serverSide) {
+      listed.labels.push(label);
+      complete = false;
+    } else for (const h of await labelMembers(client, label.id)) hosts.set(h.id, h);
   }
 
   if (req.labelExpr !== undefined) {
@@ -109,7 +135,67 @@ export async function resolveTargets(client: FleetClient, req: TargetRequest): P
   }
 
   const targets = [...hosts.values()].map(toTarget).sort((a, b) => a.hostname.localeCompare(b.hostname));
-  return { targets, hosts, selection, unknownHosts, unknownLabels };
+  // Every host is named by --all: the labels' lists add nothing.
+  if (listed.all) listed.labels = [];
+  return { targets, hosts, selection, unknownHosts, unknownLabels, complete, listed, labels };
+}
+
+/** Hosts fetched at once while naming the silent ones: memory holds this many pages, no more. */
+const PARALLEL_PAGES = 4;
+const PAGE_SIZE = 500;
+
+/**
+ * The targeted hosts that `skip` does not exclude (those that answered), read from the host lists
+ * the selection named: pages fetched a few at a time in parallel, each reduced to the fields a
+ * status needs and dropped, so memory holds a few pages and the hosts yielded, never every host.
+ * A host in several lists is yielded once.
+ */
+export async function* hostsToName(
+  client: FleetClient,
+  listed: ResolvedTargets['listed'],
+  skip: (id: number, hostname: string) => boolean,
+  opts: { parallel?: number; perPage?: number; status?: 'offline' } = {},
+): AsyncGenerator<TargetHost> {
+  const parallel = Math.max(1, opts.parallel ?? PARALLEL_PAGES);
+  const perPage = opts.perPage ?? PAGE_SIZE;
+  const seen = new Set<number>();
+  const lists: Array<string> = listed.all ? ['/hosts'] : listed.labels.map((l) => `/labels/${l.id}/hosts`);
+  for (const path of lists) {
+    for (let first = 0; ; first += parallel) {
+      const pages = Array.from({ length: parallel }, (_, i) => hostPage(client, path, first + i, perPage, skip, opts.status));
+      // The first failure is thrown below; the others must not surface as unhandled rejections.
+      for (const p of pages) p.catch(() => undefined);
+      let short = false;
+      for (const p of pages) {
+        // Awaited in order; a short page ends this list (later pages of the batch are empty).
+        const { kept, count } = await p;
+        for (const t of kept) {
+          if (seen.has(t.id)) continue;
+          seen.add(t.id);
+          yield t;
+        }
+        if (count < perPage) short = true;
+      }
+      if (short) break;
+    }
+  }
+}
+
+async function hostPage(
+  client: FleetClient,
+  path: string,
+  page: number,
+  perPage: number,
+  skip: (id: number, hostname: string) => boolean,
+  status: string | undefined,
+): Promise<{ kept: TargetHost[]; count: number }> {
+  const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
+    query: { page, per_page: perPage, order_key: 'id', order_direction: 'asc', ...(status ? { status } : {}) },
+  });
+  const hosts = body.hosts ?? [];
+  const kept: TargetHost[] = [];
+  for (const h of hosts) if (!skip(h.id, h.hostname)) kept.push(toTarget(h));
+  return { kept, count: hosts.length };
 }
 
 function hasNot(expr: string): boolean {

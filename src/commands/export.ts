@@ -86,6 +86,11 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
   // Opened up front so a missing file fails before any output exists.
   try {
     const fh = await open(path, 'r');
+    // A folder opens on Linux and fails only on the first read, without its name.
+    if ((await fh.stat()).isDirectory()) {
+      await fh.close();
+      throw Object.assign(new Error('is a folder'), { code: 'EISDIR', path });
+    }
     // Rotated logs and archived results are often gzip-compressed: a regular file starting with
     // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
     const gz = await startsWithGzip(fh);

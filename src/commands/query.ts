@@ -13,7 +13,7 @@ import { CliError, ExitCode, InputError, UsageError, isBrokenPipe } from '../err
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
-import { resolveTargets, type ResolvedTargets } from '../api/targets.js';
+import { hostsToName, resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
@@ -53,6 +53,9 @@ export interface QueryOptions extends ResultFlags {
   /** A manifest of an earlier run: ask again the hosts that did not answer, append to its output. */
   resume?: string;
 }
+
+/** How long the host list may be read after Ctrl-C to name the hosts that did not answer. */
+const NAMING_AFTER_INTERRUPT_MS = 10_000;
 
 const splitList = (s: string | undefined) =>
   (s ?? '')
@@ -99,12 +102,19 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   }
 
   // --- preflight ----------------------------------------------------------------------------------
-  const resolved = await resolveTargets(client, { hosts: hostList, labels: labelList, labelExpr: opts.labelExpr, all: Boolean(opts.all) });
+  // Explicit --hosts are looked up one by one (cheap, and it names unknown ones); labels and --all go
+  // to the server as given, so the campaign starts at once and the server counts their hosts.
+  const targetRequest = { hosts: hostList, labels: labelList, labelExpr: opts.labelExpr, all: Boolean(opts.all) };
+  const resolved = await resolveTargets(client, { ...targetRequest, serverSide: true });
   reportUnknown(resolved, Boolean(opts.ignoreUnknown), say);
-  const targets = resolved.targets;
-  if (targets.length === 0) throw new CliError('no hosts targeted: the hosts and labels given match no host');
-  const online = targets.filter((t) => t.online).length;
-  say(`Targeting ${targets.length} host${targets.length === 1 ? '' : 's'}: ${online} online, ${targets.length - online} offline${opts.waitAll ? ' (waiting for offline hosts until the timeout)' : ''}`);
+  const known = resolved.complete ? resolved.targets : undefined;
+  const waitNote = opts.waitAll ? ' (waiting for offline hosts until the timeout)' : '';
+  const targeting = (count: number, online: number) =>
+    say(`Targeting ${count} host${count === 1 ? '' : 's'}: ${online} online, ${count - online} offline${waitNote}`);
+  if (known) {
+    if (known.length === 0) throw new CliError('no hosts targeted: the hosts and labels given match no host');
+    targeting(known.length, known.filter((t) => t.online).length);
+  }
   for (const line of platformWarnings(sql, resolved)) say(`Warning: ${line}`);
 
   // --- output ---------------------------------------------------------------------------------------
@@ -139,11 +149,21 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
 
   // The main campaign and, when the result has uid columns, the companion users campaign on the
   // same targets, in parallel; the pipeline joins them per host.
+  // Every targeted host, for REST live queries (host by host) when the selection went unexpanded.
+  let fullList: Promise<TargetHost[]> | undefined;
+  const listTargets = () => (fullList ??= resolveTargets(client, targetRequest).then((r) => r.targets));
+  let noTargets = false;
+  const onCampaign = (totals: { count: number; online: number } | undefined) => {
+    if (known) return;
+    if (totals) targeting(totals.count, totals.online);
+    if (totals?.count === 0) noTargets = true;
+  };
   const campaign = (query: QueryRef, tag: string, extra: Partial<LiveQueryOptions> = {}) =>
     new LiveQuery(client, {
       query,
       selection: resolved.selection,
-      targets,
+      targets: known,
+      listTargets,
       waitAll: Boolean(opts.waitAll),
       timeoutMs: timeoutMs || undefined,
       transport: opts.transport ?? 'auto',
@@ -151,17 +171,18 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       debug: ctx.globals.debug ? (l) => ctx.debug(`${tag}${l}`) : undefined,
       ...extra,
     });
-  const live = campaign(ref, '', { onProgress, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
+  const live = campaign(ref, '', { onProgress, onCampaign, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
   const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
 
   // Answers from hosts the campaign did not target are not its results: dropped and counted.
-  const targetIds = new Set(targets.map((t) => t.id));
-  const targetNames = new Set(targets.map((t) => t.hostname));
+  // (Known only after a preflight: labels and --all went to the server, whose campaign chose the hosts.)
+  const targetIds = new Set((known ?? []).map((t) => t.id));
+  const targetNames = new Set((known ?? []).map((t) => t.hostname));
   const outside = new Map<string, number>();
   let failure: unknown;
   try {
     for await (const answer of live) {
-      const targeted = answer.hostId !== undefined ? targetIds.has(answer.hostId) : targetNames.has(answer.host);
+      const targeted = !known || (answer.hostId !== undefined ? targetIds.has(answer.hostId) : targetNames.has(answer.host));
       if (!targeted) {
         outside.set(answer.host, (outside.get(answer.host) ?? 0) + answer.rows.length);
         continue;
@@ -179,7 +200,6 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     return ExitCode.ok;
   }
 
-  const statuses = hostStatuses(targets, live.answered);
   const outsideRows = [...outside.values()].reduce((a, b) => a + b, 0);
   const outsideLine =
     outside.size > 0
@@ -190,8 +210,25 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
           .join(', ')}${outside.size > 5 ? ` and ${outside.size - 5} more` : ''})`
       : undefined;
   const interrupted = live.endReason === 'interrupted' || ctx.signal.aborted;
-  const problem = failure ?? live.problem;
+  let problem = failure ?? live.problem;
   const nothing = live.answered.size === 0;
+  if (noTargets && nothing && !problem) problem = new CliError('no hosts targeted: the hosts and labels given match no host');
+  // Hosts that answered are named by their answers; the host lists are read only to name the others,
+  // and not at all when every targeted host answered.
+  let targets: readonly TargetHost[] = known ?? [];
+  if (!known && !(problem && nothing && !interrupted)) {
+    // After Ctrl-C the command's signal is spent: the names are read under a bound of their own
+    // (a second Ctrl-C still ends the program at once).
+    const lister = interrupted ? client.withSignal(AbortSignal.timeout(NAMING_AFTER_INTERRUPT_MS)) : client;
+    try {
+      targets = await silentTargets(lister, resolved, live, ctx.globals.debug ? (l) => ctx.debug(l) : undefined);
+    } catch (err) {
+      if (isBrokenPipe(err)) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      problem ??= new CliError(`the hosts that did not answer could not be named (reading the host list failed: ${why})`);
+    }
+  }
+  const statuses = hostStatuses(targets, live.answered, { answeredToo: !known });
 
   // --- finish the output -------------------------------------------------------------------------------
   if (problem && nothing && !interrupted) {
@@ -266,6 +303,37 @@ export function queryExitCode(statuses: ReadonlyArray<Pick<HostStatus, 'status'>
   return statuses.every((s) => ok(s.status)) ? ExitCode.ok : ExitCode.partial;
 }
 
+/**
+ * The targeted hosts that did not answer (explicit --hosts, plus the members of the labels that
+ * went to the server unexpanded), read after the answers from the host lists, page by page; none
+ * read when the answers already cover the server's count.
+ */
+async function silentTargets(client: Awaited<ReturnType<Ctx['api']>>, resolved: ResolvedTargets, live: LiveQuery, debug: ((l: string) => void) | undefined): Promise<TargetHost[]> {
+  const out = resolved.targets.filter((t) => !live.answered.has(`id:${t.id}`) && !live.answered.has(`name:${t.hostname}`));
+  if (live.totals && live.answered.size >= live.totals.count && out.length === 0) return out;
+  const have = new Set(out.map((t) => t.id));
+  const skip = (id: number, name: string) => have.has(id) || live.answered.has(`id:${id}`) || live.answered.has(`name:${name}`);
+  const started = Date.now();
+  const totals = live.totals;
+  // Every online host answered: the silent ones are the offline ones, which the server filters
+  // out of the list for us (a few pages instead of every host). Checked against the server's count;
+  // short of it (status changed meanwhile, a server that ignores the filter), the full list follows.
+  if (totals && live.answered.size >= totals.online) {
+    for await (const t of hostsToName(client, resolved.listed, skip, { status: 'offline' })) {
+      have.add(t.id);
+      out.push(t);
+    }
+    debug?.(`named ${out.length} offline host(s) (${Date.now() - started} ms)`);
+    if (live.answered.size + out.length >= totals.count) return out;
+  }
+  for await (const t of hostsToName(client, resolved.listed, skip)) {
+    have.add(t.id);
+    out.push(t);
+  }
+  debug?.(`named ${out.length} host(s) that did not answer (${Date.now() - started} ms)`);
+  return out;
+}
+
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
   const parts: string[] = [];
   if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${resolved.unknownHosts.join(', ')}`);
@@ -277,26 +345,74 @@ function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: stri
   say(`Warning: skipping ${parts.join('; ')}`);
 }
 
+/** Built-in labels whose members all run one platform (both generations' names). */
+const PLATFORM_LABELS: Record<string, Platform> = {
+  macos: 'darwin',
+  'mac os x': 'darwin',
+  'ms windows': 'windows',
+  'ubuntu linux': 'linux',
+  'centos linux': 'linux',
+  'red hat linux': 'linux',
+  'all linux': 'linux',
+};
+
+/**
+ * How many targeted hosts run each platform, when that is known without listing hosts: explicit
+ * hosts from their records, built-in platform labels from their counts, `All Hosts` from the
+ * platform labels' counts. Undefined when a label of other hosts (or a mix) is targeted.
+ */
+function platformCounts(resolved: ResolvedTargets): { byPlatform: Map<Platform, number>; total: number } | undefined {
+  const byPlatform = new Map<Platform, number>();
+  const add = (p: Platform, n: number) => byPlatform.set(p, (byPlatform.get(p) ?? 0) + n);
+  const countOf = (l: ResolvedTargets['labels'][number]) => Number(l.host_count ?? l.count ?? 0);
+  if (resolved.complete) {
+    for (const t of resolved.targets) {
+      const h = resolved.hosts.get(t.id);
+      const p = platformsOf(typeof h?.platform === 'string' ? h.platform : undefined, 'osquery')[0];
+      if (p) add(p, 1);
+    }
+    return { byPlatform, total: resolved.targets.length };
+  }
+  if (resolved.targets.length > 0) return undefined;
+  if (resolved.listed.all) {
+    const all = resolved.labels.find((l) => l.name.toLowerCase() === 'all hosts');
+    const named = new Map(resolved.labels.map((l) => [l.name.toLowerCase(), countOf(l)]));
+    const mac = named.get('macos') ?? named.get('mac os x') ?? 0;
+    const win = named.get('ms windows') ?? 0;
+    const linux = named.get('all linux') ?? (named.get('ubuntu linux') ?? 0) + (named.get('centos linux') ?? 0);
+    if (!all) return undefined;
+    add('darwin', mac);
+    add('windows', win);
+    add('linux', linux);
+    return { byPlatform, total: countOf(all) };
+  }
+  let total = 0;
+  for (const l of resolved.listed.labels) {
+    const p = PLATFORM_LABELS[l.name.toLowerCase()];
+    if (!p) return undefined;
+    add(p, countOf(l));
+    total += countOf(l);
+  }
+  return { byPlatform, total };
+}
+
 /** "cups_jobs does not exist on linux, windows: 2 of 4 targeted hosts will answer with an error". */
 export function platformWarnings(sql: string, resolved: ResolvedTargets): string[] {
-  const byPlatform = new Map<Platform, number>();
-  for (const t of resolved.targets) {
-    const h = resolved.hosts.get(t.id);
-    const p = platformsOf(typeof h?.platform === 'string' ? h.platform : undefined, 'osquery')[0];
-    if (p) byPlatform.set(p, (byPlatform.get(p) ?? 0) + 1);
-  }
-  const platforms = [...byPlatform.keys()];
+  const counts = platformCounts(resolved);
+  if (!counts) return [];
+  const { byPlatform, total } = counts;
+  const platforms = [...byPlatform.keys()].filter((p) => (byPlatform.get(p) ?? 0) > 0).sort();
   const out: string[] = [];
   for (const { table, missing } of tablesMissingOnEach(sql, platforms)) {
     const affected = missing.reduce((n, p) => n + (byPlatform.get(p) ?? 0), 0);
     if (affected === 0) continue;
-    out.push(`${table} does not exist on ${missing.join(', ')}: ${affected} of ${resolved.targets.length} targeted hosts will answer with an error`);
+    out.push(`${table} does not exist on ${missing.join(', ')}: ${affected} of ${total} targeted hosts will answer with an error`);
   }
   return out;
 }
 
 /** Every target's status (answers from hosts outside the targets are not the campaign's results). */
-export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>): HostStatus[] {
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
   const out: HostStatus[] = [];
   const used = new Set<string>();
   for (const t of targets) {
@@ -309,17 +425,26 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
       out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
     }
   }
+  // Without a preflight, `targets` holds only the silent hosts: those that answered are named by their answers.
+  if (opts.answeredToo) for (const [key, a] of answered) if (!used.has(key)) out.push(answerStatus(a));
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
 export function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void): void {
-  const count = (s: HostStatus['status']) => statuses.filter((x) => x.status === s).length;
-  const rows = statuses.reduce((n, s) => n + s.rows, 0);
+  // One pass, and the column width from the lines printed only: 100,000 statuses cost a loop.
+  const counts: Record<HostStatus['status'], number> = { answered: 0, empty: 0, error: 0, 'no-response': 0, offline: 0 } as Record<HostStatus['status'], number>;
+  let rows = 0;
+  let width = 0;
+  for (const s of statuses) {
+    counts[s.status] = (counts[s.status] ?? 0) + 1;
+    rows += s.rows;
+    if (s.status !== 'answered' && s.status !== 'empty' && s.host.length > width) width = s.host.length;
+  }
+  const count = (s: HostStatus['status']) => counts[s] ?? 0;
   const ended = live.endReason === 'timeout' ? ' (stopped by the timeout)' : '';
   say(
     `${statuses.length} host${statuses.length === 1 ? '' : 's'}: ${count('answered')} answered (${rows} row${rows === 1 ? '' : 's'}), ${count('empty')} empty, ${count('error')} error, ${count('no-response')} no response, ${count('offline')} offline${ended}`,
   );
-  const width = Math.max(0, ...statuses.map((s) => s.host.length));
   for (const s of statuses) {
     if (s.status === 'answered' || s.status === 'empty') continue;
     // Host names and errors come from the hosts: escaped, so they cannot drive the terminal.

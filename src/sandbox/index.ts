@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxServer } from './server/http.js';
 import type { Dialect, FaultPlan } from './server/types.js';
+import type { HostRec } from './server/store.js';
 
 export type { Dialect, FaultPlan, FaultRule } from './server/types.js';
 import type { ResultEvent } from './server/results.js';
@@ -46,6 +47,11 @@ export interface SandboxOptions {
   statusTickMs?: number;
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer };
   faults?: FaultPlan;
+  /**
+   * How many hosts speak the agent protocol over HTTP; the others check in through the server
+   * in-process. Default: all of them up to DIRECT_ABOVE hosts, then HTTP_HOSTS.
+   */
+  httpHosts?: number;
   /** Start the simulated fleet (default true). */
   hosts?: boolean;
   /** FleetDM REST live-query wait, default 25 s. */
@@ -98,6 +104,13 @@ export function defaultCheckInMs(hostCount: number): number {
   return hostCount <= 100 ? 1000 : Math.min(10_000, Math.max(1000, hostCount));
 }
 
+/**
+ * Up to this many hosts, every simulated host speaks the agent protocol over HTTP; beyond it (one
+ * process cannot poll itself 10,000 times a second), the first HTTP_HOSTS do, the rest in-process.
+ */
+export const DIRECT_ABOVE = 10_000;
+export const HTTP_HOSTS = 2_000;
+
 /** How long ago the sandbox's offline hosts were last seen. */
 export const OFFLINE_SEEN_AGO_MS = 3 * 3600 * 1000;
 
@@ -130,7 +143,20 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const url = origin + (opts.urlPrefix ?? '');
     if (opts.hosts !== false && total > 0) {
       const mod = await import('./hosts/index.js');
+      const core = server.core;
+      const secretName = core.store.secrets().find((x) => x.active && x.secret === enrollSecret)?.name ?? 'default';
       fleet = await mod.startFleet({
+        // Past DIRECT_ABOVE hosts, all but the first HTTP_HOSTS check in through the server in-process.
+        ...((opts.httpHosts !== undefined ? opts.httpHosts < total : total > DIRECT_ABOVE)
+          ? {
+              httpHosts: opts.httpHosts ?? HTTP_HOSTS,
+              direct: {
+                enroll: (identifier, details) => core.enroll(identifier, secretName, details),
+                queriesFor: (h) => core.queriesFor(h as HostRec),
+                ingest: (h, queries, statuses, messages, stats) => core.ingest(h as HostRec, queries, statuses, messages, stats),
+              },
+            }
+          : {}),
         serverUrl: origin, osqueryPrefix: (opts.urlPrefix ?? '') + (dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery'), enrollSecret, seed, story, extraHosts,
         offline: opts.offline ?? 0, slow: opts.slow ?? 0, checkInMs,
         ...(opts.slowDelayMs !== undefined ? { slowDelayMs: opts.slowDelayMs } : {}),
@@ -138,8 +164,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : opts.tls ? { ca: opts.tls.cert } : {}),
       });
       await fleet.ready;
-      const core = server.core;
-      const ids = fleet.hosts.filter((h) => h.offline).map((h) => core.hostsByIdentifier(h.uuid)?.id).filter((id): id is number => id !== undefined);
+      // Hosts enroll with their hostname as identifier: one map lookup each, not a scan of the fleet.
+      const ids = fleet.hosts
+        .filter((h) => h.offline)
+        .map((h) => (core.store.hostByOsqueryId(h.hostname) ?? core.hostsByIdentifier(h.uuid))?.id)
+        .filter((id): id is number => id !== undefined);
       core.store.backdateSeen(ids, core.now() - OFFLINE_SEEN_AGO_MS);
     }
     let stopped: Promise<void> | undefined;

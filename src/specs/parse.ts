@@ -631,6 +631,9 @@ function readPack(r: FieldReader): PackSpec {
     const labels = r.strList(targets, 'targets.labels');
     spec.targets = { labels: labels ?? [] };
     r.unknownKeys(targets, 'targets', ['labels', 'teams']);
+    // fleetctl prints `teams: null`; a list of teams is a target osfleet does not send: say so.
+    const teams = targets['teams'];
+    if (Array.isArray(teams) && teams.length > 0) r.warn('targets.teams', 'ignored-field', 'targets.teams is not applied by osfleet (FleetDM team targets): the pack targets its labels only', 'key');
   }
   const queries = r.list(s, 'queries');
   if (queries) {

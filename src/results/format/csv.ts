@@ -186,7 +186,11 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
     }
   };
   const cleanup = async () => {
-    for (const seg of segments) seg.stream.destroy();
+    for (const seg of segments) {
+      // A write still in flight fails with ERR_STREAM_DESTROYED: the segment is being thrown away.
+      seg.stream.on('error', () => {});
+      seg.stream.destroy();
+    }
     if (dir) await rm(dir, { recursive: true, force: true });
     dir = undefined;
   };

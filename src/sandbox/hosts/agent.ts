@@ -26,6 +26,8 @@ export interface AgentOptions {
   requestTimeoutMs?: number;
   /** Check-in interval while the server asked to accelerate (osquery: 5 s). */
   accelerateMs?: number;
+  /** The hosts this fleet drives (default: every host of the model); flags are by host index. */
+  hosts?: readonly SimHost[];
   now?: () => number;
   /** Scheduled queries run this many times faster than their interval (demos, tests); default 1. */
   timeFactor?: number;
@@ -118,9 +120,10 @@ export class AgentFleet {
     const start = this.now();
     // Enrollment is spread over a short window (1 ms per host, at most one interval) so a
     // large fleet does not hit the server in one burst; later check-ins spread wider (see roundDone()).
-    const window = Math.min(opts.checkInMs, model.hosts.length);
-    this.states = model.hosts.map((host, i) => ({
-      host, flags: flags[i] ?? { offline: false, slow: false }, nodeKey: null, phase: Phase.Enroll,
+    const driven = opts.hosts ?? model.hosts;
+    const window = Math.min(opts.checkInMs, driven.length);
+    this.states = driven.map((host) => ({
+      host, flags: flags[host.index] ?? { offline: false, slow: false }, nodeKey: null, phase: Phase.Enroll,
       due: start + (window > 0 ? hashString(host.identity.hostname) % window : 0), failures: 0, readsSinceConfig: 0,
       firstRoundDone: false, pending: null, accelUntil: 0, config: null, sched: null, waiters: [],
     }));

@@ -10,11 +10,13 @@
  * printed the confidential PDF there and copied it to a Kingston stick and the share).
  */
 import { AgentFleet } from './agent.js';
+import { DirectFleet, type DirectServer } from './direct.js';
 import type { AgentHostFlags } from './agent.js';
 import type { SimHost } from './model.js';
 import { buildModel } from './model.js';
 
 export { answerAs } from './answer.js';
+export type { DirectServer, DirectHostRec } from './direct.js';
 export { CONFIDENTIAL_PRINTED_AT, CONFIDENTIAL_TITLE, STORY_HOSTNAMES } from './story.js';
 
 export interface FleetOptions {
@@ -32,6 +34,13 @@ export interface FleetOptions {
   ca?: string | Buffer;
   /** Scheduled queries run this many times faster than their interval. */
   timeFactor?: number;
+  /**
+   * The server in-process: hosts beyond the first `httpHosts` then check in through it directly
+   * (direct.ts) instead of over HTTP. Without it, every host uses HTTP.
+   */
+  direct?: DirectServer;
+  /** How many hosts (the story's first) use the real protocol over HTTP when `direct` is given. */
+  httpHosts?: number;
 }
 
 export interface SimulatedHostInfo {
@@ -101,7 +110,12 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
     cacheMs: 2 * opts.checkInMs + 1000,
   });
   const flags = assignFlags(model.hosts, opts.offline, opts.slow);
+  const httpCount = opts.direct ? Math.min(model.hosts.length, Math.max(0, opts.httpHosts ?? model.hosts.length)) : model.hosts.length;
+  const direct = opts.direct && httpCount < model.hosts.length
+    ? new DirectFleet(model, model.hosts.slice(httpCount), flags, opts.direct, { checkInMs: opts.checkInMs, slowDelayMs })
+    : undefined;
   const fleet = new AgentFleet(model, flags, {
+    hosts: model.hosts.slice(0, httpCount),
     serverUrl: opts.serverUrl,
     osqueryPrefix: opts.osqueryPrefix,
     enrollSecret: opts.enrollSecret,
@@ -120,15 +134,18 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
     slow: flags[i]?.slow ?? false,
   }));
   let stopping: Promise<void> | undefined;
+  const ready = direct ? Promise.all([fleet.ready, direct.ready]).then(() => undefined) : fleet.ready;
+  ready.catch(() => undefined);
   return {
     hosts,
-    ready: fleet.ready,
+    ready,
     async setOffline(hostname, offline) {
       await fleet.setOffline(hostname, offline);
       const h = hosts.find((x) => x.hostname === hostname);
       if (h) h.offline = offline;
     },
     stop() {
+      direct?.stop();
       stopping ??= fleet.stop().finally(() => model.close());
       return stopping;
     },

@@ -1,0 +1,16 @@
+/** The per-host status report of `osfleet query` at fleet scale (pure: no server). */
+import { describe, expect, it } from 'vitest';
+import { reportStatuses } from '../src/commands/query.js';
+import type { LiveQuery } from '../src/api/campaigns.js';
+import type { HostStatus } from '../src/results/types.js';
+
+describe('reportStatuses', () => {
+  it('reports 200,000 hosts in one summary line plus one line per host that did not answer', () => {
+    const statuses: HostStatus[] = [];
+    for (let i = 0; i < 200_000; i++) statuses.push({ host: `host-${String(i).padStart(6, '0')}`, hostId: i + 1, status: i % 50_000 === 7 ? 'offline' : 'answered', rows: i % 50_000 === 7 ? 0 : 1 });
+    const lines: string[] = [];
+    reportStatuses(statuses, { endReason: 'complete' } as LiveQuery, (l) => lines.push(l));
+    expect(lines[0]).toBe('200000 hosts: 199996 answered (199996 rows), 0 empty, 0 error, 0 no response, 4 offline');
+    expect(lines.slice(1)).toEqual(['  host-000007  offline', '  host-050007  offline', '  host-100007  offline', '  host-150007  offline']);
+  });
+});
