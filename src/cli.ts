@@ -5,8 +5,9 @@
  * data but none of their dependencies (HTTP, YAML, SQLite, the spinner), and reads no configuration.
  */
 import type { CommanderError } from 'commander';
-import { CliError, ExitCode, InterruptedError, fileSystemError, isBrokenPipe } from './errors.js';
+import { CliError, ExitCode, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
+import { terminalSafe } from './terminal.js';
 import { createContext, type Ctx, type Env } from './context.js';
 import { clientVersion } from './version.js';
 
@@ -48,15 +49,10 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   ]);
   const io = options.io ?? systemIO(env, { noColor: noColorFlag });
 
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
-  const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      // A second Ctrl-C: the user really wants out.
-      process.exit(ExitCode.interrupted);
-    }
-    controller.abort(new InterruptedError(`interrupted by ${name}`));
-  };
+  // Signals and the deadline: tests pass their own signal, real runs get SIGINT/SIGTERM/SIGHUP.
+  const { startLifecycle, deadlineOf } = await import('./lifecycle.js');
+  const life = startLifecycle({ external: options.signal, install: !options.signal, say: (line) => io.err(`${line}\n`) });
+  const signal = life.signal;
   // A stdout that cannot take the output (a full disk, /dev/full, an I/O error) stops the command;
   // it is reported once the command has ended, whatever the command made of it. A closed pipe
   // (`| head`) is the reader's choice: the commands end quietly on it (isBrokenPipe).
@@ -64,14 +60,9 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const onStdoutError = (err: Error) => {
     if (isBrokenPipe(err) || stdoutFailure) return;
     stdoutFailure = err;
-    controller.abort(new CliError(stdoutFailureMessage(err)));
+    life.abort(new CliError(stdoutFailureMessage(err)));
   };
   io.stdout.on('error', onStdoutError);
-  const installSignals = !options.signal;
-  if (installSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
 
   let ctx: Ctx | undefined;
   let exitCode: number = ExitCode.ok;
@@ -88,28 +79,34 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.api ? { api: options.api } : {}),
     });
+    const deadline = deadlineOf(opts['timeout'], env, spec.deadlineGraceMs);
+    if (deadline) life.arm(deadline.ms, deadline.what);
+    ctx.debug(`pid ${process.pid}: SIGINT, SIGTERM and SIGHUP handled${deadline ? `; deadline ${deadline.what}` : ''}`);
     const code = spec.run ? await spec.run(opts, ctx) : undefined;
     exitCode = typeof code === 'number' ? code : ExitCode.ok;
   });
 
+  let deadlineReported = false;
   try {
     // fleetctl's `--flag=true` / `--flag=false` for boolean flags (urfave/cli takes them).
     const { booleanFlagValues } = await import('./argv.js');
     await program.parseAsync(booleanFlagValues(program, argv), { from: 'user' });
   } catch (err) {
     if (!stdoutFailure) exitCode = reportError(err, io, { debug, json: wantsMachineOutput, CommanderError: commander.CommanderError });
+    if (err === life.expired) deadlineReported = true;
   } finally {
     // Flushed, so that a failure of the last writes (reported on a later tick) is seen here.
     await new Promise<void>((resolve) => io.stdout.write('', () => setImmediate(resolve)));
     io.stdout.off('error', onStdoutError);
     if (stdoutFailure) exitCode = reportError(new CliError(stdoutFailureMessage(stdoutFailure), { hint: 'write to a file with -o, or free some space' }), io, { debug, json: wantsMachineOutput });
     if (ctx) await ctx.close();
-    if (installSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    life.dispose();
   }
-  return exitCode;
+  // The deadline ended the command (which may only have seen an abort): say so once.
+  if (life.expired && !life.received && !deadlineReported && exitCode !== ExitCode.ok) reportError(life.expired, io, { debug: false, json: wantsMachineOutput });
+  const final = life.finalCode(exitCode);
+  life.leave(final);
+  return final;
 }
 
 function stdoutFailureMessage(err: Error): string {
@@ -138,8 +135,9 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
     if (opts.json) {
       io.err(JSON.stringify({ error: err.message, ...(err.hint ? { hint: err.hint } : {}), exit_code: err.exitCode }) + '\n');
     } else {
-      io.err(`${io.errColor.red('Error:')} ${err.message}\n`);
-      if (err.hint) io.err(`${io.errColor.dim('Hint:')} ${err.hint}\n`);
+      // Messages carry names from files and servers: escaped, so they cannot drive the terminal.
+      io.err(`${io.errColor.red('Error:')} ${terminalSafe(err.message)}\n`);
+      if (err.hint) io.err(`${io.errColor.dim('Hint:')} ${terminalSafe(err.hint)}\n`);
     }
     if (opts.debug && err.stack) io.err(`${err.stack}\n`);
     return err.exitCode;
@@ -148,7 +146,7 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
   const fsError = fileSystemError(err);
   if (fsError) return reportError(fsError, io, opts);
   const e = err instanceof Error ? err : new Error(String(err));
-  io.err(`${io.errColor.red('Error:')} unexpected failure: ${e.message}\n`);
+  io.err(`${io.errColor.red('Error:')} unexpected failure: ${terminalSafe(e.message)}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
   return ExitCode.error;
 }

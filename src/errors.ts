@@ -9,8 +9,11 @@ export const ExitCode = {
   changes: 2,
   partial: 3,
   auth: 4,
+  timeout: 5,
   usage: 64,
+  hangup: 129,
   interrupted: 130,
+  terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,8 +23,11 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [2, 'apply --dry-run --detailed-exitcode found changes'],
   [3, 'partial: a query ended with online hosts that did not answer or answered with an error (with --offline-fails or --wait-all, offline hosts too)'],
   [4, 'authentication required or rejected'],
+  [5, 'deadline passed: --timeout (or OSFLEET_TIMEOUT), or no answer from the server within the per-request deadline'],
   [64, 'usage error (bad flags or arguments)'],
-  [130, 'interrupted (SIGINT/SIGTERM); what was received is flushed and valid'],
+  [129, 'hung up (SIGHUP); what was received is flushed and valid, no temporary file left'],
+  [130, 'interrupted (SIGINT); what was received is flushed and valid'],
+  [143, 'terminated (SIGTERM); what was received is flushed and valid'],
 ];
 
 export class CliError extends Error {
@@ -101,11 +107,26 @@ export class NetworkError extends CliError {
   }
 }
 
-/** The user interrupted (SIGINT/SIGTERM). */
+/** The user interrupted (SIGINT), or the process was told to end (SIGTERM, SIGHUP). */
 export class InterruptedError extends CliError {
-  constructor(message = 'interrupted') {
-    super(message, { exitCode: ExitCode.interrupted });
+  readonly signal: string | undefined;
+  constructor(message = 'interrupted', signal?: string) {
+    super(message, { exitCode: signalExitCode(signal) });
+    this.signal = signal;
   }
+}
+
+/** The command's deadline passed (--timeout, OSFLEET_TIMEOUT) or a request got no answer in time. */
+export class DeadlineError extends CliError {
+  constructor(message: string, opts: { hint?: string } | string = {}) {
+    const hint = typeof opts === 'string' ? opts : opts.hint;
+    super(message, { exitCode: ExitCode.timeout, ...(hint ? { hint } : {}) });
+  }
+}
+
+/** The exit status a signal asks for: 128 + its number, as shells report it. */
+export function signalExitCode(name: string | undefined): number {
+  return name === 'SIGHUP' ? ExitCode.hangup : name === 'SIGTERM' ? ExitCode.terminated : ExitCode.interrupted;
 }
 
 /** `setup` on a server that already has its first admin. */

@@ -3,12 +3,16 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { IO } from './io.js';
 import { UsageError } from './errors.js';
+import { LIMITS, overLimit, readBounded } from './limits.js';
 
-/** Reads all of stdin (for --token-stdin / --password-stdin), without the trailing newline. */
-export async function readAllStdin(io: IO): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+/**
+ * Reads all of stdin (for --token-stdin / --password-stdin), without the trailing newline. A token
+ * or password is short: more than a few KiB is refused before it is read further or sent anywhere.
+ */
+export async function readAllStdin(io: IO, signal?: AbortSignal): Promise<string> {
+  const max = LIMITS.secretBytes.value;
+  const bytes = await readBounded(io.stdin, { max, signal, onOver: () => overLimit('secretBytes', 'stdin', max) });
+  return bytes.toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** Asks one line on stderr; with `secret` the answer is not echoed. Requires a terminal. */

@@ -45,7 +45,7 @@ describe('osfleet export (run)', () => {
     expect(r.out.split('\r\n')).toEqual([
       'host,action,atime,ctime,gid,mtime,size,target_path,time,uid,username',
       'alice-mbp,CREATED,2020-08-25T12:39:56-07:00,2020-08-25T12:39:56-07:00,20,2020-08-25T12:39:56-07:00,48213,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T12:39:56-07:00,501,alice',
-      'bob-mbp,CREATED,2020-08-25T12:41:40-07:00,2020-08-25T12:41:40-07:00,20,,1024,"/Volumes/share/=HYPERLINK(""http://x"")",2020-08-25T12:41:40-07:00,501,bob',
+      'bob-mbp,CREATED,2020-08-25T12:41:40-07:00,2020-08-25T12:41:40-07:00,20,0,1024,"/Volumes/share/=HYPERLINK(""http://x"")",2020-08-25T12:41:40-07:00,501,bob',
       'bob-mbp,UPDATED,2020-08-25T12:43:20-07:00,2020-08-25T12:43:20-07:00,20,2020-08-25T12:43:20-07:00,-1,"/Users/bob/notes, draft.txt",2020-08-25T12:43:20-07:00,777,',
       '',
     ]);
@@ -103,7 +103,7 @@ describe('osfleet export (run)', () => {
     expect(r.out.split('\r\n').slice(0, 3).map((l) => l.split(',').slice(0, 3).join(','))).toEqual([
       'host,target_path,mtime',
       'alice-mbp,/Volumes/KINGSTON/Q3-forecast.xlsx,2020-08-25T19:39:56Z',
-      'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",',
+      'bob-mbp,"/Volumes/share/=HYPERLINK(""http://x"")",0',
     ]);
     expect(r.out.split('\r\n')[0]).toBe('host,target_path,mtime,action,atime,ctime,gid,size,time,uid');
   });

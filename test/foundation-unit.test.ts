@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS } from '../src/io.js';
 import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
-import { checkAddress, encodeQuery } from '../src/api/client.js';
+import { FleetClient, checkAddress, encodeQuery } from '../src/api/client.js';
 import { redact } from '../src/commands/config.js';
 import { ApiError, AuthError, ConfigError, NotFoundError, fileSystemError } from '../src/errors.js';
 
@@ -146,6 +146,13 @@ describe('addresses', () => {
     ['http://127.0.0.1:8412', true],
     ['http://localhost:8412', true],
     ['http://[::1]:8412', true],
+    ['http://127.8.9.10:8412', true],
+    ['http://0x7f.1:8412', true],
+    ['http://LOCALHOST:8412', true],
+    ['http://127.attacker.example.com', false],
+    ['http://127.0.0.1.nip.io', false],
+    ['http://localhost.attacker.example.com', false],
+    ['http://[::ffff:127.0.0.1]', false],
     ['http://fleet.example.com', false],
     ['ftp://fleet.example.com', false],
     ['fleet.example.com', false],
@@ -155,6 +162,15 @@ describe('addresses', () => {
   });
   it('http to a remote host with --allow-insecure-http', () => {
     expect(() => checkAddress('http://fleet.example.com', { allowInsecureHttp: true })).not.toThrow();
+  });
+  it('the websocket follows the same rule: ws:// only to loopback or with the opt-out', () => {
+    const remote = new FleetClient({ address: 'http://127.attacker.example.com', dialect: 'fleet' });
+    expect(() => remote.websocketUrl('/results/websocket')).toThrow(/refusing plain ws:\/\/ to 127\.attacker\.example\.com/);
+    const allowed = new FleetClient({ address: 'http://127.attacker.example.com', dialect: 'fleet', allowInsecureHttp: true });
+    expect(allowed.websocketUrl('/results/websocket')).toBe('ws://127.attacker.example.com/api/v1/fleet/results/websocket');
+    const local = new FleetClient({ address: 'http://127.0.0.2:8412', dialect: 'fleet' });
+    expect(local.websocketUrl('/results/websocket')).toBe('ws://127.0.0.2:8412/api/v1/fleet/results/websocket');
+    void Promise.all([remote.close(), allowed.close(), local.close()]);
   });
   it('encodes query strings', () => {
     expect(encodeQuery({ query: 'a b&c', page: 0, skip: undefined })).toBe('query=a+b%26c&page=0');

@@ -149,6 +149,17 @@ describe('-o onto what is not a regular file', () => {
     expect(readdirSync(dir)).toEqual(['null-copy']);
   });
 
+  it('a device that refuses the bytes (mknod c 1 7, "full") is an error naming it, exit 1', async (t) => {
+    const dev = path.join(dir, 'full-copy');
+    const made = spawnSync('mknod', [dev, 'c', '1', '7']);
+    if (made.status !== 0) t.skip(`mknod not permitted: ${String(made.stderr).trim()}`);
+    const r = await runCli(['export', '--table', 'file', '-o', dev], { stdin: SMALL });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot write ${dev}: no space left on device (ENOSPC)`);
+    expect(r.stderr).not.toContain('Wrote');
+    expect(lstatSync(dev).isCharacterDevice()).toBe(true);
+  });
+
   it('a FIFO is written through to its reader', async (t) => {
     const fifo = path.join(dir, 'pipe');
     if (spawnSync('mkfifo', [fifo]).status !== 0) t.skip('mkfifo not available');
@@ -252,6 +263,31 @@ describe('-o onto an existing file keeps its owner and mode', () => {
     expect(r.stderr).toContain(`cannot replace ${out}: it belongs to uid 4321`);
     expect(readFileSync(out, 'utf8')).toBe('theirs\n');
     expect(statSync(out).uid).toBe(4321);
+    expect(leftovers(dir)).toEqual([]);
+  });
+});
+
+describe('-o onto a read-only file', () => {
+  it('is refused, the file left as it was (run as another uid: root may write anything)', async (t) => {
+    if (!isRoot) t.skip('needs root to drop to another uid');
+    const out = path.join(dir, 'frozen.csv');
+    writeFileSync(out, 'frozen\n');
+    chownSync(out, 4444, 4444);
+    chmodSync(out, 0o444);
+    chmodSync(dir, 0o777);
+    const input = path.join(dir, 'in.ndjson');
+    writeFileSync(input, SMALL, { mode: 0o644 });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), 'export', input, '--table', 'file', '-o', out], {
+      uid: 4444,
+      gid: 4444,
+      env: { PATH: process.env['PATH'], HOME: dir, CI: 'true', TZ: 'UTC' },
+      cwd: dir,
+    });
+    const r = await collect(child);
+    if (r.stderr.includes('EACCES') && r.stderr.includes('osfleet.js')) t.skip('the repository is not readable by another uid');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot replace ${out}: it is not writable (EACCES, mode 0444)`);
+    expect(readFileSync(out, 'utf8')).toBe('frozen\n');
     expect(leftovers(dir)).toEqual([]);
   });
 });

@@ -14,3 +14,21 @@ describe('reportStatuses', () => {
     expect(lines.slice(1)).toEqual(['  host-000007  offline', '  host-050007  offline', '  host-100007  offline', '  host-150007  offline']);
   });
 });
+
+describe('problemStatuses', () => {
+  it('lists only the hosts that errored or did not answer, sorted, and counts the rest; the report adds them up', async () => {
+    const { problemStatuses } = await import('../src/commands/query.js');
+    const answered = new Map([
+      ['id:1', { host: 'b-host', hostId: 1, rowCount: 3 }],
+      ['id:2', { host: 'a-host', hostId: 2, rowCount: 0 }],
+      ['id:3', { host: 'c-host', hostId: 3, rowCount: 0, error: 'no such table: x' }],
+    ]);
+    const silent = [{ id: 9, hostname: 'z-host', online: false }, { id: 8, hostname: 'y-host', online: true }];
+    const { problems, settled } = problemStatuses(silent, answered, { answeredToo: true });
+    expect(problems.map((p) => [p.host, p.status])).toEqual([['c-host', 'error'], ['y-host', 'no-response'], ['z-host', 'offline']]);
+    expect(settled).toEqual({ answered: 1, empty: 1, rows: 3 });
+    const lines: string[] = [];
+    reportStatuses(problems, { endReason: 'complete' } as LiveQuery, (l) => lines.push(l), settled);
+    expect(lines[0]).toBe('5 hosts: 1 answered (3 rows), 1 empty, 1 error, 1 no response, 1 offline');
+  });
+});

@@ -355,20 +355,23 @@ describe('ResultPipeline', () => {
     // Both hosts wait for their names: nothing is written yet.
     expect(sink.text()).toBe('');
     await p.writeUsers({ host: 'mac2', rows: [{ uid: '501', username: 'bob' }] });
-    expect(sink.text()).toContain('mac2,/y,501,bob,\r\n');
+    expect(sink.text()).toContain('mac2,/y,501,bob,0\r\n');
     await p.writeUsers({ host: 'mac1', rows: [{ uid: '501', username: 'alice' }] });
     await p.write({ host: 'win', rows: [{ target_path: '/z', uid: '7', time: '1598384396' }] });
     await p.endUsers();
     const summary = await p.finish([]);
     expect(sink.text().split('\r\n')).toEqual([
       'host,target_path,uid,username,time',
-      'mac2,/y,501,bob,',
+      'mac2,/y,501,bob,0',
       'mac1,/x,501,alice,2020-08-25T12:39:56-07:00',
       'win,/z,7,,2020-08-25T12:39:56-07:00',
       '',
     ]);
     expect(summary.rows).toBe(3);
-    expect(summary.warnings).toEqual(['no usernames for win: no answer to the users query']);
+    expect(summary.warnings).toEqual([
+      'values kept as sent in 1 date column, not instants: time (1 × 0 (osquery: not set, never; shadow: change at next login))',
+      'no usernames for win: no answer to the users query',
+    ]);
   });
 
   it('keeps machine formats raw unless --enrich', async () => {
@@ -390,14 +393,16 @@ describe('ResultPipeline', () => {
     for (const format of ['ndjson', 'json', 'csv'] as const) {
       const sink = new Sink();
       const p = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink, users: d });
-      await p.write({ host: 'h', rows });
+      // The pipeline enriches the rows it owns in place: the reference starts from a copy.
+      const fresh = rows.map((r) => ({ ...r }));
+      await p.write({ host: 'h', rows: rows.map((r) => ({ ...r })) });
       await p.write({ host: 'e', rows: [], error: 'boom' });
       expect((await p.finish([])).rows).toBe(700);
       // The reference: the same answer enriched in one piece by a fresh pipeline fed row by row.
       const ref = new Sink();
       const q = new ResultPipeline({ options: opts(format, { enrich: true }), tables: ['file'], sink: ref, users: d });
-      const whole = new Enricher(q.plan, { times: opts(format, { enrich: true }).times, users: d }).enrich({ host: 'h', rows });
-      if (format === 'csv') for (let i = 0; i < 700; i += 100) await q.write({ host: 'h', rows: rows.slice(i, i + 100) });
+      const whole = new Enricher(q.plan, { times: opts(format, { enrich: true }).times, users: d }).enrich({ host: 'h', rows: fresh });
+      if (format === 'csv') for (let i = 0; i < 700; i += 100) await q.write({ host: 'h', rows: rows.slice(i, i + 100).map((r) => ({ ...r })) });
       await q.finish([]);
       if (format === 'ndjson') expect(sink.text()).toBe(`${ndjsonLine(whole)}\n{"host":"e","rows":[],"error":"boom"}\n`);
       if (format === 'json') expect(JSON.parse(sink.text()).results[0]).toEqual(JSON.parse(ndjsonLine(whole)));

@@ -29,7 +29,7 @@ describe('dates', () => {
     ['unix_seconds', String(S), '2020-08-25T19:39:56Z'],
     ['unix_milliseconds', `${S}123`, '2020-08-25T19:39:56.123Z'],
     ['unix_microseconds', `${S}000000`, '2020-08-25T19:39:56Z'],
-    ['unix_days', '18499', '2020-08-25T00:00:00Z'],
+    ['unix_days', '18499', '2020-08-25'],
     ['windows_filetime', String((S + 11644473600) * 1e7), '2020-08-25T19:39:56Z'],
     ['webkit_microseconds', String((S + 11644473600) * 1e6), '2020-08-25T19:39:56Z'],
     ['cocoa_seconds', String(S - 978307200), '2020-08-25T19:39:56Z'],
@@ -39,10 +39,11 @@ describe('dates', () => {
   });
 
   it.each([
-    ['0', ''],
-    ['-1', ''],
+    ['0', '0'],
+    ['-1', '-1'],
     ['', ''],
-    ['0.0', ''],
+    ['0.0', '0.0'],
+    ['-0', '-0'],
     ['not a date', 'not a date'],
     ['2020-08-25 12:00:00', '2020-08-25 12:00:00'],
   ])('treats %j as %j', (raw, out) => {
@@ -135,7 +136,7 @@ describe('planColumns', () => {
   it('finds dates by schema in explicit selects, with aliases and joins', () => {
     const p = planColumns("SELECT f.target_path, f.time AS t, f.uid, u.username, p.user_time FROM file_events f JOIN users u USING (uid) JOIN processes p ON p.uid = f.uid");
     expect(p.select).toEqual(['target_path', 't', 'uid', 'username', 'user_time']);
-    expect(Object.fromEntries(p.times)).toEqual({ t: { kind: 'unix_seconds', guessed: false } });
+    expect(Object.fromEntries(p.times)).toMatchObject({ t: { kind: 'unix_seconds', guessed: false } });
     // username is already selected: the name of the uid goes in uid_username.
     expect(Object.fromEntries(p.uids)).toEqual({ uid: 'uid_username' });
     expect(p.guess).toBe(false);
@@ -162,24 +163,23 @@ describe('planColumns', () => {
     expect(timesOf(sql)).toEqual(want);
   });
 
-  it('uses the name rule (guessed, checked for plausibility) for unknown tables', () => {
-    expect(timesOf('SELECT time, event_time, mtime, lifetime, timeout, duration FROM my_extension_table')).toEqual({
-      time: 'unix_seconds?',
-      event_time: 'unix_seconds?',
-      mtime: 'unix_seconds?',
-    });
+  it('never guesses dates from names for unknown tables (issue 15.1): the time-like ones are named as undecided', () => {
+    const sql = 'SELECT time, event_time, mtime, lifetime, timeout, duration FROM my_extension_table';
+    expect(timesOf(sql)).toEqual({});
+    expect([...planColumns(sql).undecided.keys()]).toEqual(['time', 'event_time', 'mtime']);
   });
 
-  it('does not guess expressions over known tables, but does over unknown ones', () => {
+  it('does not guess expressions, over known tables or unknown ones', () => {
     expect(timesOf('SELECT count(*) AS event_time, max(time) AS t FROM file_events')).toEqual({});
     expect(planColumns('SELECT count(*) AS uid FROM processes').uids.size).toBe(0);
-    expect(timesOf('SELECT max(x) AS event_time FROM my_table')).toEqual({ event_time: 'unix_seconds?' });
+    expect(timesOf('SELECT max(x) AS event_time FROM my_table')).toEqual({});
+    expect(planColumns('SELECT max(x) AS event_time FROM my_table').undecided.has('event_time')).toBe(true);
   });
 
   it('plans SELECT * from the schema of every table and leaves the rest to the name rule', () => {
     const p = planColumns('SELECT * FROM file_events');
     expect(p.select).toBeNull();
-    expect(p.times.get('time')).toEqual({ kind: 'unix_seconds', guessed: false });
+    expect(p.times.get('time')).toMatchObject({ kind: 'unix_seconds', guessed: false });
     expect(p.uids.get('uid')).toBe('username');
     expect(p.plain.has('size')).toBe(true);
     expect(p.guess).toBe(true);
@@ -215,14 +215,14 @@ describe('enrichment', () => {
     expect(e.layout().fixed).toEqual(['path', 'uid', 'username']);
   });
 
-  it('reads auid 4294967295 as unset, counts unknown uids and names hosts without users', () => {
+  it('leaves the name of auid 4294967295 ((uid_t)-1, no user) empty without counting it unknown, counts unknown uids and names hosts without users', () => {
     const e = new Enricher(planColumns('SELECT auid, uid FROM process_events'), {
       times: null,
       users: users({ h1: ['0=root'] }),
     });
     const out = e.enrich({ host: 'h1', rows: [{ auid: '4294967295', uid: '0' }, { auid: '1000', uid: '' }] });
     expect(out.rows).toEqual([
-      { auid: '4294967295', auid_username: 'unset', uid: '0', username: 'root' },
+      { auid: '4294967295', auid_username: '', uid: '0', username: 'root' },
       { auid: '1000', auid_username: '', uid: '', username: '' },
     ]);
     e.enrich({ host: 'h2', rows: [{ auid: '0', uid: '0' }] });
@@ -281,21 +281,24 @@ describe('enrichment', () => {
     );
   });
 
-  it('never overwrites an input column with one it adds', () => {
+  it('never overwrites an input column with one it adds (it takes a free name instead)', () => {
     for (const inPlace of [false, true]) {
-      const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
+      const e = new Enricher(planColumns('SELECT * FROM my_table', { timeColumns: ['event_time'] }), { times: { format: 'utc', zone, keepEpoch: true }, users: users({ h: ['501=alice'] }), inPlace });
       expect(e.enrich({ host: 'h', rows: [{ username: 'from-input', event_time_epoch: 'kept', uid: '501', event_time: '1598384396' }] }).rows[0]).toEqual({
         uid: '501',
         username: 'from-input',
+        uid_username: 'alice',
         event_time: '2020-08-25T19:39:56Z',
         event_time_epoch: 'kept',
+        event_time_epoch_2: '1598384396',
       });
     }
   });
 
-  it('guesses by name for unknown tables, only for plausible values', () => {
+  it('leaves time-like columns of unknown tables as sent and names them once, with the way to convert them', () => {
     const e = new Enricher(planColumns('SELECT * FROM my_table'), { times: { format: 'utc', zone, keepEpoch: false }, users: null });
-    expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '2020-08-25T19:39:56Z', time: '17' });
+    expect(e.enrich({ host: 'h', rows: [{ event_time: '1598384396', time: '17' }] }).rows[0]).toEqual({ event_time: '1598384396', time: '17' });
+    expect(e.undecidedLine()).toContain('event_time, time; to show them as dates add --time-columns event_time,time');
   });
 });
 

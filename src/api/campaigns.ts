@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import type { FleetClient } from './client.js';
 import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
 import { sleep } from '../sleep.js';
-import { printable } from './errors.js';
+import { printable, redactSecrets } from './errors.js';
 
 export interface Selection {
   hosts: string[];
@@ -154,7 +154,7 @@ export class ResultStream {
           this.push({ type: 'status', status: msg.data as CampaignStatus });
           return;
         case 'error':
-          this.serverError = typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data);
+          this.serverError = redactSecrets(typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data), [token]);
           debug?.(`WS server error: ${this.serverError}`);
           return;
         default:

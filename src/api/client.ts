@@ -5,8 +5,10 @@
  * warnings go to the `warn` callback, traces to `debug`.
  */
 import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
-import { readFile } from 'node:fs/promises';
-import { ApiError, ConfigError, InterruptedError, NetworkError, NotFoundError, AuthError, CliError } from '../errors.js';
+import { readRootCa } from './rootca.js';
+import { isIPv4 } from 'node:net';
+import { ApiError, ConfigError, DeadlineError, InterruptedError, NetworkError, NotFoundError, AuthError, CliError } from '../errors.js';
+import { LIMITS, limit, sizeText } from '../limits.js';
 import {
   backoffDelay,
   errorForStatus,
@@ -14,7 +16,10 @@ import {
   isRetryableStatus,
   networkError,
   parseRetryAfter,
+  printable,
+  redactSecrets,
 } from './errors.js';
+import { checkShape, type Shape } from './shapes.js';
 import { API_PREFIX, describeProfile, generationOfVersion, namingOfVersion, profileFor, type Generation, type Naming, type ServerProfile } from './server.js';
 import { parseDuration } from '../duration.js';
 import type { ResolvedContext } from '../config/store.js';
@@ -39,6 +44,8 @@ export interface ClientOptions {
   urlPrefix?: string;
   token?: string | undefined;
   tlsSkipVerify?: boolean;
+  /** Plain http:// (and ws://) to an address that is not loopback was explicitly allowed. */
+  allowInsecureHttp?: boolean;
   /** PEM text of the CA bundle to trust (in addition to nothing else: a custom CA replaces the defaults). */
   ca?: string | undefined;
   /** The server as cached in the context (skips detection when the generation is known). */
@@ -60,6 +67,10 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
   bodyTimeoutMs?: number;
+  /** The longest one request may take, connect to last byte (a body trickling a byte a second included). */
+  requestTimeoutMs?: number;
+  /** The largest answer body read (README "Limits"); a larger one is refused as it streams in. */
+  maxResponseBytes?: number;
   random?: () => number;
   /** Injected dispatcher (tests: MockAgent). */
   dispatcher?: Dispatcher;
@@ -76,6 +87,8 @@ export interface RequestOptions {
   root?: boolean;
   headersTimeoutMs?: number;
   signal?: AbortSignal;
+  /** What the answer must look like (src/api/shapes.ts); a wrong shape is an ApiError naming the field. */
+  shape?: Shape;
 }
 
 export interface Response<T> {
@@ -92,6 +105,8 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 60_000,
   bodyTimeoutMs: 60_000,
+  requestTimeoutMs: 120_000,
+  maxResponseBytes: LIMITS.responseBytes.value,
 };
 
 export class FleetClient {
@@ -131,6 +146,10 @@ export class FleetClient {
       // Without a cached naming or a version that tells it, the old names: every server answers them.
       const naming = opts.naming ?? namingOfVersion(opts.serverVersion) ?? 'queries';
       this.resolved = profileFor(opts.dialect, opts.serverVersion, naming);
+    }
+    const { protocol, hostname } = new URL(this.origin);
+    if (protocol === 'http:' && !isLoopbackHost(hostname)) {
+      this.warnings.push(`plain http:// to ${new URL(this.origin).host} (allow-insecure-http): the token and every answer travel unencrypted, REST and websocket alike.`);
     }
     if (opts.tlsSkipVerify) {
       this.warnings.push('TLS certificate verification is OFF for this context (tls-skip-verify); anyone on the path can read the token.');
@@ -192,9 +211,14 @@ export class FleetClient {
     return `${this.profile.prefix}${path}`;
   }
 
-  /** ws(s):// URL of an app path. */
+  /** ws(s):// URL of an app path: plain ws:// under the same rule as plain http:// (loopback or the opt-out). */
   websocketUrl(path: string): string {
     const url = new URL(this.origin);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !this.opts.allowInsecureHttp) {
+      throw new ConfigError(`refusing plain ws:// to ${url.host}: the token would travel unencrypted`, {
+        hint: 'use https://, or if you really mean it: osfleet config set --allow-insecure-http',
+      });
+    }
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.pathname = this.urlPrefix + this.appPath(path);
     return url.toString();
@@ -279,8 +303,23 @@ export class FleetClient {
     if (opts.auth !== false && !this.hasToken) {
       throw new AuthError('not logged in: this context has no API token');
     }
-    const res = await this.send<T>(method, opts.root ? path : this.appPath(path), opts);
+    const full = opts.root ? path : this.appPath(path);
+    const res = await this.send<T>(method, full, opts);
+    // Every app endpoint answers a JSON object; a list or a bare value is not Fleet talking.
+    if (!opts.shape && (typeof res.body !== 'object' || res.body === null || Array.isArray(res.body))) {
+      throw this.wrongShape(method, full, res.status, `the answer is ${Array.isArray(res.body) ? 'a list' : typeof res.body}, expected an object`);
+    }
     return res.body;
+  }
+
+  private wrongShape(method: string, fullPath: string, status: number, problem: string): ApiError {
+    return new ApiError({
+      status,
+      method,
+      path: fullPath,
+      serverMessage: `unexpected answer: ${printable(problem)}`,
+      hint: 'is the address a Fleet server, and a version osfleet knows? (osfleet config get address; --debug shows the exchange)',
+    });
   }
 
   /** Sends one request with retries; `fullPath` is from the server root, before the url-prefix. */
@@ -292,6 +331,10 @@ export class FleetClient {
       const last = attempt + 1 >= this.opts.maxAttempts;
       try {
         const res = await this.once<T>(method, fullPath, opts, signal);
+        if (opts.shape) {
+          const problem = checkShape(opts.shape, res.body, this.resolved?.generation);
+          if (problem) throw new ShapeFailure(this.wrongShape(method, fullPath, res.status, problem));
+        }
         return res;
       } catch (err) {
         if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
@@ -335,6 +378,15 @@ export class FleetClient {
     }
     this.requestCount++;
     const started = performance.now();
+    // One deadline for the whole request: undici's own timeouts are per silence, and a server that
+    // sends a byte a second is never silent. Long polls (a higher headersTimeout) get theirs plus 30 s.
+    const budget = opts.headersTimeoutMs ? Math.max(this.opts.requestTimeoutMs, opts.headersTimeoutMs + 30_000) : this.opts.requestTimeoutMs;
+    const deadline = AbortSignal.timeout(budget);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const overdue = () =>
+      new DeadlineError(`${this.origin} sent no complete answer to ${method} ${this.redactPath(fullPath)} within ${Math.round(budget / 1000)} s`, {
+        hint: 'the server is stuck or very slow; OSFLEET_HTTP_TIMEOUT=2m waits longer per request, --timeout bounds the whole command',
+      });
     let res: Dispatcher.ResponseData;
     try {
       res = await undiciRequest(this.origin + path, {
@@ -342,19 +394,30 @@ export class FleetClient {
         headers,
         ...(body !== undefined ? { body } : {}),
         dispatcher: this.dispatcher,
-        ...(signal ? { signal } : {}),
+        signal: both,
         ...(opts.headersTimeoutMs ? { headersTimeout: opts.headersTimeoutMs } : {}),
       });
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      if (deadline.aborted) throw overdue();
       this.opts.debug?.(`${method} ${this.redactPath(path)} → ${(err as NodeJS.ErrnoException).code ?? 'error'} (${ms(started)})`);
       throw networkError(err, this.origin);
     }
     let text: string;
     try {
-      text = await res.body.text();
+      text = await readBody(res.body, this.opts.maxResponseBytes, () =>
+        new ApiError({
+          status: res.statusCode,
+          method,
+          path: fullPath,
+          serverMessage: `the answer is larger than ${sizeText(this.opts.maxResponseBytes)}, the ceiling for ${LIMITS.responseBytes.what}`,
+          hint: `raise it with ${LIMITS.responseBytes.env}=<bytes> if the server really sends that much`,
+        }),
+      );
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
+      if (deadline.aborted) throw overdue();
+      if (err instanceof CliError) throw err;
       this.opts.debug?.(`${method} ${this.redactPath(path)} → ${res.statusCode}, body cut (${ms(started)})`);
       throw networkError(err, this.origin);
     }
@@ -366,7 +429,7 @@ export class FleetClient {
     if (res.statusCode < 200 || res.statusCode >= 300) {
       throw new StatusFailure(
         res.statusCode,
-        errorForStatus({ status: res.statusCode, method, path: fullPath, contentType, text }),
+        errorForStatus({ status: res.statusCode, method, path: fullPath, contentType, text: redactSecrets(text, [this.token, secretOf(opts.body)]) }),
         parseRetryAfter(res.headers['retry-after'], Date.now()),
       );
     }
@@ -415,7 +478,10 @@ export class FleetClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close().catch(() => undefined);
+    if (!this.ownsDispatcher) return;
+    // After an abort nothing more is wanted: drop the sockets rather than wait for a stuck server.
+    if (this.opts.signal?.aborted) await this.dispatcher.destroy().catch(() => undefined);
+    else await this.dispatcher.close().catch(() => undefined);
   }
 }
 
@@ -430,15 +496,46 @@ class StatusFailure extends Error {
   }
 }
 
+/** An answer of the wrong shape: never retried (the server would send the same). */
+class ShapeFailure extends Error {
+  constructor(readonly error: CliError) {
+    super(error.message);
+  }
+}
+
 class MalformedBody extends Error {
   constructor(readonly error: CliError) {
     super(error.message);
   }
 }
 
+/** The password of a login or setup body, to be kept out of echoed error text. */
+function secretOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const b = body as { password?: unknown; admin?: { password?: unknown } };
+  const p = b.password ?? b.admin?.password;
+  return typeof p === 'string' ? p : undefined;
+}
+
 function unwrap(err: unknown): unknown {
-  if (err instanceof StatusFailure || err instanceof MalformedBody) return err.error;
+  if (err instanceof StatusFailure || err instanceof MalformedBody || err instanceof ShapeFailure) return err.error;
   return err;
+}
+
+/** The body as text, refused (and the connection dropped) as soon as it passes `max` bytes. */
+async function readBody(body: Dispatcher.ResponseData['body'], max: number, tooLarge: () => Error): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    total += buf.length;
+    if (total > max) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(buf);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
@@ -484,7 +581,17 @@ export function originOf(address: string): string {
   return new URL(address).origin;
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+/**
+ * Loopback as the address parses, never by name prefix: `localhost`, an IPv4 literal in 127.0.0.0/8
+ * (the URL parser has already turned `0x7f.1` or `2130706433` into dotted form) or `::1`.
+ * `127.attacker.example.com` is a DNS name like any other.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  if (h === 'localhost') return true;
+  if (h === '[::1]' || h === '::1') return true;
+  return isIPv4(h) && h.split('.')[0] === '127';
+}
 
 /** Checks an address the way users need: a URL, http(s), http only on loopback unless allowed. */
 export function checkAddress(address: string, opts: { allowInsecureHttp: boolean }): URL {
@@ -504,7 +611,7 @@ export function checkAddress(address: string, opts: { allowInsecureHttp: boolean
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`address ${address} must start with https:// (or http:// on loopback)`);
   }
-  if (url.protocol === 'http:' && !LOOPBACK.has(url.hostname) && !url.hostname.startsWith('127.') && !opts.allowInsecureHttp) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && !opts.allowInsecureHttp) {
     throw new ConfigError(`refusing plain http:// to ${url.host}: the token would travel unencrypted`, {
       hint: 'use https://, or if you really mean it: osfleet config set --allow-insecure-http',
     });
@@ -537,24 +644,21 @@ export async function createClient(
     });
   }
   let ca: string | undefined;
-  if (conn.rootca) {
-    try {
-      ca = await readFile(conn.rootca, 'utf8');
-    } catch (err) {
-      throw new ConfigError(`cannot read the rootca file ${conn.rootca}: ${(err as Error).message}`);
-    }
-  }
-  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s) bounds how long a silent server is waited for.
+  if (conn.rootca) ca = await readRootCa(conn.rootca);
+  // OSFLEET_HTTP_TIMEOUT (a duration such as 30s, default 60 s) bounds a silence (a silent request is
+  // retried when safe); twice it bounds each request, connect to last byte (a trickle ends there).
   const timeoutText = ctx.env?.['OSFLEET_HTTP_TIMEOUT'];
   const timeoutMs = timeoutText ? parseDuration(timeoutText, 'OSFLEET_HTTP_TIMEOUT') : undefined;
   const headerNames = Object.keys(conn.customHeaders ?? {});
   if (headerNames.length > 0 && ctx.globals.debug) ctx.debug(`custom headers on every request: ${headerNames.map((h) => `${h}: REDACTED`).join(', ')}`);
   return new FleetClient({
-    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
+    ...(timeoutMs ? { headersTimeoutMs: timeoutMs, bodyTimeoutMs: timeoutMs, requestTimeoutMs: 2 * timeoutMs, connectTimeoutMs: Math.min(timeoutMs, 10_000) } : {}),
+    maxResponseBytes: limit('responseBytes', ctx.env ?? {}),
     address: conn.address,
     urlPrefix: fromSetting || fromAddress,
     token: conn.token,
     tlsSkipVerify: conn.tlsSkipVerify,
+    allowInsecureHttp: conn.allowInsecureHttp,
     ca,
     dialect: conn.dialect,
     serverVersion: conn.serverVersion,

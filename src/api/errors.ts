@@ -25,6 +25,24 @@ export function printable(text: string, max = MAX_SHOWN): string {
   return safe.length > max ? `${safe.slice(0, max)}…` : safe;
 }
 
+/**
+ * Server text with anything that looks like a credential replaced by REDACTED, before it is parsed
+ * or printed: the secrets sent (token, password) wherever they appear, escaped or not, and any
+ * Authorization value, bearer token or `"token": "…"` pair (a proxy that echoes the request headers,
+ * a debug page, a server that quotes the body back).
+ */
+export function redactSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+  let out = text;
+  for (const s of secrets) {
+    if (!s || s.length < 4) continue;
+    for (const form of new Set([s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)])) out = out.split(form).join('REDACTED');
+  }
+  return out
+    .replace(/(authorization["']?\s*[:=]\s*["']?)(?:(bearer|basic|token)\s+)?[^\s"',;}[\]]+/gi, (_m, head: string, scheme: string | undefined) => `${head}${scheme ? `${scheme} ` : ''}REDACTED`)
+    .replace(/\b(bearer)\s+(?!REDACTED)[A-Za-z0-9._~+/=-]{4,}/gi, '$1 REDACTED')
+    .replace(/(["']?(?:api_?)?token["']?\s*[:=]\s*["']?)(?!REDACTED)[A-Za-z0-9._~+/=-]{8,}/gi, '$1REDACTED');
+}
+
 /** Reads Fleet's `{message, errors[{name, reason}]}` body (both generations), or a text/HTML body. */
 export function describeErrorBody(status: number, contentType: string | undefined, text: string): { message: string; reasons: string[] } {
   const { message, reasons } = readErrorBody(status, contentType, text);

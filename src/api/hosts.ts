@@ -1,4 +1,5 @@
 /** Hosts and labels (fleet-api.md §4): paged listing as an async iterator, lookups, label members. */
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 
 /** The fields osfleet reads; servers send many more (kept in `raw` order by the caller if needed). */
@@ -50,6 +51,7 @@ export async function* listHosts(client: FleetClient, filter: HostFilter = {}): 
   const status = filter.status === 'missing' || filter.status === 'mia' ? traits.missingStatus : filter.status;
   for (let page = 0; ; page++) {
     const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
+      shape: SHAPES.hostList,
       query: {
         page,
         per_page: perPage,
@@ -72,7 +74,7 @@ function matchesSearch(h: Host, needle: string): boolean {
 
 export async function getHost(client: FleetClient, id: number): Promise<Host | undefined> {
   try {
-    return (await client.request<{ host: Host }>('GET', `/hosts/${id}`)).host;
+    return (await client.request<{ host: Host }>('GET', `/hosts/${id}`, { shape: SHAPES.host })).host;
   } catch (err) {
     if (client.isNotFound(err)) return undefined;
     throw err;
@@ -82,7 +84,7 @@ export async function getHost(client: FleetClient, id: number): Promise<Host | u
 /** Hostname, uuid, osquery identifier, node key or (newer FleetDM) serial. */
 export async function getHostByIdentifier(client: FleetClient, identifier: string): Promise<Host | undefined> {
   try {
-    return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`)).host;
+    return (await client.request<{ host: Host }>('GET', `/hosts/identifier/${encodeURIComponent(identifier)}`, { shape: SHAPES.host })).host;
   } catch (err) {
     // Kolide answers a missing host (or serial) with 500 "sql: no rows in result set".
     if (client.isNotFound(err)) return undefined;
@@ -91,7 +93,7 @@ export async function getHostByIdentifier(client: FleetClient, identifier: strin
 }
 
 export async function listLabels(client: FleetClient): Promise<Label[]> {
-  const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 } });
+  const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 }, shape: SHAPES.labelList });
   return body.labels ?? [];
 }
 

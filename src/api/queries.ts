@@ -1,4 +1,5 @@
 /** Saved queries (FleetDM 4.82+: reports): finding one by name in each generation (fleet-api.md §5.3 step 2). */
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 import { getSpec } from './specs.js';
 import { pick } from './server.js';
@@ -24,6 +25,7 @@ export async function findQueryByName(client: FleetClient, name: string): Promis
   }
   const body = await client.request<Record<string, unknown>>('GET', `/${server.words.queries}`, {
     query: { query: name, per_page: 100, page: 0 },
+    shape: SHAPES.queryList,
   });
   const list = (pick<Array<SavedQuery & { id: number }> | null>(body, 'queries') ?? []).filter((q) => q && typeof q.name === 'string');
   const exact = list.find((q) => q.name === name) ?? list.find((q) => q.name.toLowerCase() === name.toLowerCase());

@@ -1,4 +1,5 @@
 /** Setup, login, logout, me and version, in both generations' shapes (fleet-api.md §2, §8). */
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 import type { ServerProfile } from './server.js';
 import { AlreadySetUpError, ApiError, AuthError, CliError, NotFoundError } from '../errors.js';
@@ -31,6 +32,7 @@ export interface SetupInput {
 export async function setup(client: FleetClient, input: SetupInput): Promise<{ token: string | undefined; user: User | undefined }> {
   try {
     const res = await client.send<{ token?: string; admin?: User }>('POST', '/api/v1/setup', {
+      shape: SHAPES.setup,
       root: true,
       auth: false,
       body: {
@@ -53,6 +55,7 @@ export async function login(client: FleetClient, email: string, password: string
   await client.server();
   try {
     const body = await client.request<{ token?: string; user: User; message?: string }>('POST', '/login', {
+      shape: SHAPES.login,
       auth: false,
       body: { username: email, email, password },
     });
@@ -78,7 +81,7 @@ export async function logout(client: FleetClient): Promise<void> {
 }
 
 export async function me(client: FleetClient): Promise<User> {
-  const body = await client.request<{ user: User }>('GET', '/me');
+  const body = await client.request<{ user: User }>('GET', '/me', { shape: SHAPES.me });
   return body.user;
 }
 

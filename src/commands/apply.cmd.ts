@@ -1,11 +1,12 @@
 /** `osfleet apply` as data; the work is in ./apply.js, loaded when the command runs. */
 import type { ApplyOptions } from './apply.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 
 export const command = defineCommand<ApplyOptions>({
   name: 'apply',
   summary: 'apply queries, packs, labels, options and enroll secrets from YAML files or folders',
   options: [
+    TIMEOUT_OPTION,
     { flags: '-f, --file <path>', description: 'file, folder or - for stdin (repeatable)', repeatable: true, default: [], complete: 'file' },
     { flags: '--dry-run', description: 'print the plan without applying it' },
     { flags: '--detailed-exitcode', description: 'with --dry-run only: exit 2 when the plan has changes (as terraform plan)' },

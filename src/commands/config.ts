@@ -1,4 +1,5 @@
 /** `osfleet config set|get|use-context|list`: the contexts file, tokens always redacted on output. */
+import path from 'node:path';
 import type { Ctx } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { CONTEXT_KEYS, parseHeaderArg, type StoredContext } from '../config/store.js';
@@ -47,11 +48,17 @@ export async function runSet(opts: SetOptions, ctx: Ctx): Promise<number> {
     fields.token = opts.token;
   }
   if (opts.tokenStdin) {
-    const token = (await readAllStdin(ctx.io)).trim();
+    const token = (await readAllStdin(ctx.io, ctx.signal)).trim();
     if (!token) throw new UsageError('--token-stdin: stdin was empty');
     fields.token = token;
   }
-  if (opts.rootca !== undefined) fields.rootca = opts.rootca;
+  if (opts.rootca !== undefined) {
+    // Checked now, and kept absolute: a relative path would mean another file from another folder.
+    const { readRootCa } = await import('../api/rootca.js');
+    const file = opts.rootca === '' ? '' : path.resolve(ctx.cwd, opts.rootca);
+    if (file !== '') await readRootCa(file);
+    fields.rootca = file;
+  }
   if (opts.tlsSkipVerify !== undefined) fields['tls-skip-verify'] = opts.tlsSkipVerify;
   if (opts.urlPrefix !== undefined) fields['url-prefix'] = opts.urlPrefix;
   if (opts.allowInsecureHttp !== undefined) fields['allow-insecure-http'] = opts.allowInsecureHttp;

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import type { Ctx } from '../context.js';
-import { InputError, UsageError } from '../errors.js';
+import { CliError, InputError, UsageError } from '../errors.js';
+import { limit, overLimit, readBounded } from '../limits.js';
 
 export interface ConvertOptions {
   file?: string;
@@ -79,8 +80,20 @@ export async function run(opts: ConvertOptions, ctx: Ctx): Promise<number> {
   const source = opts.file;
   let bytes: Uint8Array;
   try {
-    bytes = opts.file === '-' ? await readAll(ctx.io.stdin) : await fsp.readFile(path.resolve(ctx.cwd, opts.file));
+    const max = limit('specBytes', ctx.env);
+    const over = () => overLimit('specBytes', opts.file === '-' ? 'stdin' : source, max);
+    if (opts.file === '-') bytes = await readBounded(ctx.io.stdin, { max, signal: ctx.signal, onOver: over });
+    else {
+      const handle = await fsp.open(path.resolve(ctx.cwd, opts.file), 'r');
+      try {
+        if ((await handle.stat()).size > max) throw over();
+        bytes = await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    }
   } catch (err) {
+    if (err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : (err as Error).message;
     throw new InputError(`cannot read ${source}: ${why}`);
@@ -112,10 +125,4 @@ export async function run(opts: ConvertOptions, ctx: Ctx): Promise<number> {
     ctx.io.out(result.docs);
   }
   return 0;
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks);
 }

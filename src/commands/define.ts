@@ -53,9 +53,20 @@ export interface CommandSpec<O extends object = object> {
    */
   inherit?: readonly string[];
   subcommands?: readonly CommandSpec[];
+  /**
+   * For commands whose --timeout is also their normal way to end (query): the hard deadline comes
+   * this much later, so the command can write what it received.
+   */
+  deadlineGraceMs?: number;
   /** Absent on a group of subcommands (`config`). Returns the exit code (0 when void). */
   run?(options: O, ctx: Ctx): Promise<number | void>;
 }
+
+/** `--timeout` of every command that talks to a server (issue 16.4; README "Deadlines"). */
+export const TIMEOUT_OPTION: OptionSpec = {
+  flags: '--timeout <duration>',
+  description: 'give up after this long, connecting and waiting included (e.g. 30s, 5m; env OSFLEET_TIMEOUT); exit 5',
+};
 
 /** Identity, for type inference: `export const command = defineCommand<QueryOptions>({ … })`. */
 export function defineCommand<O extends object>(spec: CommandSpec<O>): CommandSpec<O> {

@@ -1,6 +1,6 @@
 /** `osfleet delete` as data; the work is in ./delete.js, loaded when the command runs. */
 import type { DeleteOptions } from './delete.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 
 export const command = defineCommand<DeleteOptions>({
   name: 'delete',
@@ -10,6 +10,7 @@ export const command = defineCommand<DeleteOptions>({
     { name: '[names...]', key: 'names', description: 'names to delete' },
   ],
   options: [
+    TIMEOUT_OPTION,
     { flags: '-f, --file <path>', description: 'delete what these files define (repeatable)', repeatable: true, default: [], complete: 'file' },
     { flags: '-y, --yes', description: 'do not ask for confirmation' },
   ],

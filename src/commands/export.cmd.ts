@@ -1,6 +1,6 @@
 /** `osfleet export` as data; the work is in ./export.js, loaded when the command runs. */
 import type { ExportOptions } from './export.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 import { RESULT_OPTIONS } from './result-options.js';
 
 export const command = defineCommand<ExportOptions>({
@@ -8,6 +8,7 @@ export const command = defineCommand<ExportOptions>({
   summary: 'convert NDJSON query results (osfleet or fleetctl) or osquery result logs to readable table, CSV, JSON or YAML',
   arguments: [{ name: '[files...]', key: 'files', complete: 'file', description: 'NDJSON files or osquery result logs, gzip too (default: stdin)' }],
   options: [
+    TIMEOUT_OPTION,
     { flags: '--sql <sql>', description: 'the SQL the rows came from (finds date and uid columns by schema)' },
     { flags: '--table <name>', description: 'the table the rows came from' },
     { flags: '--from-manifest <file>', description: "read the SQL and targets from osfleet's manifest", complete: 'file' },

@@ -35,6 +35,7 @@ import {
   type ResultFlags,
 } from '../results/index.js';
 import { clientVersion } from '../version.js';
+import { closestTables, getTable } from '../schema/index.js';
 import { printable } from '../api/errors.js';
 
 import {
@@ -151,6 +152,15 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t !== '');
+  // A misspelt --table would silently leave every date as a number: name the closest tables.
+  for (const t of tables) {
+    if (getTable(t)) continue;
+    const close = closestTables(t);
+    throw new UsageError(
+      `--table ${t}: no such osquery table`,
+      close.length > 0 ? `did you mean ${close.join(', ')}? (--time-columns names the date columns of a table osfleet does not know)` : 'osfleet schema lists the tables; --time-columns names the date columns of a table osfleet does not know',
+    );
+  }
   /** The campaign's targets, from --from-manifest: rows of any other host are not its results. */
   let targets: Set<string> | undefined;
   if (opts.fromManifest) {
@@ -168,7 +178,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
 
   let directory: UserDirectory | undefined;
   if (opts.users) {
-    if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : `not enriching ${options.format}; add --enrich`})`);
+    if (!options.usernames) warn(`--users ${opts.users} ignored: usernames are off (${options.enrich ? '--no-usernames' : opts.raw ? '--raw' : `not enriching ${options.format}; add --enrich`})`);
     else {
       directory = new UserDirectory();
       const input: Input = { path: opts.users, stream: await openInput(opts.users, ctx), hash: createHash('sha256'), bytes: 0 };
@@ -434,6 +444,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       ...(outside.size > 0 ? { outside_targets: outsideForManifest(outside) } : {}),
       ...(log ? { log: log.manifest() } : {}),
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
+      columns: summary.columns,
     });
   }
   if (!toFile && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);

@@ -1,6 +1,6 @@
 /** `osfleet get` as data; the work is in ./get.js, loaded when the command runs. */
 import type { GetOptions } from './get.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 import { sameOption } from '../synonyms.js';
 
 export const command = defineCommand<GetOptions & { withReports?: boolean; fleet?: string }>({
@@ -11,6 +11,7 @@ export const command = defineCommand<GetOptions & { withReports?: boolean; fleet
     { name: '[name]', key: 'name', description: 'one object by name (hosts: hostname, uuid or id)' },
   ],
   options: [
+    TIMEOUT_OPTION,
     { flags: '--yaml', description: 'multi-document YAML (re-appliable)' },
     { flags: '--json', description: 'one JSON object per line' },
     { flags: '--format <format>', description: 'output format', choices: ['table', 'json', 'yaml', 'csv', 'ndjson'] },

@@ -14,6 +14,7 @@
  * full secrets appear only when asked for explicitly (`--yaml`, `--json`, `--format json|ndjson|yaml`,
  * or `get enroll_secret NAME`, which prints that one secret alone, as Kolide's fleetctl).
  */
+import { terminalSafe } from '../terminal.js';
 import type { Ctx } from '../context.js';
 import { CliError, UsageError } from '../errors.js';
 import type { FleetClient } from '../api/client.js';
@@ -176,10 +177,15 @@ async function writeColumns(ctx: Ctx, mode: 'table' | 'csv', cols: Columns, empt
   ctx.io.out(await columnsText(mode, cols, { tty: ctx.io.stdoutIsTTY, width: ctx.io.columns }));
 }
 
+/** YAML read on a terminal is the long form, for a person: control and bidi characters escaped. Piped, it stays exact. */
+function forPerson(ctx: Ctx, mode: OutputMode, text: string): string {
+  return ctx.io.stdoutIsTTY && mode === 'yaml' ? terminalSafe(text) : text;
+}
+
 async function writeSpecs(ctx: Ctx, mode: OutputMode, docs: SpecDocument[]): Promise<void> {
   if (mode === 'table' || mode === 'csv') throw new Error(`writeSpecs: ${mode}`);
   const { documentsText } = await import('../results/format/documents.js');
-  ctx.io.out(await documentsText(mode, docs));
+  ctx.io.out(forPerson(ctx, mode, await documentsText(mode, docs)));
 }
 
 // --- the command ---------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 /** `osfleet login` as data; the work is in ./login.js, loaded when the command runs. */
 import type { LoginOptions } from './login.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 
 export const command = defineCommand<LoginOptions>({
   name: 'login',
   summary: 'log in and store the token in the context',
   options: [
+    TIMEOUT_OPTION,
     { flags: '--email <email>', description: 'email (or Kolide username)' },
     { flags: '--password <password>', description: 'password (leaks into shell history; prefer --password-stdin)' },
     { flags: '--password-stdin', description: 'read the password from stdin' },

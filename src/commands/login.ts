@@ -25,7 +25,7 @@ export async function run(opts: LoginOptions, ctx: Ctx): Promise<number> {
     ctx.io.err(ctx.io.errColor.yellow('Warning: --password puts the password in your shell history and the process list; prefer --password-stdin.\n'));
     password = opts.password;
   } else if (opts.passwordStdin) {
-    password = await readAllStdin(ctx.io);
+    password = await readAllStdin(ctx.io, ctx.signal);
   } else {
     password = await ask(ctx.io, 'Password: ', { secret: true, flag: '--password-stdin' });
   }

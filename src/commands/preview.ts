@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
 import { AlreadySetUpError, CliError, UsageError, ExitCode } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { sleep } from '../sleep.js';
 import { createClient } from '../api/client.js';
 import { login, setup } from '../api/session.js';
@@ -124,6 +125,9 @@ function nextSteps(ctx: Ctx, url: string, dialect: string, hosts: number): void 
 export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const port = int('--port', opts.port) ?? 8412;
   const extraHosts = int('--hosts', opts.hosts) ?? 0;
+  if (extraHosts > LIMITS.previewHosts.value) {
+    throw new UsageError(`--hosts: ${opts.hosts} is more than ${LIMITS.previewHosts.value.toLocaleString('en-US')}, the ceiling for ${LIMITS.previewHosts.what}`, 'this ceiling is fixed: the sandbox keeps every host in memory');
+  }
   const offline = int('--offline', opts.offline) ?? 0;
   const slow = int('--slow', opts.slow) ?? 0;
   const checkInMs = int('--check-in', opts.checkIn, 50);

@@ -17,7 +17,7 @@ export const command = defineCommand<QueryOptions & { reportName?: string; prett
     { flags: '--query-name <name>', description: 'run a saved query by name' },
     { flags: '--report-name <name>', description: 'the same as --query-name (FleetDM 4.82+ calls saved queries reports)' },
     { flags: '--pretty', description: "fleetctl's flag: indented JSON (the same as --format json)" },
-    { flags: '--timeout <duration>', description: 'give up after this long (e.g. 90s, 5m; 0 = none)', default: '5m' },
+    { flags: '--timeout <duration>', description: 'stop waiting for hosts after this long and write what came (e.g. 90s, 5m; 0 = none; default 5m or env OSFLEET_TIMEOUT); the command ends within it plus half a second, exit 5 if it had to be cut' },
     { flags: '--exit', description: 'stop when every online host answered (the default)' },
     { flags: '--wait-all', description: 'keep waiting for offline hosts until the timeout' },
     { flags: '--ignore-unknown', description: 'skip unknown hosts and labels instead of stopping' },
@@ -35,6 +35,8 @@ export const command = defineCommand<QueryOptions & { reportName?: string; prett
     },
     { command: "osfleet --context preview query --hosts dwight-win10,centos-fileserver --query 'SELECT * FROM os_version;' --format ndjson", description: 'two hosts by name, one JSON line per host' },
   ],
+  // --timeout is also how a query ends normally: the hard deadline leaves it half a second to write.
+  deadlineGraceMs: 500,
   run: async ({ pretty, ...options }, ctx) => {
     // fleetctl's --pretty prints each host's answer as indented JSON: osfleet's --format json.
     if (pretty && options.format !== undefined && options.format !== 'json') throw new UsageError(`--pretty is --format json; it cannot go with --format ${String(options.format)}`);

@@ -9,12 +9,14 @@ import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
-import { CliError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
+import { CliError, DeadlineError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { hostsToName, resolveTargets, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
+import { limit, overLimit, summariseNames } from '../limits.js';
+import { terminalSafe } from '../terminal.js';
 import { findQueryByName } from '../api/queries.js';
 import { platformsOf, tablesMissingOnEach, type Platform } from '../schema/index.js';
 import {
@@ -67,6 +69,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (opts.resume !== undefined) return runResume({ ...opts, resume: opts.resume }, ctx);
   // --- flags ----------------------------------------------------------------------------------
   const hostList = splitList(opts.hosts);
+  const maxHosts = limit('hostsPerFlag', ctx.env);
+  if (hostList.length > maxHosts) throw overLimit('hostsPerFlag', '--hosts', maxHosts);
   const labelList = splitList(opts.labels);
   if (hostList.length === 0 && labelList.length === 0 && !opts.all && !opts.labelExpr) {
     throw new UsageError('no hosts or labels targeted', 'pass --hosts, --labels, --label-expr or --all');
@@ -76,12 +80,13 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   if (opts.query !== undefined && opts.query.trim() === '') throw new UsageError('--query is empty');
   // A typo in the expression is a usage error before any connection, like every other flag.
   if (opts.labelExpr !== undefined) parseLabelExpr(opts.labelExpr);
-  const timeoutMs = parseDuration(opts.timeout ?? '5m');
+  const timeoutText = opts.timeout ?? (ctx.env['OSFLEET_TIMEOUT'] || undefined);
+  const timeoutMs = parseDuration(timeoutText ?? '5m', opts.timeout === undefined && timeoutText ? 'OSFLEET_TIMEOUT' : '--timeout');
   const defaultFormat = ctx.io.stdoutIsTTY && (!opts.output || opts.output === '-') ? 'table' : 'ndjson';
   const results = resolveResultOptions(opts, ctx.env, { format: defaultFormat });
   const quiet = Boolean(opts.quiet);
   const say = (line: string) => {
-    if (!quiet) ctx.io.err(`${line}\n`);
+    if (!quiet) ctx.io.err(`${terminalSafe(line)}\n`);
   };
 
   const client = await ctx.api();
@@ -228,7 +233,12 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       problem ??= new CliError(`the hosts that did not answer could not be named (reading the host list failed: ${why})`);
     }
   }
-  const statuses = hostStatuses(targets, live.answered, { answeredToo: !known });
+  // Every host's status goes where it is written (-o's manifest, JSON and YAML documents); otherwise
+  // only the hosts to report (errors, silent) are listed and the others counted: at 100,000 hosts
+  // that is the difference between sorting 100,000 statuses at exit and sorting a handful.
+  const everyStatus = Boolean(file) || results.format === 'json' || results.format === 'yaml';
+  const { problems, settled } = everyStatus ? { problems: undefined, settled: undefined } : problemStatuses(targets, live.answered, { answeredToo: !known });
+  const statuses = problems ?? hostStatuses(targets, live.answered, { answeredToo: !known });
 
   // --- finish the output -------------------------------------------------------------------------------
   if (problem && nothing && !interrupted) {
@@ -272,6 +282,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
       ...(outside.size > 0 ? { outside_targets: [...outside].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, rows]) => ({ host, rows })) } : {}),
+      columns: summary.columns,
     });
   } else if (results.manifest) {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
@@ -280,14 +291,15 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   for (const w of summary.warnings) say(`Warning: ${w}`);
   // Said even under --quiet: rows were left out of the output.
   if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);
-  reportStatuses(statuses, live, say);
+  reportStatuses(statuses, live, say, settled);
   if (interrupted) {
-    say('Interrupted: the output holds every answer received.');
-    return ExitCode.interrupted;
+    const reason: unknown = ctx.signal.reason;
+    say(reason instanceof DeadlineError ? 'Stopped by the deadline: the output holds every answer received.' : 'Interrupted: the output holds every answer received.');
+    return reason instanceof CliError ? reason.exitCode : ExitCode.interrupted;
   }
   if (problem) {
     const p = problem instanceof CliError ? problem : new CliError(problem instanceof Error ? problem.message : String(problem));
-    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${p.message}\n`);
+    ctx.io.err(`${ctx.io.errColor.red('Error:')} ${terminalSafe(p.message)}\n`);
     return ExitCode.partial;
   }
   return queryExitCode(statuses, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
@@ -336,8 +348,11 @@ async function silentTargets(client: Awaited<ReturnType<Ctx['api']>>, resolved: 
 
 function reportUnknown(resolved: ResolvedTargets, ignore: boolean, say: (l: string) => void): void {
   const parts: string[] = [];
-  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${resolved.unknownHosts.join(', ')}`);
-  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${resolved.unknownLabels.join(', ')}`);
+  // Names as typed or from the server: escaped, and a long list summarised (thousands of typos
+  // must not flood the terminal).
+  const names = (list: readonly string[]) => summariseNames(list.map((n) => printable(n, 80)));
+  if (resolved.unknownHosts.length) parts.push(`unknown host${resolved.unknownHosts.length === 1 ? '' : 's'}: ${names(resolved.unknownHosts)}`);
+  if (resolved.unknownLabels.length) parts.push(`unknown label${resolved.unknownLabels.length === 1 ? '' : 's'}: ${names(resolved.unknownLabels)}`);
   if (parts.length === 0) return;
   if (!ignore) {
     throw new InputError(parts.join('; '), { hint: 'check the names (osfleet get hosts, osfleet get labels), or pass --ignore-unknown to skip them' });
@@ -430,10 +445,43 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
   return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
 }
 
-export function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void): void {
+/** Hosts that answered without error, counted rather than listed. */
+export interface Settled {
+  answered: number;
+  empty: number;
+  rows: number;
+}
+
+/**
+ * hostStatuses' statuses of the hosts that errored or did not answer, sorted; the others counted.
+ */
+export function problemStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): { problems: HostStatus[]; settled: Settled } {
+  const problems: HostStatus[] = [];
+  const settled: Settled = { answered: 0, empty: 0, rows: 0 };
+  const take = (s: HostStatus) => {
+    if (s.status === 'answered' || s.status === 'empty') {
+      settled[s.status]++;
+      settled.rows += s.rows;
+    } else problems.push(s);
+  };
+  const used = new Set<string>();
+  for (const t of targets) {
+    const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
+    const a = key ? answered.get(key) : undefined;
+    if (a && key) {
+      used.add(key);
+      take(answerStatus(a));
+    } else take({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
+  }
+  if (opts.answeredToo) for (const [key, a] of answered) if (!used.has(key)) take(answerStatus(a));
+  problems.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  return { problems, settled };
+}
+
+export function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery, say: (l: string) => void, settled?: Settled): void {
   // One pass, and the column width from the lines printed only: 100,000 statuses cost a loop.
-  const counts: Record<HostStatus['status'], number> = { answered: 0, empty: 0, error: 0, 'no-response': 0, offline: 0 } as Record<HostStatus['status'], number>;
-  let rows = 0;
+  const counts: Record<HostStatus['status'], number> = { answered: settled?.answered ?? 0, empty: settled?.empty ?? 0, error: 0, 'no-response': 0, offline: 0 };
+  let rows = settled?.rows ?? 0;
   let width = 0;
   for (const s of statuses) {
     counts[s.status] = (counts[s.status] ?? 0) + 1;
@@ -441,9 +489,10 @@ export function reportStatuses(statuses: readonly HostStatus[], live: LiveQuery,
     if (s.status !== 'answered' && s.status !== 'empty' && s.host.length > width) width = s.host.length;
   }
   const count = (s: HostStatus['status']) => counts[s] ?? 0;
+  const total = statuses.length + (settled ? settled.answered + settled.empty : 0);
   const ended = live.endReason === 'timeout' ? ' (stopped by the timeout)' : '';
   say(
-    `${statuses.length} host${statuses.length === 1 ? '' : 's'}: ${count('answered')} answered (${rows} row${rows === 1 ? '' : 's'}), ${count('empty')} empty, ${count('error')} error, ${count('no-response')} no response, ${count('offline')} offline${ended}`,
+    `${total} host${total === 1 ? '' : 's'}: ${count('answered')} answered (${rows} row${rows === 1 ? '' : 's'}), ${count('empty')} empty, ${count('error')} error, ${count('no-response')} no response, ${count('offline')} offline${ended}`,
   );
   for (const s of statuses) {
     if (s.status === 'answered' || s.status === 'empty') continue;

@@ -9,6 +9,7 @@ export const command = defineCommand<SchemaOptions>({
   options: [
     { flags: '--json', description: 'JSON output' },
     { flags: '--platform <platform>', description: 'only tables available on this platform' },
+    { flags: '--osquery-version', description: 'the osquery release whose table specs the schema follows' },
   ],
   examples: [
     { command: 'osfleet schema cups_jobs', description: 'its columns, which are dates and which are uids' },

@@ -8,14 +8,15 @@
  */
 import type { Ctx } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
-import { editDistance } from '../edit-distance.js';
-import { allTables, getTable, platformsOf } from '../schema/index.js';
+import { allTables, closestTables, getTable, OSQUERY_VERSION, platformsOf } from '../schema/index.js';
 import type { ColumnSchema, Platform, TableSchema, TimeKind } from '../schema/index.js';
 
 export interface SchemaOptions {
   table?: string | undefined;
   json?: boolean | undefined;
   platform?: string | undefined;
+  /** --osquery-version: the osquery release the schema follows, and its counts */
+  osqueryVersion?: boolean | undefined;
 }
 
 const TIME_LABEL: Record<TimeKind, string> = {
@@ -29,6 +30,13 @@ const TIME_LABEL: Record<TimeKind, string> = {
 };
 
 export async function run(opts: SchemaOptions, ctx: Ctx): Promise<number> {
+  if (opts.osqueryVersion) {
+    const tables = allTables();
+    const cols = tables.flatMap((t) => t.columns);
+    const info = { osquery: OSQUERY_VERSION, tables: tables.length, columns: cols.length, time_columns: cols.filter((c) => c.time).length };
+    ctx.io.out(opts.json ? `${JSON.stringify(info)}\n` : `osquery ${info.osquery} table specs: ${info.tables} tables, ${info.columns} columns, ${info.time_columns} of them points in time\n`);
+    return 0;
+  }
   const platforms = wantedPlatforms(opts.platform);
   if (opts.table === undefined || opts.table === '') {
     const tables = allTables().filter((t) => platforms.every((p) => t.platforms.includes(p)));
@@ -130,15 +138,5 @@ async function ttyTable(ctx: Ctx, head: string[], rows: string[][]): Promise<str
 
 /** Known table names within a small edit distance, or sharing a prefix/substring, best first. */
 export function suggestions(name: string, limit = 3): string[] {
-  const target = name.trim().toLowerCase();
-  if (!target) return [];
-  const scored: Array<[number, string]> = [];
-  for (const t of allTables()) {
-    const d = editDistance(target, t.name);
-    const related = t.name.includes(target) || (target.length >= 4 && target.includes(t.name));
-    const bound = Math.max(2, Math.floor(target.length / 3));
-    if (d <= bound || related) scored.push([related ? Math.min(d, bound) : d, t.name]);
-  }
-  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
-  return scored.slice(0, limit).map(([, n]) => n);
+  return closestTables(name, limit);
 }

@@ -1,11 +1,12 @@
 /** `osfleet setup` as data; the work is in ./setup.js, loaded when the command runs. */
 import type { SetupOptions } from './setup.js';
-import { defineCommand } from './define.js';
+import { TIMEOUT_OPTION, defineCommand } from './define.js';
 
 export const command = defineCommand<SetupOptions>({
   name: 'setup',
   summary: 'create the first admin on a fresh Fleet server',
   options: [
+    TIMEOUT_OPTION,
     { flags: '--address <url>', description: 'server address (default: the context address)' },
     { flags: '--email <email>', description: 'admin email' },
     { flags: '--name <name>', description: 'admin full name' },

@@ -34,7 +34,7 @@ export async function run(opts: SetupOptions, ctx: Ctx): Promise<number> {
     ctx.io.err('Warning: --password lands in your shell history and in the process list; prefer --password-stdin\n');
     password = opts.password;
   } else if (opts.passwordStdin) {
-    password = await readAllStdin(ctx.io);
+    password = await readAllStdin(ctx.io, ctx.signal);
   } else {
     password = await ask(ctx.io, 'Password: ', { secret: true, flag: '--password-stdin' });
     const again = await ask(ctx.io, 'Confirm password: ', { secret: true, flag: '--password-stdin' });

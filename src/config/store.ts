@@ -124,6 +124,19 @@ async function readConfigFile(file: string): Promise<FileShape | undefined> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw new ConfigError(`config path ${file} is not a file`);
+    // Like ssh with its keys: a file of another user may send our requests (and token) anywhere.
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid) {
+      throw new ConfigError(`config file ${file} is owned by another user (uid ${st.uid}, not ${uid}); refusing to use the tokens in it`, {
+        hint: `if it is yours: chown ${uid} '${file}'`,
+      });
+    }
+    if (process.platform !== 'win32' && (st.mode & 0o022) !== 0) {
+      const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
+      throw new ConfigError(`config file ${file} is writable by group or others (mode ${mode}); anyone could change where the token goes`, {
+        hint: `chmod 600 '${file}'`,
+      });
+    }
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
       const mode = (st.mode & 0o777).toString(8).padStart(3, '0');
       throw new ConfigError(`config file ${file} is readable by group or others (mode ${mode}); it holds API tokens`, {
@@ -325,11 +338,28 @@ class FileConfigStore implements ConfigStore {
    * and the last one would silently drop the other's change.
    */
   private async write(change: (data: FileShape) => FileShape): Promise<void> {
+    try {
+      await this.writeUnchecked(change);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      // Whatever failed (a read-only HOME, a full disk), the old file is untouched: the new one is
+      // written beside it and renamed over it only when complete.
+      throw new ConfigError(`cannot save the config file ${this.path}: ${saveFailure(err)}; it was left as it was`, {
+        hint: 'free some space or make its folder writable, or point OSFLEET_CONFIG (or --config) at a writable file',
+      });
+    }
+  }
+
+  private async writeUnchecked(change: (data: FileShape) => FileShape): Promise<void> {
     const { stringify } = await import('yaml');
-    const dir = path.dirname(this.path);
+    // A symlink (dotfile repositories keep the file elsewhere) is written through: its target gets
+    // the change and keeps its mode, and the link stays a link.
+    const target = await linkTarget(this.path);
+    const dir = path.dirname(target);
     await fs.mkdir(dir, { recursive: true, mode: 0o700 });
     await checkFolder(dir);
-    const release = await lockFile(`${this.path}.lock`);
+    const mode = target === this.path ? 0o600 : ((await fs.stat(target).catch(() => undefined))?.mode ?? 0o600) & 0o600;
+    const release = await lockFile(`${target}.lock`);
     try {
       // Read again under the lock; with no file of our own yet, start from what was imported.
       const current = (await readConfigFile(this.path)) ?? this.data;
@@ -338,10 +368,42 @@ class FileConfigStore implements ConfigStore {
       if (this.data['current-context']) body['current-context'] = this.data['current-context'];
       body.contexts = this.data.contexts ?? {};
       const text = stringify(body, { lineWidth: 0 });
-      await writeFileAtomic(this.path, text, 0o600);
+      await writeFileAtomic(target, text, mode || 0o600);
     } finally {
       await release();
     }
+  }
+}
+
+/** The file a path finally names, following symlinks (the path itself when it is none or missing). */
+async function linkTarget(file: string): Promise<string> {
+  let current = file;
+  for (let hops = 0; hops < 32; hops++) {
+    const st = await fs.lstat(current).catch(() => undefined);
+    if (!st?.isSymbolicLink()) return current;
+    current = path.resolve(path.dirname(current), await fs.readlink(current));
+  }
+  throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
+function saveFailure(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e?.code) {
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ENOTDIR':
+      return 'a part of its path is not a folder';
+    case 'ENOENT':
+      return 'its folder cannot be created';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    default:
+      return e?.message ?? String(err);
   }
 }
 
@@ -378,9 +440,12 @@ export async function writeFileAtomic(file: string, data: string, mode: number):
   try {
     await handle.writeFile(data, 'utf8');
     await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   try {
     await fs.chmod(tmp, mode);
     await fs.rename(tmp, file);

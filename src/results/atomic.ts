@@ -16,7 +16,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { lstat, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, lstat, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { CliError, ExitCode } from '../errors.js';
@@ -259,6 +259,16 @@ export async function openOutput(name: string, opts: OutputOptions = {}): Promis
 
   const target = where.path;
   const existing = where.existing;
+  // A file its owner made read-only is not replaced behind their back (rename would allow it).
+  if (existing) {
+    try {
+      await access(target, fs.constants.W_OK);
+    } catch (err) {
+      throw new OutputError(`cannot replace ${name}: it is not writable (${(err as NodeJS.ErrnoException).code ?? 'EACCES'}, mode ${(existing.mode & 0o7777).toString(8).padStart(4, '0')})`, {
+        hint: `${name} was left as it was; make it writable, remove it, or choose another -o`,
+      });
+    }
+  }
   const mode = existing ? existing.mode & 0o7777 : (opts.mode ?? 0o600);
   const tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let fd: number;

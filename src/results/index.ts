@@ -3,11 +3,17 @@ export type { HostResult, HostState, HostStatus, Row } from './types.js';
 export { ResultPipeline, statusOf, answerStatus, usernameWarningLines, type PipelineInit, type PipelineSummary } from './pipeline.js';
 export { resolveResultOptions, formatFromPath, enrichesByDefault, type ResultFlags, type ResultOptions } from './options.js';
 export { planColumns, usernameColumnFor, type ColumnPlan, type TimeColumn } from './plan.js';
-export { convertTimes, Enricher, type ColumnLayout, type EnrichOptions, type TimeOptions } from './enrich.js';
-export { UserDirectory, UsernameJoin, UNSET_UID, USERS_SQL, type UsernameWarnings } from './usernames.js';
+export { convertTimes, Enricher, type ColumnLayout, type ColumnReport, type EnrichOptions, type TimeOptions } from './enrich.js';
+export { UserDirectory, UsernameJoin, UNSET_UID, USERNAME_SEPARATOR, USERS_SQL, type UsernameWarnings } from './usernames.js';
 export {
   canonicalTimeZone,
+  convertTime,
   convertTimeValue,
+  parseTimeZone,
+  toInstant,
+  TimeZoneError,
+  RAW_REASONS,
+  type RawReason,
   createDateFormatter,
   isPlausibleDate,
   systemTimeZone,

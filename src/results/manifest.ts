@@ -41,6 +41,8 @@ export interface Manifest {
   usernames_from?: string;
   /** export of a result log: rows per scheduled query, the time range, where the SQL came from */
   log?: Record<string, unknown>;
+  /** Per converted column: the conversion applied, why, and the values kept as sent. */
+  columns?: Array<{ column: string; conversion: string; because: string; raw_in?: string; kept_raw?: Record<string, number> }>;
 }
 
 export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hosts'] {

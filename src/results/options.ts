@@ -2,7 +2,7 @@
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { RESULT_FORMATS, type ResultFormat } from './format/common.js';
-import { canonicalTimeZone, isTimeFormat, systemTimeZone, type TimeFormat } from './time.js';
+import { canonicalTimeZone, isTimeFormat, systemTimeZone, TimeZoneError, type TimeFormat } from './time.js';
 import type { TimeOptions } from './enrich.js';
 
 /** commander's camelCased options (see resultOptions in src/cli.ts). */
@@ -72,12 +72,20 @@ export function resolveResultOptions(
   if (!isFormat(formatName)) throw new UsageError(`unknown format "${formatName}"`, `use one of: ${RESULT_FORMATS.join(', ')}`);
   const timeFormat = flags.timeFormat ?? 'iso';
   if (!isTimeFormat(timeFormat)) throw new UsageError(`unknown time format "${timeFormat}"`, 'use one of: iso, long, utc, epoch');
+  // --tz (an IANA name) wins over $TZ, which is read as the C library reads it (see parseTimeZone).
   let timeZone: string;
   if (flags.tz !== undefined) {
     const tz = canonicalTimeZone(flags.tz);
     if (!tz) throw new UsageError(`unknown time zone "${flags.tz}"`, 'use an IANA name such as Europe/Paris, America/Los_Angeles or UTC');
     timeZone = tz;
-  } else timeZone = systemTimeZone(env);
+  } else {
+    try {
+      timeZone = systemTimeZone(env);
+    } catch (err) {
+      if (!(err instanceof TimeZoneError)) throw err;
+      throw new UsageError(err.message, 'set TZ to an IANA name, or give --tz, which wins over TZ');
+    }
+  }
   if (flags.raw && flags.enrich) throw new UsageError('--raw and --enrich cannot be used together');
   const enrich = flags.raw ? false : flags.enrich ? true : enrichesByDefault(formatName);
   const timeColumns = (flags.timeColumns ?? '')

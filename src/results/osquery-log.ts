@@ -270,6 +270,9 @@ export function logPlan(queries: readonly ScheduledSql[], timeColumns: readonly 
     const parts = [...m.entries()].map(([what, qs]) => `${what.startsWith('time') ? 'a date' : what.startsWith('uid') ? 'a uid' : 'plain'} in ${qs.join(', ')}`);
     conflicts.push({ column: col, warning: `column ${col} is ${parts.join(' but ')}: left as it is (export one query with --query to convert it)` });
   }
+  const undecided = new Map<string, string>();
+  for (const { plan } of plans) for (const [c, why] of plan.undecided) if (!times.has(c) && !uids.has(c)) undecided.set(c, why);
+  for (const c of conflicts) undecided.set(c.column, 'its meaning differs between the scheduled queries exported together');
   times.set(LOG_COLUMNS.time, { kind: 'unix_seconds', guessed: false });
   plain.add(LOG_COLUMNS.query);
   plain.add(LOG_COLUMNS.action);
@@ -288,6 +291,9 @@ export function logPlan(queries: readonly ScheduledSql[], timeColumns: readonly 
       plain,
       // Without any known SQL the rows alone tell; the name rule stays the pipeline's to decide.
       guess: plans.length === 0 || plans.some((p) => p.plan.guess),
+      // No SQL at all (no packs, no server): each row's own column set against the schema.
+      infer: plans.length === 0,
+      undecided,
     },
     conflicts,
   };

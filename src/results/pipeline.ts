@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
-import { Enricher, identityLayout, type ColumnLayout } from './enrich.js';
+import { Enricher, identityLayout, type ColumnLayout, type ColumnReport } from './enrich.js';
 import { createResultWriter, type ResultWriter } from './format/index.js';
 import type { ResultOptions } from './options.js';
 import { planColumns, type ColumnPlan } from './plan.js';
@@ -50,6 +50,8 @@ export interface PipelineSummary {
   usernames: UsernameWarnings | null;
   /** One line each, for stderr. */
   warnings: string[];
+  /** Per converted column: what was done and why (the manifest's `columns`). */
+  columns: ColumnReport[];
 }
 
 /** The status a host's answer gives it. */
@@ -167,7 +169,21 @@ export class ResultPipeline {
     }
     await this.writer.end(statuses);
     const usernames = this.enricher && this.init.options.usernames ? this.enricher.warnings() : null;
-    return { rows: this.rows, results: this.results, usernames, warnings: [...usernameWarningLines(usernames), ...(this.writer.notes?.() ?? [])] };
+    const kept = this.enricher?.keptRawLine();
+    const undecided = this.enricher?.undecidedLine();
+    return {
+      rows: this.rows,
+      results: this.results,
+      usernames,
+      warnings: [
+        ...(undecided ? [undecided] : []),
+        ...(kept ? [kept] : []),
+        ...(this.enricher?.renamedLines() ?? []),
+        ...usernameWarningLines(usernames),
+        ...(this.writer.notes?.() ?? []),
+      ],
+      columns: this.enricher?.columnReport() ?? [],
+    };
   }
 
   async abort(): Promise<void> {
@@ -189,5 +205,6 @@ export function usernameWarningLines(w: UsernameWarnings | null): string[] {
     out.push(`${w.unknownUids} uid value${w.unknownUids === 1 ? '' : 's'} matched no user on their host, left empty (${per})`);
   }
   for (const f of w.failedHosts) out.push(`no usernames for ${f.host}: ${f.error}`);
+  for (const m of w.multiNamed ?? []) out.push(`${m.host}: uid ${m.uid} has ${m.names.length} usernames (${m.names.join(', ')}): all are shown, joined by "|"`);
   return out;
 }

@@ -7,8 +7,8 @@ import {
   describeOutput,
   getTable,
   isUidColumn,
-  isLikelyTimeColumnName,
   isLikelyUidColumnName,
+  looksLikeTime,
   timeKind,
 } from '../schema/index.js';
 
@@ -16,6 +16,8 @@ export interface TimeColumn {
   kind: TimeKind;
   /** Found by name only: converted only when the value is a plausible date. */
   guessed: boolean;
+  /** Why the column is a time of this kind, for the manifest (`schema: cups_jobs.creation_time`, `--time-columns`). */
+  because?: string | undefined;
 }
 
 export interface ColumnPlan {
@@ -28,8 +30,15 @@ export interface ColumnPlan {
   uids: Map<string, string>;
   /** Columns the schema knows are neither: the name rule must not touch them. */
   plain: Set<string>;
-  /** Whether columns not decided above go through the name rule when they show up in rows. */
+  /** Whether uid columns not decided above go through the name rule when they show up in rows. */
   guess: boolean;
+  /**
+   * No SQL and no table: the time columns are inferred from each row's own column set against
+   * osquery's schema (schema/inferTimeKinds), never from a name alone.
+   */
+  infer: boolean;
+  /** Columns that read like times whose meaning the schema does not give, with why (left as numbers). */
+  undecided: Map<string, string>;
 }
 
 export interface PlanOptions {
@@ -52,6 +61,7 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
   const described = sql ? describeOutput(sql) : { columns: null, tables: [] as Array<{ name: string }> };
   const tables = [...new Set([...described.tables.map((t) => t.name.toLowerCase()), ...(opts.tables ?? []).map((t) => t.toLowerCase())])];
   const times = new Map<string, TimeColumn>();
+  const undecided = new Map<string, string>();
   const uidCols: string[] = [];
   const plain = new Set<string>();
   const known = tables.map((t) => getTable(t)).filter((t) => t !== undefined);
@@ -63,15 +73,19 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
     const schema = table ? getTable(table) : undefined;
     if (schema && column !== undefined) {
       const kind = timeKind(schema.name, column);
-      if (kind) times.set(name, { kind, guessed: false });
+      if (kind) times.set(name, { kind, guessed: false, because: `schema: ${schema.name}.${column}` });
       else if (isUidColumn(schema.name, column)) {
         if (!SELF_NAMED.has(schema.name)) uidCols.push(name);
       } else plain.add(name);
       return;
     }
+    // Dates only where the schema gives the meaning: a time-like name from elsewhere is named, not converted.
+    if (looksLikeTime(name)) {
+      undecided.set(name, tables.length > 0 ? `not a column osquery's schema gives for ${tables.join(', ')} (an expression, or a table it does not know)` : 'its source is unknown');
+      return;
+    }
     if (!byName) return;
-    if (isLikelyTimeColumnName(name)) times.set(name, { kind: 'unix_seconds', guessed: true });
-    else if (isLikelyUidColumnName(name)) uidCols.push(name);
+    if (isLikelyUidColumnName(name)) uidCols.push(name);
   };
 
   let select: string[] | null = null;
@@ -110,12 +124,13 @@ export function planColumns(sql: string | undefined, opts: PlanOptions = {}): Co
 
   for (const extra of opts.timeColumns ?? []) {
     const existing = times.get(extra);
-    times.set(extra, { kind: existing?.kind ?? 'unix_seconds', guessed: false });
+    undecided.delete(extra);
+    times.set(extra, { kind: existing?.kind ?? 'unix_seconds', guessed: false, because: existing?.because ? `--time-columns; ${existing.because}` : '--time-columns (as UNIX seconds)' });
     plain.delete(extra);
   }
 
   const taken = new Set<string>([...(select ?? []), ...known.flatMap((t) => t.columns.map((c) => c.name))]);
   const uids = new Map<string, string>();
   for (const c of uidCols) uids.set(c, usernameColumnFor(c, taken));
-  return { select, tables, times, uids, plain, guess };
+  return { select, tables, times, uids, plain, guess, infer: !sql && tables.length === 0, undecided };
 }

@@ -3,6 +3,7 @@
  * `{"host": "...", "rows": [...], "error"?: "..."}` per line. Streams: one line in memory at a time.
  */
 import { InputError } from '../errors.js';
+import { LIMITS, limit } from '../limits.js';
 import type { HostResult, Row } from './types.js';
 
 export interface BadLine {
@@ -70,8 +71,11 @@ export interface LineOptions {
   maxLineBytes?: number | undefined;
 }
 
-/** Far above any real answer line (osquery caps a result at a few MB), below V8's longest string. */
-export const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/**
+ * Far above any real answer line (osquery caps a result at a few MB), and low enough that one line
+ * parses within a small heap; OSFLEET_MAX_LINE_BYTES raises it (README, "Limits").
+ */
+export const MAX_LINE_BYTES = LIMITS.ndjsonLineBytes.value;
 /** What a line that is not a JSON object keeps to be named in a message. */
 const KEPT_OF_A_NON_OBJECT = 40;
 
@@ -96,7 +100,7 @@ const isLead = (b: number) => b === 0x20 || b === 0x09 || b === 0x0d || b === 0x
  * alive (and promoted to V8's old space) for as long as any line sliced from them.
  */
 export async function* lines(input: AsyncIterable<Buffer | string>, opts: LineOptions = {}): AsyncGenerator<[string, number]> {
-  const maxBytes = opts.maxLineBytes ?? MAX_LINE_BYTES;
+  const maxBytes = opts.maxLineBytes ?? limit('ndjsonLineBytes');
   // The current line: pieces joined once when its end arrives (not re-concatenated chunk after
   // chunk: a long line would otherwise be copied several times).
   let parts: Buffer[] = [];
@@ -176,7 +180,7 @@ export async function* readHostResults(input: AsyncIterable<Buffer | string>, op
   } catch (err) {
     if (!(err instanceof LineTooLongError)) throw err;
     throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline: not query results`, {
-      hint: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line',
+      hint: `export reads NDJSON: one {"host": ..., "rows": [...]} object per line; ${sizeText(err.limit)} is the ceiling for ${LIMITS.ndjsonLineBytes.what}; raise it with ${LIMITS.ndjsonLineBytes.env}=<bytes>`,
     });
   }
 }

@@ -8,6 +8,9 @@ import type { HostResult } from './types.js';
 /** (uid_t)-1: "not set" (auid of a process with no login session), never a real account. */
 export const UNSET_UID = '4294967295';
 
+/** Between the names of a uid that has several on one host (`alice|alice2`): no user name holds it. */
+export const USERNAME_SEPARATOR = '|';
+
 /** The companion query whose answers give each host's usernames (the same on every generation). */
 export const USERS_SQL = 'SELECT uid, username FROM users';
 
@@ -17,6 +20,8 @@ export interface UsernameWarnings {
   unknownByHost: Record<string, number>;
   /** Hosts whose rows needed names but whose users query failed or never answered. */
   failedHosts: Array<{ host: string; error: string }>;
+  /** uids that have several usernames on one host (all are shown, joined by USERNAME_SEPARATOR). */
+  multiNamed?: Array<{ host: string; uid: string; names: string[] }>;
 }
 
 /** uid -> username per host, built from users-query results. */
@@ -35,7 +40,12 @@ export class UserDirectory {
     for (const row of r.rows) {
       const uid = row['uid'];
       const name = row['username'];
-      if (uid !== undefined && name !== undefined && !m.has(uid)) m.set(uid, name);
+      if (uid === undefined || name === undefined) continue;
+      // Several accounts may share a uid (a toor beside root, a renamed account still listed):
+      // every distinct name is kept, in the order the host sent them.
+      const had = m.get(uid);
+      if (had === undefined) m.set(uid, name);
+      else if (!had.split(USERNAME_SEPARATOR).includes(name)) m.set(uid, `${had}${USERNAME_SEPARATOR}${name}`);
     }
     this.failures.delete(r.host);
   }

@@ -7,7 +7,7 @@
  * anyone runs setup. A secret given to setup is added beside it.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxServer } from './server/http.js';
 import type { Dialect, FaultPlan } from './server/types.js';
@@ -114,6 +114,26 @@ export const HTTP_HOSTS = 2_000;
 /** How long ago the sandbox's offline hosts were last seen. */
 export const OFFLINE_SEEN_AGO_MS = 3 * 3600 * 1000;
 
+/**
+ * The data folder holds the session tokens (in SQLite) and the generated admin password: 0700, and
+ * every file in it 0600. The database is created 0600 before SQLite opens it, as SQLite gives its
+ * -wal and -shm files the mode of the database; files left by an older run are tightened too.
+ */
+function privateDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const db = path.join(dir, 'sandbox.sqlite');
+  if (!existsSync(db)) closeSync(openSync(db, 'a', 0o600));
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    try {
+      chmodSync(path.join(dir, entry.name), 0o600);
+    } catch {
+      // a file of someone else's: left alone
+    }
+  }
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const dialect = opts.dialect ?? 'fleet';
   const seed = opts.seed ?? 1;
@@ -123,7 +143,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const checkInMs = opts.checkInMs ?? defaultCheckInMs(total);
   const host = opts.host ?? '127.0.0.1';
   const enrollSecret = sandboxEnrollSecret(seed);
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  if (opts.dataDir) privateDataDir(opts.dataDir);
   const resultLog = opts.resultLog ?? (opts.dataDir ? path.join(opts.dataDir, 'osquery_result') : undefined);
   const server = new SandboxServer(
     {

@@ -3,7 +3,11 @@
  * tables exist where, and which columns are points in time (and in which unit) or user/group ids.
  * Pure and cheap to import: the table data is a plain object literal.
  */
-import { TABLES } from './tables.generated.js';
+import { editDistance } from '../edit-distance.js';
+import { TABLES, OSQUERY_VERSION } from './tables.generated.js';
+
+/** The osquery release whose table specs osfleet's schema follows. */
+export { OSQUERY_VERSION };
 import { describeOutputWith, tablesInSql, tableNamesInSql, tokenize } from './sql.js';
 import type { OutputColumn, OutputDescription } from './sql.js';
 import type { ColumnSchema, IdKind, Platform, TableSchema, TimeKind } from './types.js';
@@ -28,6 +32,22 @@ export function allTables(): TableSchema[] {
     .map((k) => TABLES[k]!);
   return sorted.slice();
 }
+
+/** Up to `limit` known table names closest to `name` (edit distance, or one containing the other). */
+export function closestTables(name: string, limit = 3): string[] {
+  const target = name.trim().toLowerCase();
+  if (!target) return [];
+  const scored: Array<[number, string]> = [];
+  for (const t of allTables()) {
+    const d = editDistance(target, t.name);
+    const related = t.name.includes(target) || (target.length >= 4 && target.includes(t.name));
+    const bound = Math.max(2, Math.floor(target.length / 3));
+    if (d <= bound || related) scored.push([related ? Math.min(d, bound) : d, t.name]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+  return scored.slice(0, limit).map(([, n]) => n);
+}
+
 
 /** Platforms the table exists on; undefined for an unknown table. */
 export function tablePlatforms(name: string): Platform[] | undefined {
@@ -391,6 +411,82 @@ export function columnKinds(sql: string): (name: string) => ColumnKinds {
     }
     return k;
   };
+}
+
+/** What the schema says of one column of rows whose SQL is unknown, from the rows' own keys. */
+export interface InferredTime {
+  /** The time kind, when the schema's tables agree on one. */
+  kind?: TimeKind;
+  /** false when the tables disagree or none has the column: the meaning is unknown. */
+  decided: boolean;
+  because: string;
+}
+
+let byColumnName: Map<string, TableSchema[]> | undefined;
+function tablesWithColumn(name: string): TableSchema[] {
+  if (!byColumnName) {
+    byColumnName = new Map();
+    for (const t of allTables()) {
+      for (const c of t.columns) {
+        const k = c.name.toLowerCase();
+        let list = byColumnName.get(k);
+        if (!list) byColumnName.set(k, (list = []));
+        list.push(t);
+      }
+    }
+  }
+  return byColumnName.get(name.toLowerCase()) ?? [];
+}
+
+const listed = (names: string[], max = 4) => (names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`);
+
+/**
+ * The time kind of each key of a row with no SQL and no table named (fleetctl's output), from
+ * osquery's schema and nothing else:
+ * 1. the tables that have every key of the row (one table, or aliases and look-alikes): a key is a
+ *    time when all of them say so, in the same unit, and not one when none does;
+ * 2. when no table has all the keys (a JOIN, expressions, an extension table), a key is a time when
+ *    every table of the schema that has a column of that name has it as a time of the same kind.
+ * Anything else is undecided: never a guess from the name alone.
+ */
+export function inferTimeKinds(keys: readonly string[]): Map<string, InferredTime> {
+  const out = new Map<string, InferredTime>();
+  const lower = keys.map((k) => k.toLowerCase());
+  const first = lower.length > 0 ? tablesWithColumn(lower[0]!) : [];
+  const candidates = first.filter((t) => lower.every((k) => columnsOf(t).has(k)));
+  const names = (ts: TableSchema[]) => listed(ts.map((t) => t.name));
+  keys.forEach((key, i) => {
+    const k = lower[i]!;
+    if (candidates.length > 0) {
+      const kinds = candidates.map((t) => columnsOf(t).get(k)!.time);
+      const one = kinds[0];
+      if (kinds.every((x) => x === one)) {
+        const why = candidates.length === 1 ? `the row's columns identify ${candidates[0]!.name}` : `the row's columns fit ${names(candidates)}, which agree`;
+        out.set(key, one ? { kind: one, decided: true, because: `${why}: ${one}` } : { decided: true, because: `${why}: not a point in time` });
+        return;
+      }
+      out.set(key, { decided: false, because: `the tables the row's columns fit (${names(candidates)}) disagree on ${key}` });
+      return;
+    }
+    const having = tablesWithColumn(k);
+    if (having.length === 0) {
+      out.set(key, { decided: false, because: 'no osquery table has this column' });
+      return;
+    }
+    const kinds = having.map((t) => columnsOf(t).get(k)!.time);
+    const one = kinds[0];
+    if (kinds.every((x) => x === one)) {
+      out.set(key, one ? { kind: one, decided: true, because: `every osquery table with a column ${key} has it as ${one} (${names(having)})` } : { decided: true, because: `no osquery table has ${key} as a point in time` });
+      return;
+    }
+    out.set(key, { decided: false, because: `osquery tables with a column ${key} disagree on its meaning (${names(having)})` });
+  });
+  return out;
+}
+
+/** A name that reads like a time (the schema has it as one somewhere, or the name rule matches): worth a word when left as a number. */
+export function looksLikeTime(name: string): boolean {
+  return isLikelyTimeColumnName(name) || tablesWithColumn(name).some((t) => columnsOf(t).get(name.toLowerCase())!.time !== undefined);
 }
 
 function agreed<T>(tables: ReadonlyArray<{ name: string }>, column: string, pick: (c: ColumnSchema) => T | undefined): T | undefined {

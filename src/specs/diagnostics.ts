@@ -1,3 +1,4 @@
+import { terminalCell } from '../terminal.js';
 import type { Diagnostic, Pos, Severity } from './types.js';
 import { editDistance } from '../edit-distance.js';
 
@@ -5,9 +6,12 @@ export function diag(source: string, pos: Pos, severity: Severity, code: string,
   return { source, line: pos.line, col: pos.col, severity, code, message };
 }
 
-/** `file:line:col: error: message`, the shape compilers print and editors jump to. */
+/**
+ * `file:line:col: error: message`, the shape compilers print and editors jump to; one line for a
+ * person, so names from files (queries, packs, paths) are escaped and cannot drive the terminal.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.source}:${d.line}:${d.col}: ${d.severity}: ${d.message}`;
+  return terminalCell(`${d.source}:${d.line}:${d.col}: ${d.severity}: ${d.message}`);
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -7,6 +7,8 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
+import { InterruptedError } from '../errors.js';
+import { LIMITS, limit, readBounded, sizeText } from '../limits.js';
 import type { Diagnostic, Pos, SourceText, SpecDoc } from './types.js';
 
 export interface StatLike {
@@ -107,6 +109,7 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
     try {
       bytes = p === '-' ? await io.readStdin() : await io.readFile(p);
     } catch (err) {
+      if (err instanceof InterruptedError) throw err;
       diagnostics.push(diag(source, START, 'error', 'unreadable', `cannot read: ${reason(err)}`));
       return;
     }
@@ -194,19 +197,40 @@ export function bundledPackNames(): string[] {
   }
 }
 
-/** The real file system, relative paths taken from `cwd` (the reported source stays as typed). */
-export function nodeLoadIO(cwd: string, stdin: NodeJS.ReadableStream, fsp: typeof import('node:fs/promises')): LoadIO {
+/** A spec input larger than the ceiling: named in the diagnostic, with the variable that raises it. */
+export class TooLargeError extends Error {
+  constructor(max: number) {
+    super(`larger than ${sizeText(max)}, the ceiling for ${LIMITS.specBytes.what} (raise it with ${LIMITS.specBytes.env}=<bytes>)`);
+  }
+}
+
+/**
+ * The real file system, relative paths taken from `cwd` (the reported source stays as typed). Files
+ * and stdin are refused past the spec-size ceiling before they are read whole; `signal` ends a read
+ * of stdin at once.
+ */
+export function nodeLoadIO(
+  cwd: string,
+  stdin: NodeJS.ReadableStream,
+  fsp: typeof import('node:fs/promises'),
+  opts: { signal?: AbortSignal; env?: Readonly<Record<string, string | undefined>> } = {},
+): LoadIO {
   const abs = (p: string) => path.resolve(cwd, p);
+  const max = limit('specBytes', opts.env);
   return {
     bundledPack: (name) => (PACK_NAME.test(name) && bundledPackNames().includes(name) ? path.join(BUNDLED_PACKS_DIR, name) : undefined),
-    readFile: (p) => fsp.readFile(abs(p)),
+    async readFile(p) {
+      const handle = await fsp.open(abs(p), 'r');
+      try {
+        if ((await handle.stat()).size > max) throw new TooLargeError(max);
+        return await handle.readFile();
+      } finally {
+        await handle.close();
+      }
+    },
     readdir: (p) => fsp.readdir(abs(p)),
     stat: (p) => fsp.stat(abs(p)),
-    async readStdin() {
-      const chunks: Buffer[] = [];
-      for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
-      return Buffer.concat(chunks);
-    },
+    readStdin: () => readBounded(stdin, { max, signal: opts.signal, onOver: () => new TooLargeError(max) }),
   };
 }
 

@@ -7,6 +7,7 @@
  * stricter where fleetctl silently does the wrong thing: it checks types and required fields before
  * anything is sent, and warns about fields the server would ignore.
  */
+import { LIMITS, limit } from '../limits.js';
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
 import { diag, sortDiagnostics, suggest } from './diagnostics.js';
 import {
@@ -82,6 +83,17 @@ export function parseDocuments(text: string, source: string): ParseResult {
   // `posAt` works on the original text; a BOM, when present, shifts every offset by one.
   const bom = text.startsWith('\uFEFF') ? 1 : 0;
   const body = text.slice(bom);
+
+  // Counted before anything is parsed: 100,000 documents would fill the heap with YAML trees.
+  const maxDocs = limit('specDocuments');
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let markers = 0;
+  while (marker.exec(body) && ++markers <= maxDocs);
+  if (markers > maxDocs) {
+    const l = LIMITS.specDocuments;
+    diagnostics.push(diag(source, { line: 1, col: 1 }, 'error', 'too-many-documents', `more than ${maxDocs} documents, the ceiling for ${l.what} (raise it with ${l.env}=<number>)`));
+    return { docs, diagnostics };
+  }
 
   let index = -1;
   let sawAny = false;

@@ -296,6 +296,12 @@ describe('trust on the wire', () => {
         const allowed = await runCli(['whoami'], { env: { ...home.env, FLEET_URL: remote, FLEET_API_TOKEN: 'tok-abc' } });
         expect(allowed.code, allowed.stderr).toBe(0);
         expect(stub.seen.length).toBeGreaterThan(0);
+        // The opt-out is loud: every run says the token travels unencrypted.
+        expect(allowed.stderr).toContain('Warning: plain http:// to [::ffff:7f00:1]');
+        // A name that merely starts with 127. is a DNS name: refused like any other remote.
+        const named = await runCli(['whoami'], { env: { ...home.env, OSFLEET_CONTEXT: 'other', FLEET_URL: 'http://127.attacker.example.com:9', FLEET_API_TOKEN: 'tok-abc' } });
+        expect(named.code).toBe(1);
+        expect(named.stderr).toContain('refusing plain http:// to 127.attacker.example.com:9');
       } finally {
         home.cleanup();
       }

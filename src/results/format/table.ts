@@ -6,14 +6,14 @@
 import type { Writable } from 'node:stream';
 import Table from 'cli-table3';
 import type { HostResult } from '../types.js';
+import { terminalCell } from '../../terminal.js';
 import { byCodePoint, cellsOf, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
-// The table is for a person's terminal: line breaks become spaces, and other control characters
-// (ESC sequences from a file name on a host could retitle the window or clear the screen) are shown
-// escaped, as \x1b. Machine formats keep the bytes.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
-const flat = (s: string) => s.replace(/[\r\n\t]+/g, ' ').replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// The table is for a person's terminal: line breaks become spaces, and control characters (ESC
+// sequences from a file name on a host could retitle the window or clear the screen) and bidi
+// overrides are shown escaped, as \x1b and \u202e, in cells and column names alike. Machine formats
+// keep the bytes.
+const flat = terminalCell;
 
 /**
  * Column widths (content only) that fit `total` characters of table. The widest columns shrink
@@ -39,7 +39,10 @@ export function fitWidths(natural: readonly number[], total: number, min = 3, so
   return w;
 }
 
-export function renderTable(header: string[], body: string[][], opts: { tty: boolean; width?: number | undefined }): string {
+export function renderTable(rawHeader: string[], rawBody: string[][], opts: { tty: boolean; width?: number | undefined }): string {
+  // Every caller's cells pass here: escaping is idempotent (an escape has no control character).
+  const header = rawHeader.map(flat);
+  const body = rawBody.map((r) => r.map(flat));
   if (!opts.tty) {
     const widths = header.map((h, i) => body.reduce((m, r) => Math.max(m, r[i]!.length), h.length));
     const line = (cells: string[]) =>
@@ -75,7 +78,7 @@ export function tableWriter(sink: Writable, opts: WriterOptions): ResultWriter {
       const columns = unionColumns(seen, opts.layout);
       const sorted = results.map((r, i) => [r, i] as const).sort(([a, i], [b, j]) => byCodePoint(a.host, b.host) || i - j);
       const body: string[][] = [];
-      for (const [r] of sorted) for (const row of r.rows) body.push(cellsOf(r.host, row, columns).map(flat));
+      for (const [r] of sorted) for (const row of r.rows) body.push(cellsOf(r.host, row, columns));
       results.length = 0;
       if (body.length === 0) return;
       await put(sink, renderTable(headerOf(columns), body, { tty: opts.tty ?? false, width: opts.width }));

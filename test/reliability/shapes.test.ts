@@ -1,0 +1,76 @@
+/**
+ * Server answers of the wrong shape (issue 21.1), through the real CLI against a stub server: each
+ * ends in a clear error naming the endpoint and what was wrong, exit 1 (a server error), never exit
+ * 0 with nothing printed, never "unexpected failure"; a 60 MB host list under a 256 MB heap is
+ * refused at the answer ceiling instead of crashing the heap.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, scratchHome } from '../helpers/cli.js';
+import { json, startStub, type StubServer } from '../helpers/stub-server.js';
+
+let hostsAnswer: () => string = () => '{"hosts": []}';
+let loginAnswer: unknown = {};
+let stub: StubServer;
+const home = scratchHome();
+beforeAll(async () => {
+  stub = await startStub((req, res) => {
+    if (req.path === '/version') return json(res, 200, { version: '4.60.0' });
+    if (req.path.startsWith('/api/v1/fleet/hosts')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(hostsAnswer());
+    }
+    if (req.path.startsWith('/api/v1/fleet/login')) return json(res, 200, loginAnswer);
+    json(res, 404, { message: 'not found' });
+  });
+});
+afterAll(async () => {
+  await stub?.close();
+  home.cleanup();
+});
+
+const env = () => ({ ...home.env, FLEET_URL: stub.url, FLEET_API_TOKEN: 'tok' });
+
+describe('get hosts against a wrong host list', () => {
+  it.each([
+    ['an empty body', '', /GET \/api\/v1\/fleet\/hosts: 200 unexpected answer: `hosts` is missing, expected a list/],
+    ['a JSON list', '[{"id": 1, "hostname": "a"}]', /GET \/api\/v1\/fleet\/hosts: 200 unexpected answer: the answer is a list, expected an object/],
+    ['hosts as a string', '{"hosts": "h1,h2"}', /unexpected answer: `hosts` is a string \("h1,h2"\), expected a list/],
+    ['null entries', '{"hosts": [{"id": 1, "hostname": "a"}, null]}', /unexpected answer: `hosts\[1\]` is null, expected an object/],
+    ['a host without a name', '{"hosts": [{"id": 1}]}', /unexpected answer: `hosts\[0\]\.hostname` is missing, expected a string/],
+  ])('%s: exit 1 naming the endpoint and the field', async (_what, body, message) => {
+    hostsAnswer = () => body;
+    const r = await runCli(['get', 'hosts', '--format', 'ndjson'], { env: env() });
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('please report');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('null for an empty list (Go) is fine', async () => {
+    hostsAnswer = () => '{"hosts": null}';
+    const r = await runCli(['get', 'hosts', '--format', 'ndjson'], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('a 60 MB host list under a 256 MB heap: refused at the answer ceiling, no heap crash', async () => {
+    const one = JSON.stringify({ id: 1, hostname: 'h'.repeat(40), uuid: 'u'.repeat(36), platform: 'ubuntu', padding: 'p'.repeat(400) });
+    const big = `{"hosts": [${Array.from({ length: Math.ceil(60e6 / one.length) }, () => one).join(',')}]}`;
+    hostsAnswer = () => big;
+    const r = await runCli(['get', 'hosts', '--format', 'ndjson'], { env: env(), nodeArgs: ['--max-old-space-size=256'] });
+    expect(r.stderr).toContain('the answer is larger than 32 MiB, the ceiling for one server answer');
+    expect(r.stderr).toContain('OSFLEET_MAX_RESPONSE_BYTES');
+    expect(r.stderr).not.toMatch(/heap|FATAL/i);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe('login against a wrong answer', () => {
+  it('a numeric token is refused, not saved', async () => {
+    loginAnswer = { token: 12345, user: { email: 'a@example.com' } };
+    const r = await runCli(['login', '--email', 'a@example.com', '--password-stdin'], { env: { ...home.env, FLEET_URL: stub.url }, stdin: 'Pa55word!\n' });
+    expect(r.stderr).toMatch(/POST \/api\/v1\/fleet\/login: 200 unexpected answer: `token` is a number \(12345\), expected a string/);
+    expect(r.code).toBe(1);
+    const cfg = await runCli(['config', 'get', 'token'], { env: home.env });
+    expect(cfg.stdout.trim()).toBe('');
+  });
+});
