@@ -31,3 +31,29 @@ export async function findQueryByName(client: FleetClient, name: string): Promis
   const exact = list.find((q) => q.name === name) ?? list.find((q) => q.name.toLowerCase() === name.toLowerCase());
   return exact;
 }
+
+export interface QueryReportRow {
+  host_id: number;
+  host_name: string;
+  last_fetched: string | null;
+  columns: Record<string, unknown> | null;
+}
+
+export interface QueryReport {
+  query_id: number;
+  report_clipped: boolean;
+  results: QueryReportRow[];
+}
+
+/** FleetDM 4.35+: the latest results of a scheduled query on each host (`GET /queries/{id}/report`). */
+export async function getQueryReport(client: FleetClient, id: number): Promise<QueryReport> {
+  // FleetDM 4.82+ says /reports/{id}/report and report_id; older ones /queries/{id}/report and query_id.
+  const profile = await client.server();
+  const body = await client.request<(Partial<QueryReport> & Record<string, unknown>) | null>('GET', `/${profile.words.queries}/${id}/report`);
+  const reportId = pick<number>(body, 'query_id');
+  return {
+    query_id: typeof reportId === 'number' ? reportId : id,
+    report_clipped: body?.report_clipped === true,
+    results: Array.isArray(body?.results) ? body.results : [],
+  };
+}

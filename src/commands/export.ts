@@ -31,11 +31,29 @@ import {
   type BadLine,
   type Manifest,
   type HostStatus,
+  type HostResult,
   type ResultFlags,
 } from '../results/index.js';
 import { clientVersion } from '../version.js';
 import { closestTables, getTable } from '../schema/index.js';
 import { printable } from '../api/errors.js';
+
+import {
+  gunzipIfCompressed,
+  isResultLogFile,
+  isResultLogStdin,
+  logColumnsFirst,
+  logPlan,
+  parseTimeBound,
+  readLogResults,
+  startsWithGzip,
+  type ScheduledSql,
+} from '../results/osquery-log.js';
+// The specs layer (YAML, the API) is loaded only for a result log: see prepareLogExport.
+import type { ScheduledEntry } from '../specs/scheduled.js';
+import type { ColumnPlan } from '../results/index.js';
+
+type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
 
 export interface ExportOptions extends ResultFlags {
   files: string[];
@@ -45,6 +63,12 @@ export interface ExportOptions extends ResultFlags {
   users?: string | undefined;
   usernamesFromServer?: boolean | undefined;
   strict?: boolean | undefined;
+  /** osquery result logs (see export-log.ts); recognised by their first line when not given. */
+  log?: boolean | undefined;
+  packs?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  query?: string | undefined;
 }
 
 /** Broken lines named one by one up to this many; the rest are counted. */
@@ -68,7 +92,11 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
       await fh.close();
       throw Object.assign(new Error('is a folder'), { code: 'EISDIR', path });
     }
-    return createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    // Rotated logs and archived results are often gzip-compressed: a regular file starting with
+    // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
+    const gz = await startsWithGzip(fh);
+    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
@@ -94,7 +122,32 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
   if (opts.users && opts.usernamesFromServer) throw new UsageError('--users and --usernames-from-server cannot be used together');
   if (options.output && options.output !== '-' && files.includes(options.output)) throw new UsageError(`-o ${options.output} is also an input`);
 
-  let sql = opts.sql;
+  // A result log: named by a flag, or recognised by the first line of every file.
+  const realFiles = files.filter((f) => f !== '-');
+  let log: LogExport | undefined;
+  const logFlags = wantsLog(opts);
+  // Flags of query results say what the input is: nothing to probe.
+  const resultsFlags = Boolean(opts.sql || opts.table || opts.fromManifest);
+  const probes = resultsFlags ? realFiles.map(() => false) : await Promise.all(realFiles.map((f) => isResultLogFile(f)));
+  if (!logFlags && !resultsFlags && files.length === 1 && files[0] === '-') {
+    if (await isResultLogStdin(ctx.io.stdin, ctx.io.stdinIsTTY, ctx.signal)) {
+      realFiles.push('-');
+      probes.push(true);
+    }
+  } else if (!logFlags && !resultsFlags && files.length === 0 && (await isResultLogStdin(ctx.io.stdin, ctx.io.stdinIsTTY, ctx.signal))) {
+    realFiles.push('-');
+    probes.push(true);
+  }
+  if (!logFlags && probes.some((p) => p) && probes.some((p) => !p)) {
+    throw new UsageError(`${realFiles.filter((_, i) => probes[i]).join(', ')} ${probes.filter((p) => p).length === 1 ? 'is an osquery result log' : 'are osquery result logs'}, ${realFiles.filter((_, i) => !probes[i]).join(', ')} not: export them separately`);
+  }
+  if (logFlags || (realFiles.length > 0 && probes.every((p) => p))) {
+    if (opts.sql || opts.table || opts.fromManifest) throw new UsageError('--sql, --table and --from-manifest are for query results; a result log finds its SQL from the packs (--packs or the server)');
+    log = await prepareLogExport(opts, ctx, options.timeZone, options.timeColumns);
+  }
+  const reader: Reader = log ? log.read : (input, o) => readHostResults(input, o);
+
+  let sql = log?.sql ?? opts.sql;
   const tables = (opts.table ?? '')
     .split(',')
     .map((t) => t.trim())
@@ -155,7 +208,7 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
     }
   }
   try {
-    return await exportFiles({ opts, ctx, options, paths, files, sql, tables, targets, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, inputFiles });
+    return await exportFiles({ opts, ctx, options, paths, files, sql, tables, targets, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, inputFiles, reader, log });
   } finally {
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
@@ -199,10 +252,10 @@ async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: string) =
 }
 
 /** The distinct hosts of NDJSON inputs (broken lines are reported by the real pass). */
-async function hostsOf(paths: string[], ctx: Ctx): Promise<string[]> {
+async function hostsOf(paths: string[], ctx: Ctx, reader: Reader): Promise<string[]> {
   const hosts = new Set<string>();
   for (const p of paths) {
-    for await (const r of readHostResults(await openInput(p, ctx), { source: p, signal: ctx.signal })) hosts.add(r.host);
+    for await (const r of reader(await openInput(p, ctx), { source: p, signal: ctx.signal })) hosts.add(r.host);
   }
   return [...hosts].sort();
 }
@@ -226,13 +279,17 @@ interface ExportJob {
   stdinCopyDir: string | undefined;
   /** Inputs already read (the users file), with their digests; the data inputs are added. */
   inputFiles: NonNullable<Manifest['input_files']>;
+  /** Reads one input: query results or a result log. */
+  reader: Reader;
+  /** Set when the input is an osquery result log. */
+  log: LogExport | undefined;
 }
 
 async function exportFiles(run: ExportJob): Promise<number> {
-  const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir } = run;
+  const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir, reader, log } = run;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = run.given;
-  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(paths, ctx), warn);
+  if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(paths, ctx, log ? log.readUncounted : reader), warn);
   const inputs: Input[] = [];
   for (const f of paths) inputs.push({ path: f, stream: await openInput(f, ctx), hash: createHash('sha256'), bytes: 0 });
 
@@ -263,6 +320,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
       // --sql/--table/--from-manifest describe rows made elsewhere: the rows' own keys decide the columns.
       sqlRan: false,
+      ...(log ? { plan: log.plan, order: log.order } : {}),
     });
   } catch (err) {
     await file?.abort();
@@ -279,7 +337,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       let good = 0;
       const badBefore = badLines.length;
       try {
-        for await (const r of readHostResults(hashed(input), { source, strict: opts.strict, onBadLine, signal: ctx.signal })) {
+        for await (const r of reader(hashed(input), { source, strict: opts.strict, onBadLine, signal: ctx.signal })) {
           good++;
           if (targets && !targets.has(r.host)) {
             outside.set(r.host, (outside.get(r.host) ?? 0) + r.rows.length);
@@ -344,12 +402,14 @@ async function exportFiles(run: ExportJob): Promise<number> {
     const extra = directory.hosts().filter((h) => !statuses.has(h));
     if (extra.length > 0) warn(`${opts.users} has hosts that are not in the input: ${list(extra)}`);
   }
-  for (const w of summary.warnings) warn(w);
+  const logWarnings = log ? log.warnings() : [];
+  for (const w of [...logWarnings, ...summary.warnings]) warn(w);
   const outsideLine = outsideTargetsLine(outside, opts.fromManifest);
   if (outsideLine) warn(outsideLine);
 
   const manifestWarnings = [
     ...badLines.map((b) => `${b.source}:${b.line}: skipped: ${b.message}`),
+    ...logWarnings,
     ...summary.warnings,
     ...(outsideLine ? [outsideLine] : []),
   ];
@@ -382,6 +442,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       inputs: (files.length > 0 ? files : ['-']).map(sourceName),
       input_files: run.inputFiles,
       ...(outside.size > 0 ? { outside_targets: outsideForManifest(outside) } : {}),
+      ...(log ? { log: log.manifest() } : {}),
       ...(opts.usernamesFromServer ? { usernames_from: 'server' } : opts.users ? { usernames_from: opts.users } : {}),
       columns: summary.columns,
     });
@@ -421,4 +482,101 @@ function sortedStatuses(m: Map<string, HostStatus>): HostStatus[] {
 function list(hosts: string[], max = 5): string {
   const sorted = [...hosts].sort();
   return sorted.length <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${sorted.length - max} more`;
+}
+
+// --- osquery result logs ------------------------------------------------------------------------
+
+export interface LogFlags {
+  log?: boolean | undefined;
+  packs?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  query?: string | undefined;
+}
+
+/** A result log's export: the plan from the scheduled queries' SQL, the filtered reader, what the manifest says. */
+export interface LogExport {
+  plan: ColumnPlan;
+  order: (columns: readonly string[]) => string[];
+  /** The SQL when the export holds one scheduled query. */
+  sql: string | undefined;
+  read: Reader;
+  /** The same reading without counting rows for the manifest (the pass that only collects hosts). */
+  readUncounted: Reader;
+  /** Warnings known once the reading is over. */
+  warnings(): string[];
+  manifest(): Record<string, unknown>;
+}
+
+export function wantsLog(flags: LogFlags): boolean {
+  return Boolean(flags.log || flags.packs || flags.since || flags.until || flags.query);
+}
+
+export async function prepareLogExport(flags: LogFlags, ctx: Ctx, zone: string, timeColumns: string[]): Promise<LogExport> {
+  const { entriesOfFiles, entriesOfServer } = await import('../specs/scheduled.js');
+  const since = flags.since ? parseTimeBound(flags.since, '--since', zone, ctx.now()) : undefined;
+  const until = flags.until ? parseTimeBound(flags.until, '--until', zone, ctx.now()) : undefined;
+  if (since !== undefined && until !== undefined && since >= until) throw new UsageError(`--since ${flags.since} is not before --until ${flags.until}`);
+  const wanted = (flags.query ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+
+  const warnings: string[] = [];
+  let specsFrom: string | null = null;
+  let entries: ScheduledEntry[];
+  if (flags.packs) {
+    entries = await entriesOfFiles(flags.packs.split(',').map((s) => s.trim()).filter((s) => s !== ''), ctx.cwd, ctx.io.stdin);
+    specsFrom = flags.packs;
+  } else {
+    const conn = await ctx.connection().catch(() => undefined);
+    const fromServer = conn?.address ? await entriesOfServer(await ctx.api()) : undefined;
+    if (fromServer) {
+      entries = fromServer;
+      specsFrom = 'server';
+    } else {
+      entries = [];
+      warnings.push('no --packs and no server to read the packs from: only log_time is read as a date');
+    }
+  }
+  const byName = new Map<string, ScheduledEntry>();
+  for (const e of entries) if (!byName.has(e.name)) byName.set(e.name, e);
+  const matches = (name: string, w: string): boolean => {
+    if (name === w || name.endsWith(`/${w}`)) return true;
+    return byName.get(name)?.aliases.includes(w) ?? false;
+  };
+  const accept = wanted.length > 0 ? (name: string) => wanted.some((w) => matches(name, w)) : undefined;
+  // The queries whose SQL decides the columns: the chosen ones, else every one the specs schedule.
+  const chosen = [...byName.values()].filter((e) => !accept || accept(e.name));
+  // One SQL per distinct query text (the same saved query in two packs is one plan).
+  const distinct = new Map<string, ScheduledSql>();
+  for (const e of chosen) if (!distinct.has(e.sql)) distinct.set(e.sql, { name: e.name, sql: e.sql });
+  const { plan, conflicts } = logPlan([...distinct.values()], timeColumns);
+  const seen = new Map<string, number>();
+  const columns = new Set<string>();
+
+  return {
+    plan,
+    order: logColumnsFirst,
+    sql: distinct.size === 1 ? [...distinct.values()][0]!.sql : undefined,
+    read: (input, o) => readLogResults(input, { ...o, accept, since, until, seen, columns }),
+    readUncounted: (input, o) => readLogResults(input, { ...o, accept, since, until }),
+    warnings() {
+      const out = [...warnings];
+      // Conflicts matter only for columns that showed up.
+      for (const c of conflicts) if (columns.has(c.column)) out.push(c.warning);
+      const unknown = [...seen.keys()].filter((n) => !byName.has(n)).sort();
+      if (unknown.length > 0 && specsFrom !== null) {
+        out.push(`${unknown.join(', ')}: not in ${specsFrom === 'server' ? "the server's packs" : specsFrom}: no SQL known, so dates and uids in ${unknown.length === 1 ? 'its' : 'their'} rows are found only by the columns of the other queries`);
+      }
+      if (wanted.length > 0) {
+        const missing = wanted.filter((w) => ![...seen.keys()].some((n) => matches(n, w)));
+        if (missing.length > 0) out.push(`--query ${missing.join(', ')}: no line of the log in range`);
+      }
+      return out;
+    },
+    manifest: () => ({
+      queries: Object.fromEntries([...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      since: since !== undefined ? new Date(since * 1000).toISOString() : null,
+      until: until !== undefined ? new Date(until * 1000).toISOString() : null,
+      specs_from: specsFrom,
+    }),
+  };
 }

@@ -14,6 +14,7 @@ import { command as convert } from './convert.cmd.js';
 import { command as schema } from './schema.cmd.js';
 import { command as query } from './query.cmd.js';
 import { command as exportCommand } from './export.cmd.js';
+import { command as report } from './report.cmd.js';
 import { command as preview } from './preview.cmd.js';
 import { command as demo } from './demo.cmd.js';
 
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   schema,
   query,
   exportCommand,
+  report,
   preview,
   demo,
 ];

@@ -37,6 +37,8 @@ export const command = defineCommand<PreviewOptions>({
     { flags: '--seed <n>', description: 'seed for the generated data', default: '1', integer: { min: 0, max: Number.MAX_SAFE_INTEGER } },
     { flags: '--detach', description: 'run in the background (see `preview status` and `preview stop`)' },
     { flags: '--use', description: 'make the preview context the current one' },
+    { flags: '--result-log <file>', description: "append the hosts' scheduled results here, as Fleet's filesystem logger (default: <data>/osquery_result)", complete: 'file' },
+    { flags: '--time-factor <n>', description: 'run schedules n times faster (60: an hourly query every minute)' },
   ],
   examples: [
     { command: 'osfleet preview', description: 'a sandbox on http://127.0.0.1:8412 with four hosts, until Ctrl-C' },

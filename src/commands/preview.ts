@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
@@ -28,6 +29,10 @@ export interface PreviewOptions {
   seed: string;
   detach?: boolean;
   use?: boolean;
+  /** Where the hosts' scheduled results go (default: <data>/osquery_result, else a private temporary folder). */
+  resultLog?: string;
+  /** Scheduled queries run this many times faster (60: hourly queries every minute). */
+  timeFactor?: string;
 }
 
 const CONTEXT = 'preview';
@@ -127,6 +132,7 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   const slow = int('--slow', opts.slow) ?? 0;
   const checkInMs = int('--check-in', opts.checkIn, 50);
   const seed = int('--seed', opts.seed) ?? 1;
+  const timeFactor = int('--time-factor', opts.timeFactor, 1);
   if (opts.serverVersion !== undefined && !/^\d+\.\d+\.\d+$/.test(opts.serverVersion)) {
     throw new UsageError(`--server-version: "${opts.serverVersion}" is not a version like 4.95.0`);
   }
@@ -136,6 +142,9 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
   if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // The sandbox's hosts answer SQL with SQLite: say so in one line where it cannot load.
   await (await import('../sqlite.js')).loadSqlite('preview');
+  let tmpLogDir: string | undefined;
+  if (!opts.resultLog && !dataDir) tmpLogDir = await mkdtemp(path.join(tmpdir(), 'osfleet-preview-'));
+  const resultLog = opts.resultLog ? path.resolve(ctx.cwd, opts.resultLog) : path.join(dataDir ?? tmpLogDir!, 'osquery_result');
   const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     dialect: opts.dialect,
@@ -149,10 +158,13 @@ export async function run(opts: PreviewOptions, ctx: Ctx): Promise<number> {
     slow,
     ...(checkInMs !== undefined ? { checkInMs } : {}),
     ...(dataDir ? { dataDir } : {}),
+    resultLog,
+    ...(timeFactor !== undefined ? { timeFactor } : {}),
   });
   try {
     await connect(ctx, sandbox.url, dataDir, Boolean(opts.use));
     nextSteps(ctx, sandbox.url, sandbox.dialect, sandbox.fleet?.hosts.length ?? 0);
+    ctx.io.err(`Scheduled results (Fleet's filesystem logger) go to ${resultLog}${timeFactor && timeFactor > 1 ? `, schedules ${timeFactor}× faster` : ''}:\n  osfleet --context preview export --format csv -o collected.csv ${resultLog}\n`);
     ctx.io.err('Press Ctrl-C to stop.\n');
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) return resolve();
@@ -214,6 +226,8 @@ async function detach(
     '--seed', String(n.seed),
     '--data', dataDir,
     '--status-file', statusFile,
+    ...(opts.resultLog ? ['--result-log', path.resolve(ctx.cwd, opts.resultLog)] : []),
+    ...(opts.timeFactor ? ['--time-factor', opts.timeFactor] : []),
     ...(n.checkInMs !== undefined ? ['--check-in', String(n.checkInMs)] : []),
   ];
   const log = openSync(path.join(dataDir, 'preview.log'), 'a', 0o600);

@@ -24,6 +24,7 @@ export const command = defineCommand<QueryOptions & { reportName?: string; prett
     { flags: '--offline-fails', description: 'offline hosts count as missing: exit 3 unless every targeted host answered' },
     { flags: '--transport <transport>', description: 'how results come back', choices: ['auto', 'ws', 'rest'], default: 'auto' },
     { flags: '-q, --quiet', description: 'no progress or status on stderr' },
+    { flags: '--resume <manifest>', description: 'ask again the hosts of an earlier run that did not answer; appends to its output, updates its manifest', complete: 'file' },
     ...RESULT_OPTIONS,
   ],
   examples: [

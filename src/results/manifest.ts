@@ -39,6 +39,8 @@ export interface Manifest {
   outside_targets?: Array<{ host: string; rows: number }>;
   /** export: where usernames came from (`server`, or the --users file) */
   usernames_from?: string;
+  /** export of a result log: rows per scheduled query, the time range, where the SQL came from */
+  log?: Record<string, unknown>;
   /** Per converted column: the conversion applied, why, and the values kept as sent. */
   columns?: Array<{ column: string; conversion: string; because: string; raw_in?: string; kept_raw?: Record<string, number> }>;
 }

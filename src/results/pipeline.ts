@@ -30,6 +30,10 @@ export interface PipelineInit {
   missingUsersReason?: string | undefined;
   tmpDir?: string | undefined;
   memoryRows?: number | undefined;
+  /** A plan made by the caller (result logs: one per scheduled query, merged) instead of one from sql/tables. */
+  plan?: ColumnPlan | undefined;
+  /** Orders columns known only from the rows (result logs: their own columns first). */
+  order?: ((columns: readonly string[]) => string[]) | undefined;
   /**
    * The SQL was run as given (query; the default): hosts return exactly its result columns, so CSV
    * streams under a header known up front. false (export: --sql is a claim about rows made
@@ -82,7 +86,7 @@ export class ResultPipeline {
   constructor(private readonly init: PipelineInit) {
     const o = init.options;
     this.rowWise = o.format === 'csv' || o.format === 'table';
-    this.plan = planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
+    this.plan = init.plan ?? planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
     if (this.plan.select) {
       const missing = o.timeColumns.filter((c) => !this.plan.select!.includes(c));
       if (missing.length > 0) throw new UsageError(`--time-columns: ${missing.join(', ')} not in the result`, `the query returns: ${this.plan.select.join(', ')}`);
@@ -100,7 +104,9 @@ export class ResultPipeline {
       : null;
     this.join = directory && init.usersCampaign && this.wantsUsers ? new UsernameJoin(directory) : null;
     const trusted = init.sqlRan !== false;
-    this.layout = this.enricher ? this.enricher.layout(trusted) : identityLayout(this.plan.select, trusted);
+    const layout = this.enricher ? this.enricher.layout(trusted) : identityLayout(this.plan.select, trusted);
+    const order = init.order;
+    this.layout = order ? { ...layout, expand: (base) => order(layout.expand(base)) } : layout;
     this.writer = createResultWriter(o.format, init.sink, {
       layout: this.layout,
       csv: o.csv,

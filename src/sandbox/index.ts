@@ -14,6 +14,8 @@ import type { Dialect, FaultPlan } from './server/types.js';
 import type { HostRec } from './server/store.js';
 
 export type { Dialect, FaultPlan, FaultRule } from './server/types.js';
+import type { ResultEvent } from './server/results.js';
+export type { ResultEvent };
 
 // The simulated hosts' contract, from their module (loaded lazily below: a server without hosts
 // does not pay for it).
@@ -56,6 +58,10 @@ export interface SandboxOptions {
   restPeriodMs?: number;
   /** Close campaigns nobody selects after this long (default: Kolide 5 s, FleetDM 60 s). */
   campaignIdleMs?: number;
+  /** Append the hosts' scheduled results here, as Fleet's filesystem logger (default: `<dataDir>/osquery_result`, none in memory). */
+  resultLog?: string;
+  /** Scheduled queries run this many times faster than their interval (60: an hourly query every minute). */
+  timeFactor?: number;
 }
 
 export interface Sandbox {
@@ -75,6 +81,15 @@ export interface Sandbox {
   enrollSecret: string;
   fleet: SimulatedFleet | undefined;
   setFaults(plan: FaultPlan): void;
+  /** Where the result log is written, if anywhere. */
+  resultLog: string | undefined;
+  /** Calls back with each batch of result lines hosts send (tests wait on it instead of sleeping). */
+  onResults(listener: (e: ResultEvent) => void): () => void;
+  /**
+   * Takes a simulated host off the network (the server sees it offline at once, as after a long
+   * absence) or brings it back (resolves after its first check-in).
+   */
+  setHostOffline(hostname: string, offline: boolean): Promise<void>;
   stop(): Promise<void>;
   /** Internal, for tests: the server object (store, campaigns). */
   readonly server: SandboxServer;
@@ -129,6 +144,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const host = opts.host ?? '127.0.0.1';
   const enrollSecret = sandboxEnrollSecret(seed);
   if (opts.dataDir) privateDataDir(opts.dataDir);
+  const resultLog = opts.resultLog ?? (opts.dataDir ? path.join(opts.dataDir, 'osquery_result') : undefined);
   const server = new SandboxServer(
     {
       dialect, enrollSecret, ...(opts.version ? { version: opts.version } : {}), ...(opts.log ? { log: opts.log } : {}), ...(opts.urlPrefix ? { urlPrefix: opts.urlPrefix } : {}), ...(opts.recordHeader ? { recordHeader: opts.recordHeader } : {}), dbPath: opts.dataDir ? path.join(opts.dataDir, 'sandbox.sqlite') : ':memory:',
@@ -136,6 +152,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ...(opts.faults ? { faults: opts.faults } : {}),
       ...(opts.restPeriodMs !== undefined ? { restPeriodMs: opts.restPeriodMs } : {}),
       ...(opts.campaignIdleMs !== undefined ? { campaignIdleMs: opts.campaignIdleMs } : {}),
+      ...(resultLog ? { resultLogPath: resultLog } : {}),
     },
     opts.tls,
   );
@@ -163,6 +180,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         serverUrl: origin, osqueryPrefix: (opts.urlPrefix ?? '') + (dialect === 'kolide' ? '/api/v1/osquery' : '/api/osquery'), enrollSecret, seed, story, extraHosts,
         offline: opts.offline ?? 0, slow: opts.slow ?? 0, checkInMs,
         ...(opts.slowDelayMs !== undefined ? { slowDelayMs: opts.slowDelayMs } : {}),
+        ...(opts.timeFactor !== undefined ? { timeFactor: opts.timeFactor } : {}),
         ...(opts.tls?.ca !== undefined ? { ca: opts.tls.ca } : opts.tls ? { ca: opts.tls.cert } : {}),
       });
       await fleet.ready;
@@ -179,6 +197,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       url, port, dialect, enrollSecret, fleet, server,
       version: server.versionInfo['version']!, naming: server.naming, deprecated: server.deprecated, ignoredNewKeys: server.ignoredNewKeys, headerLog: server.headerLog,
       setFaults: (plan) => server.setFaults(plan),
+      resultLog,
+      onResults(listener) {
+        server.core.results.on('results', listener);
+        return () => server.core.results.off('results', listener);
+      },
+      async setHostOffline(hostname, offline) {
+        if (!f) throw new Error('the sandbox runs no simulated hosts');
+        await f.setOffline(hostname, offline);
+        const info = f.hosts.find((h) => h.hostname === hostname);
+        const id = info ? server.core.hostsByIdentifier(info.uuid)?.id : undefined;
+        if (offline && id !== undefined) server.core.store.backdateSeen([id], server.core.now() - OFFLINE_SEEN_AGO_MS);
+      },
       stop: () => (stopped ??= (async () => {
         try {
           await f?.stop();

@@ -54,6 +54,8 @@ async function main(): Promise<void> {
   set('checkInMs', int(args, 'check-in'));
   set('statusTickMs', int(args, 'status-tick'));
   set('dataDir', args.get('data'));
+  set('resultLog', args.get('result-log'));
+  set('timeFactor', int(args, 'time-factor'));
   set('host', args.get('host'));
   set('version', args.get('server-version'));
   // Each deprecated path or key a client uses goes to the log.

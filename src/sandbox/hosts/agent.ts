@@ -29,6 +29,8 @@ export interface AgentOptions {
   /** The hosts this fleet drives (default: every host of the model); flags are by host index. */
   hosts?: readonly SimHost[];
   now?: () => number;
+  /** Scheduled queries run this many times faster than their interval (demos, tests); default 1. */
+  timeFactor?: number;
 }
 
 export interface AgentHostFlags {
@@ -60,6 +62,8 @@ interface HostState {
   config: Record<string, unknown> | null;
   /** Scheduled queries of that config; null until a config has a schedule for this host. */
   sched: SchedState | null;
+  /** Called at the end of the host's next check-in (setOffline). */
+  waiters: Array<() => void>;
 }
 
 interface SchedState {
@@ -121,7 +125,7 @@ export class AgentFleet {
     this.states = driven.map((host) => ({
       host, flags: flags[host.index] ?? { offline: false, slow: false }, nodeKey: null, phase: Phase.Enroll,
       due: start + (window > 0 ? hashString(host.identity.hostname) % window : 0), failures: 0, readsSinceConfig: 0,
-      firstRoundDone: false, pending: null, accelUntil: 0, config: null, sched: null,
+      firstRoundDone: false, pending: null, accelUntil: 0, config: null, sched: null, waiters: [],
     }));
     if (this.states.length === 0) this.resolveReady();
     for (const s of this.states) this.push(s);
@@ -285,7 +289,7 @@ export class AgentFleet {
     s.sched = {
       config,
       queries,
-      due: queries.map((q) => now + Math.round(q.intervalS * 1000 * (1 + splay))),
+      due: queries.map((q) => now + Math.round(this.intervalMs(q) * (1 + splay))),
       prev: queries.map((q) => {
         const i = old ? old.queries.findIndex((o) => o.name === q.name && o.query === q.query) : -1;
         return i >= 0 ? old?.prev[i] : undefined;
@@ -307,7 +311,7 @@ export class AgentFleet {
     for (let i = 0; i < sched.queries.length; i++) {
       if ((sched.due[i] as number) > now) continue;
       const q = sched.queries[i] as ScheduledQuery;
-      sched.due[i] = now + q.intervalS * 1000;
+      sched.due[i] = now + this.intervalMs(q);
       const a = this.model.answer(s.host, q.query);
       if (a.status !== 0) continue;
       decorations ??= this.decorations(s, sched.config);
@@ -324,6 +328,29 @@ export class AgentFleet {
       return false;
     }
     return true;
+  }
+
+  private intervalMs(q: ScheduledQuery): number {
+    return Math.max(1, Math.round((q.intervalS * 1000) / (this.opts.timeFactor ?? 1)));
+  }
+
+  /**
+   * Takes a host off the network (it stops checking in after its current check-in) or brings it
+   * back (it checks in at once). Resolves when that is done: parked, or back with one check-in made.
+   */
+  setOffline(hostname: string, offline: boolean): Promise<void> {
+    const s = this.states.find((x) => x.host.identity.hostname === hostname);
+    if (!s) return Promise.reject(new Error(`no simulated host ${hostname}`));
+    s.flags.offline = offline;
+    if (offline && s.phase === Phase.Parked) return Promise.resolve();
+    const done = new Promise<void>((resolve) => s.waiters.push(resolve));
+    if (!offline && s.phase === Phase.Parked && !this.stopped) {
+      s.phase = s.nodeKey ? Phase.Read : Phase.Enroll;
+      s.due = this.now();
+      this.push(s);
+      this.arm();
+    }
+    return done;
   }
 
   private decorations(s: HostState, config: Json): Record<string, string> {
@@ -392,6 +419,8 @@ export class AgentFleet {
       this.roundsDone++;
       if (this.roundsDone === this.states.length) this.resolveReady();
     }
+    const waiters = s.waiters.splice(0);
+    for (const w of waiters) w();
     if (s.flags.offline) {
       s.phase = Phase.Parked;
       return;

@@ -32,6 +32,8 @@ export interface FleetOptions {
   slowDelayMs?: number;
   checkInMs: number;
   ca?: string | Buffer;
+  /** Scheduled queries run this many times faster than their interval. */
+  timeFactor?: number;
   /**
    * The server in-process: hosts beyond the first `httpHosts` then check in through it directly
    * (direct.ts) instead of over HTTP. Without it, every host uses HTTP.
@@ -54,6 +56,8 @@ export interface SimulatedHostInfo {
 export interface SimulatedFleet {
   hosts: SimulatedHostInfo[];
   ready: Promise<void>;
+  /** Takes a host off the network or brings it back; resolves once it is parked or has checked in. */
+  setOffline(hostname: string, offline: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -118,6 +122,7 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
     checkInMs: opts.checkInMs,
     slowDelayMs,
     ca: opts.ca,
+    ...(opts.timeFactor !== undefined ? { timeFactor: opts.timeFactor } : {}),
   });
   const hosts: SimulatedHostInfo[] = model.hosts.map((h, i) => ({
     hostname: h.identity.hostname,
@@ -134,6 +139,11 @@ export async function startFleet(opts: FleetOptions): Promise<SimulatedFleet> {
   return {
     hosts,
     ready,
+    async setOffline(hostname, offline) {
+      await fleet.setOffline(hostname, offline);
+      const h = hosts.find((x) => x.hostname === hostname);
+      if (h) h.offline = offline;
+    },
     stop() {
       direct?.stop();
       stopping ??= fleet.stop().finally(() => model.close());

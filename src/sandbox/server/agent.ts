@@ -64,9 +64,12 @@ export function agentRouter(core: Core): Router {
   }, { auth: false, body: true });
 
   r.add('POST', '/log', (q) => {
-    authHost(q);
+    const h = authHost(q);
     const data = field(q.body, 'data');
-    if (Array.isArray(data)) core.logLines += data.length;
+    if (Array.isArray(data)) {
+      core.logLines += data.length;
+      if (str(field(q.body, 'log_type')) === 'result') core.results.add(h, data, core.now());
+    }
     return {};
   }, { auth: false, body: true });
 

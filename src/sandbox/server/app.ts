@@ -150,6 +150,20 @@ export function appRouter(deps: AppDeps): Router {
     if (!found || !found.saved) throw errs.notFound(`Query ${q.params.id} was not found in the datastore`);
     return { query: queryJSON(d, found, found.authorId === null ? undefined : store.userById(found.authorId)) };
   });
+  if (d === 'fleet') {
+    // The latest results of a scheduled query per host (FleetDM 4.35+ query reports).
+    r.add('GET', '/queries/:id/report', (q) => {
+      const id = Number(q.params.id);
+      const found = store.queryById(id);
+      if (!found || !found.saved) throw errs.notFound(`Query ${q.params.id} was not found in the datastore`);
+      const rep = core.results.report(id);
+      return {
+        query_id: id,
+        report_clipped: rep.clipped,
+        results: rep.rows.map((x) => ({ host_id: x.hostId, host_name: x.hostName, last_fetched: new Date(x.lastFetched).toISOString(), columns: x.columns })),
+      };
+    });
+  }
   const deleteQuery = (q: Req, found: ReturnType<typeof store.savedQueryByName>, what: string): unknown => {
     requireAdmin(q);
     if (!found) throw errs.notFound(d === 'kolide' ? `queries ${what} was not found in the datastore` : `Query ${what} was not found in the datastore`);

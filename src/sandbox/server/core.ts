@@ -11,6 +11,7 @@ import { Store } from './store.js';
 import type { HostRec, LabelRec, UserRec } from './store.js';
 import type { Dialect, ServerOptions } from './types.js';
 import { errs, HttpError } from './wire.js';
+import { ResultLog } from './results.js';
 
 export const VERSIONS: Record<Dialect, Record<string, string>> = {
   kolide: { version: '3.2.0', branch: 'master', revision: '98a79588474bcbde8e838d72fb18793a02b45401', go_version: 'go1.14.9', build_date: '2020-10-01T00:00:00Z', build_user: 'osfleet-sandbox' },
@@ -75,6 +76,8 @@ export class Core {
   private readonly labelVersions = new Map<number, { updatedAt: number; version: number }>();
   private versionCounter = 0;
   logLines = 0;
+  /** Result lines from hosts: the result log, query reports, events. */
+  readonly results: ResultLog;
 
   constructor(readonly opts: ServerOptions) {
     this.d = opts.dialect;
@@ -95,6 +98,7 @@ export class Core {
       this.store.setMeta('jwt_key', key);
     }
     this.jwtKey = Buffer.from(key, 'hex');
+    this.results = new ResultLog(this.store, opts.resultLogPath);
     this.initState();
   }
 
@@ -567,6 +571,7 @@ export class Core {
   }
 
   close(): void {
+    this.results.close();
     this.campaigns.closeAll();
     this.store.close();
   }

@@ -52,4 +52,6 @@ export interface ServerOptions {
   /** How often hosts re-run detail queries (Fleet: 1 h). */
   detailUpdateIntervalMs?: number;
   now?: () => number;
+  /** Append the hosts' result lines here, as Fleet's filesystem logger does (osquery_result). */
+  resultLogPath?: string | undefined;
 }
