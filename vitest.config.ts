@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // Every other file under test/ is in the e2e tier; `npm test` runs both.
 const unit = [
   'test/architecture.test.ts',
+  'test/query-statuses.test.ts',
+  'test/sandbox/server-results.test.ts',
   'test/commands-schema.test.ts',
   'test/convert.test.ts',
   'test/foundation-unit.test.ts',

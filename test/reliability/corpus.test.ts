@@ -266,9 +266,10 @@ describe('inputs that never end', () => {
   // stops at 256 MiB (tested with a small limit in results-format.test.ts).
   it('export /dev/zero (no newline, ever): an InputError naming the line, in bounded memory', async () => {
     tally('never-ending inputs');
-    // Before the fix this read until the process died; now a junk line keeps 40 bytes and stops at 256 MiB.
+    // Before the fix this read until the process died; now a junk line keeps 40 bytes and stops at the
+    // line ceiling (64 MiB by default, OSFLEET_MAX_LINE_BYTES; README "Limits").
     const r = await runCli(['export', '/dev/zero', '--table', 'file'], { nodeArgs: ['--max-old-space-size=64'], env: {}, timeoutMs: 60_000 });
-    expect(r.stderr).toContain('/dev/zero:1: more than 256 MiB without a newline: not query results');
+    expect(r.stderr).toContain('/dev/zero:1: more than 64 MiB without a newline: not query results');
     expect(r.code).toBe(1);
   });
 
@@ -277,12 +278,12 @@ describe('inputs that never end', () => {
   it.each([
     ['named, exit 1: nothing in it is query results', [], 1],
     ['under --strict, the error', ['--strict'], 1],
-  ])('export of 80 MB without a newline, under a 64 MB heap: %s, not a crash', async (_name, extra, code) => {
+  ])('export of 40 MB without a newline (under the 64 MiB line ceiling), under a 64 MB heap: %s, not a crash', async (_name, extra, code) => {
     tally('never-ending inputs');
     const child = startCli(['export', '--table', 'file', ...extra], { nodeArgs: ['--max-old-space-size=64'], env: {} });
     const done = collect(child, { timeoutMs: 60_000, writesStdin: true });
     const chunk = 'x'.repeat(1 << 20);
-    for (let i = 0; i < 80 && child.stdin!.writable; i++) {
+    for (let i = 0; i < 40 && child.stdin!.writable; i++) {
       if (!child.stdin!.write(chunk)) await new Promise((r) => child.stdin!.once('drain', r));
     }
     child.stdin!.end();
