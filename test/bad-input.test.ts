@@ -62,6 +62,9 @@ const CASES: Case[] = [
   [['convert'], 64, /-f/],
   [['schema', 'no_such_table'], 1, /no_such_table/],
   [['schema', '--platform', 'amiga'], 64, /amiga/],
+  // report
+  [['report'], 64, /missing required argument 'query'/],
+  [['report', 'data-leak-print-jobs', '--context', 'nope'], 1, /no server address in context "nope"/],
   // queries and results
   [['query', '--all'], 64, /no query/],
   [['query', '--query', 'SELECT 1'], 64, /no hosts or labels/],

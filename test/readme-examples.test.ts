@@ -27,6 +27,10 @@ const SKIP: Record<string, string> = {
   'osfleet delete pack data-leak --yes': 'run last, below',
   'osfleet delete -f old.yml --yes': 'a file of yours',
   'osfleet apply -f data-leak --prune --yes': 'would delete what the sandbox was seeded with; its dry run is run',
+  'osfleet preview --time-factor 3600 --data ./sandbox &': 'starts a server in the background; test/schedule-e2e.test.ts runs the same flow',
+  'osfleet --context preview export --query data-leak-file-copies,data-leak-print-jobs --since 7d --usernames-from-server --tz UTC -o collected.csv ./sandbox/osquery_result':
+    'reads the log the preview above writes; test/schedule-e2e.test.ts runs the same flow',
+  'osfleet export --query data-leak-file-copies --since 7d -o copies.csv /var/log/fleet/osquery_result*': "a Fleet server's result log of yours",
 };
 
 /** `osfleet …` command lines of the README: ```sh blocks (continuations joined, comments cut) and the command table. */

@@ -398,6 +398,9 @@ function saveFailure(err: unknown): string {
       return 'permission denied';
     case 'ENOTDIR':
       return 'a part of its path is not a folder';
+    case 'EEXIST':
+      // mkdir of its folder where a file stands.
+      return e.syscall === 'mkdir' && e.path ? `${e.path}: exists and is not a folder` : 'a file is in the way';
     case 'ENOENT':
       return 'its folder cannot be created';
     case 'EDQUOT':
