@@ -271,6 +271,14 @@ describe.each(['fleet', 'kolide'] as const)('get and delete run() against the %s
     expect(docs.map((d) => `${d.kind}:${d.spec.name}`)).toEqual(['pack:data-leak', 'query:cups_jobs', 'query:usb_devices']);
   });
 
+  it('get packs --with-queries in a table: each scheduled query with the interval and options the server holds (issue 17.8)', async () => {
+    const csv = (await out({ kind: 'packs', format: 'csv', withQueries: true })).stdoutText();
+    // The schedule of base.yml: usb_devices hourly, cups_jobs as print_jobs every 10 minutes as a snapshot.
+    expect(csv).toMatch(/usb_devices[^\r]*,3600[,\r]/);
+    expect(csv).toMatch(/print_jobs[^\r]*,600[,\r]/);
+    expect(csv).not.toMatch(/,0[,\r]/);
+  });
+
   it('get labels: built-in labels in the table, and in YAML marked label_type: builtin (as fleetctl prints them)', async () => {
     const table = await out({ kind: 'labels', format: 'csv' });
     expect(table.stdoutText()).toContain('\r\nAll Hosts,,');
