@@ -427,23 +427,31 @@ export function platformWarnings(sql: string, resolved: ResolvedTargets): string
   return out;
 }
 
-/** Every target's status (answers from hosts outside the targets are not the campaign's results). */
-export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
-  const out: HostStatus[] = [];
+/**
+ * Every target's status, then (with `answeredToo`, when there was no preflight and `targets` holds
+ * only the silent hosts) the hosts named by their answers. Answers from hosts outside the targets
+ * are not the campaign's results.
+ */
+function* targetStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, answeredToo: boolean): Generator<HostStatus> {
   const used = new Set<string>();
   for (const t of targets) {
     const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
     const a = key ? answered.get(key) : undefined;
     if (a && key) {
       used.add(key);
-      out.push(answerStatus(a));
+      yield answerStatus(a);
     } else {
-      out.push({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
+      yield { host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 };
     }
   }
-  // Without a preflight, `targets` holds only the silent hosts: those that answered are named by their answers.
-  if (opts.answeredToo) for (const [key, a] of answered) if (!used.has(key)) out.push(answerStatus(a));
-  return out.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  if (answeredToo) for (const [key, a] of answered) if (!used.has(key)) yield answerStatus(a);
+}
+
+const byHost = (a: HostStatus, b: HostStatus) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
+
+/** Every target's status, sorted by host. */
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
+  return [...targetStatuses(targets, answered, opts.answeredToo ?? false)].sort(byHost);
 }
 
 /** Hosts that answered without error, counted rather than listed. */
@@ -459,23 +467,13 @@ export interface Settled {
 export function problemStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): { problems: HostStatus[]; settled: Settled } {
   const problems: HostStatus[] = [];
   const settled: Settled = { answered: 0, empty: 0, rows: 0 };
-  const take = (s: HostStatus) => {
+  for (const s of targetStatuses(targets, answered, opts.answeredToo ?? false)) {
     if (s.status === 'answered' || s.status === 'empty') {
       settled[s.status]++;
       settled.rows += s.rows;
     } else problems.push(s);
-  };
-  const used = new Set<string>();
-  for (const t of targets) {
-    const key = answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
-    const a = key ? answered.get(key) : undefined;
-    if (a && key) {
-      used.add(key);
-      take(answerStatus(a));
-    } else take({ host: t.hostname, hostId: t.id, status: t.online ? 'no-response' : 'offline', rows: 0 });
   }
-  if (opts.answeredToo) for (const [key, a] of answered) if (!used.has(key)) take(answerStatus(a));
-  problems.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  problems.sort(byHost);
   return { problems, settled };
 }
 
