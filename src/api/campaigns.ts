@@ -5,6 +5,7 @@
  * new campaign, and fall back to FleetDM's REST live queries where websockets are blocked.
  */
 import WebSocket from 'ws';
+import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
 import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
 import { sleep } from '../sleep.js';
@@ -63,7 +64,7 @@ export async function createCampaign(client: FleetClient, query: QueryRef, selec
     ...(query.queryId !== undefined ? { [words.query_id]: query.queryId } : { query: query.sql }),
     selected: { hosts: selection.hosts, labels: selection.labels },
   };
-  const run = (path: string) => client.request<{ campaign: CampaignInfo & { Metrics?: CampaignInfo['metrics'] } }>('POST', path, { body });
+  const run = (path: string) => client.request<{ campaign: CampaignInfo & { Metrics?: CampaignInfo['metrics'] } }>('POST', path, { body, shape: SHAPES.campaign });
   let res;
   if (traits.campaignHosts === 'hostname') {
     res = await run(`/${words.queries}/run_by_names`);

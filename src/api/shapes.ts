@@ -50,7 +50,11 @@ export const obj = (fields: Record<string, Shape> = {}): Shape => (v, at) => {
   return undefined;
 };
 
+/** One object, or a list of them (`GET /spec/<kind>/<name>`: the singular-under-plural quirk), or null. */
+const oneOrList = (s: Shape): Shape => (v, at) => (v === null ? undefined : Array.isArray(v) ? listOrNull(s)(v, at) : s(v, at));
+
 const host = obj({ id: num, hostname: str });
+const namedSpec = obj({ name: str });
 const label = obj({ id: num, name: str });
 const user = obj({ email: opt(str) });
 
@@ -70,6 +74,12 @@ export const SHAPES = {
   me: obj({ user }),
   /** GET /queries */
   queryList: obj({ queries: listOrNull(obj({ name: str })) }),
+  /** GET /spec/queries (4.82+: /spec/reports), /spec/packs, /spec/labels: a wrong list would plan everything as new. */
+  specList: obj({ specs: listOrNull(namedSpec) }),
+  /** GET /spec/<kind>/<name> */
+  specOne: obj({ specs: oneOrList(namedSpec) }),
+  /** POST /queries/run_by_names, /run_by_identifiers (4.82+: /reports/…): the campaign to follow. */
+  campaign: obj({ campaign: obj({ id: num }) }),
 } satisfies Record<string, Shape | ((d: Dialect) => Shape)>;
 
 /** What is wrong with an answer, or undefined. */

@@ -7,6 +7,7 @@
 import type { FleetClient } from './client.js';
 import { ApiError, InUseError } from '../errors.js';
 import { pick } from './server.js';
+import { SHAPES } from './shapes.js';
 
 export type Spec = Record<string, unknown>;
 export type ListKind = 'queries' | 'packs' | 'labels';
@@ -23,7 +24,10 @@ async function segment(client: FleetClient, kind: ListKind): Promise<string> {
  */
 export async function listSpecs(client: FleetClient, kind: ListKind, teamId?: number): Promise<Spec[]> {
   const { words } = await client.server();
-  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${await segment(client, kind)}`, teamId === undefined ? {} : { query: { [words.team_id]: teamId } });
+  const body = await client.request<{ specs?: Spec[] | null }>('GET', `/spec/${await segment(client, kind)}`, {
+    shape: SHAPES.specList,
+    ...(teamId === undefined ? {} : { query: { [words.team_id]: teamId } }),
+  });
   return Array.isArray(body.specs) ? body.specs : [];
 }
 
@@ -39,7 +43,7 @@ export async function findTeam(client: FleetClient, name: string): Promise<{ id:
 /** One spec by name, or undefined. Kolide answers 500 for a missing object, so 404 and that both mean "none". */
 export async function getSpec(client: FleetClient, kind: ListKind, name: string): Promise<Spec | undefined> {
   try {
-    const body = await client.request<{ specs?: Spec | Spec[] | null }>('GET', `/spec/${await segment(client, kind)}/${encodeURIComponent(name)}`);
+    const body = await client.request<{ specs?: Spec | Spec[] | null }>('GET', `/spec/${await segment(client, kind)}/${encodeURIComponent(name)}`, { shape: SHAPES.specOne });
     const spec = Array.isArray(body.specs) ? body.specs[0] : body.specs;
     return spec ?? undefined;
   } catch (err) {

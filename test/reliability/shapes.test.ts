@@ -10,6 +10,8 @@ import { json, startStub, type StubServer } from '../helpers/stub-server.js';
 
 let hostsAnswer: () => string = () => '{"hosts": []}';
 let loginAnswer: unknown = {};
+let specAnswer: unknown = { specs: [] };
+let campaignAnswer: unknown = { campaign: { id: 1 } };
 let stub: StubServer;
 const home = scratchHome();
 beforeAll(async () => {
@@ -20,6 +22,9 @@ beforeAll(async () => {
       return void res.end(hostsAnswer());
     }
     if (req.path.startsWith('/api/v1/fleet/login')) return json(res, 200, loginAnswer);
+    if (req.path.startsWith('/api/v1/fleet/spec/')) return json(res, 200, specAnswer);
+    if (req.path.startsWith('/api/v1/fleet/queries/run')) return json(res, 200, campaignAnswer);
+    if (req.path.startsWith('/api/v1/fleet/labels')) return json(res, 200, { labels: [{ id: 1, name: 'All Hosts' }] });
     json(res, 404, { message: 'not found' });
   });
 });
@@ -72,5 +77,35 @@ describe('login against a wrong answer', () => {
     expect(r.code).toBe(1);
     const cfg = await runCli(['config', 'get', 'token'], { env: home.env });
     expect(cfg.stdout.trim()).toBe('');
+  });
+});
+
+describe('spec lists and campaigns of the wrong shape', () => {
+  // A spec list that is not a list used to read as "the server has none": apply would plan to create everything.
+  it.each([
+    ['specs as a string', { specs: 'q1,q2' }, /GET \/api\/v1\/fleet\/spec\/queries: 200 unexpected answer: `specs` is a string \("q1,q2"\), expected a list/],
+    ['no specs key', {}, /GET \/api\/v1\/fleet\/spec\/queries: 200 unexpected answer: `specs` is missing, expected a list/],
+    ['a spec without a name', { specs: [{ query: 'SELECT 1' }] }, /unexpected answer: `specs\[0\]\.name` is missing, expected a string/],
+  ])('get queries with %s: exit 1 naming the endpoint and the field', async (_what, body, message) => {
+    specAnswer = body;
+    const r = await runCli(['get', 'queries'], { env: env() });
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('please report');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+  });
+
+  it('null specs (Go) is an empty list', async () => {
+    specAnswer = { specs: null };
+    const r = await runCli(['get', 'queries'], { env: env() });
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('a campaign answer without a campaign id: exit 1 naming the endpoint, nothing waited for', async () => {
+    campaignAnswer = { campaign: null };
+    const r = await runCli(['query', '--labels', 'All Hosts', '--query', 'SELECT 1', '--timeout', '20s'], { env: env() });
+    expect(r.stderr).toMatch(/POST \/api\/v1\/fleet\/queries\/run_by_\w+: 200 unexpected answer: `campaign` is null, expected an object/);
+    expect(r.stderr).not.toContain('please report');
+    expect(r.code).toBe(1);
   });
 });
