@@ -534,7 +534,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
             `/hosts/${t.id}/query`,
             // Safe to repeat: it runs a read-only query on one host and keeps no state on the server,
             // so a 503 burst from a proxy need not sink the whole run.
-            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop, idempotent: true },
+            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop, idempotent: true, shape: SHAPES.restLiveQuery },
           );
           if (res.status === 'offline' || res.error === 'timeout waiting for results') {
             // Not answered yet: try again while time remains, without hammering the server.

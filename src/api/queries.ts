@@ -49,7 +49,7 @@ export interface QueryReport {
 export async function getQueryReport(client: FleetClient, id: number): Promise<QueryReport> {
   // FleetDM 4.82+ says /reports/{id}/report and report_id; older ones /queries/{id}/report and query_id.
   const profile = await client.server();
-  const body = await client.request<(Partial<QueryReport> & Record<string, unknown>) | null>('GET', `/${profile.words.queries}/${id}/report`);
+  const body = await client.request<(Partial<QueryReport> & Record<string, unknown>) | null>('GET', `/${profile.words.queries}/${id}/report`, { shape: SHAPES.queryReport });
   const reportId = pick<number>(body, 'query_id');
   return {
     query_id: typeof reportId === 'number' ? reportId : id,

@@ -78,6 +78,23 @@ export const SHAPES = {
   specList: obj({ specs: listOrNull(namedSpec) }),
   /** GET /spec/<kind>/<name> */
   specOne: obj({ specs: oneOrList(namedSpec) }),
+  /** GET /teams (4.82+: /fleets), under the server's own word for the list. */
+  teamList: (key: string): Shape => obj({ [key]: listOrNull(obj({ id: num, name: str })) }),
+  /** GET /users */
+  userList: obj({ users: listOrNull(obj({ email: str })) }),
+  /** GET /config: free-form, but FleetDM's agent options are an object where present. */
+  appConfig: obj({ agent_options: maybe(obj()) }),
+  /** GET /spec/osquery_options (Kolide) */
+  optionsSpec: obj({ spec: maybe(obj()) }),
+  /** GET /spec/enroll_secret: FleetDM `{spec: {secrets}}`, Kolide `{specs: {secrets}}`. */
+  enrollSecrets: obj({
+    spec: maybe(obj({ secrets: listOrNull(obj({ secret: str })) })),
+    specs: maybe(obj({ secrets: listOrNull(obj({ secret: str })) })),
+  }),
+  /** GET /queries/{id}/report (4.82+: /reports/{id}/report) */
+  queryReport: obj({ results: maybe(listOrNull(obj({ host_id: num, host_name: str, columns: maybe(obj()) }))) }),
+  /** POST /hosts/{id}/query (FleetDM's REST live query) */
+  restLiveQuery: obj({ host_id: num, rows: maybe(listOrNull(obj())) }),
   /** POST /queries/run_by_names, /run_by_identifiers (4.82+: /reports/…): the campaign to follow. */
   campaign: obj({ campaign: obj({ id: num }) }),
 } satisfies Record<string, Shape | ((d: Dialect) => Shape)>;

@@ -34,7 +34,7 @@ export async function listSpecs(client: FleetClient, kind: ListKind, teamId?: nu
 /** FleetDM: the team (fleet, 4.82+) of that exact name (names match without regard to case), or undefined. */
 export async function findTeam(client: FleetClient, name: string): Promise<{ id: number; name: string } | undefined> {
   const { words } = await client.server();
-  const body = await client.request<Record<string, unknown>>('GET', `/${words.teams}`, { query: { query: name } });
+  const body = await client.request<Record<string, unknown>>('GET', `/${words.teams}`, { query: { query: name }, shape: SHAPES.teamList(words.teams) });
   const teams = pick<Array<{ id?: unknown; name?: unknown }> | null>(body, 'teams') ?? [];
   const found = teams.find((t) => typeof t.name === 'string' && t.name.toLowerCase() === name.toLowerCase());
   return found && typeof found.id === 'number' ? { id: found.id, name: found.name as string } : undefined;
@@ -96,10 +96,10 @@ async function packsScheduling(client: FleetClient, query: string): Promise<stri
  */
 export async function getOptions(client: FleetClient): Promise<Spec | undefined> {
   if ((await client.server()).traits.options === 'spec') {
-    const body = await client.request<{ spec?: Spec | null }>('GET', '/spec/osquery_options');
+    const body = await client.request<{ spec?: Spec | null }>('GET', '/spec/osquery_options', { shape: SHAPES.optionsSpec });
     return body.spec ?? undefined;
   }
-  const config = await client.request<{ agent_options?: Spec | null }>('GET', '/config');
+  const config = await client.request<{ agent_options?: Spec | null }>('GET', '/config', { shape: SHAPES.appConfig });
   return config.agent_options ?? undefined;
 }
 
@@ -125,7 +125,7 @@ export interface EnrollSecret {
 }
 
 export async function getEnrollSecrets(client: FleetClient): Promise<EnrollSecret[]> {
-  const body = await client.request<{ specs?: { secrets?: EnrollSecret[] | null }; spec?: { secrets?: EnrollSecret[] | null } }>('GET', '/spec/enroll_secret');
+  const body = await client.request<{ specs?: { secrets?: EnrollSecret[] | null }; spec?: { secrets?: EnrollSecret[] | null } }>('GET', '/spec/enroll_secret', { shape: SHAPES.enrollSecrets });
   return (body.spec ?? body.specs)?.secrets ?? [];
 }
 

@@ -4,6 +4,7 @@
  * Unknown names come back as data, so the command can stop or go on (--ignore-unknown).
  */
 import type { FleetClient } from './client.js';
+import { SHAPES } from './shapes.js';
 import { getHost, getHostByIdentifier, labelMembers, listHosts, listLabels, type Host, type Label } from './hosts.js';
 import type { Selection, TargetHost } from './campaigns.js';
 import { evaluateLabelExpr, labelNames, parseLabelExpr } from '../labelexpr.js';
@@ -191,6 +192,7 @@ async function hostPage(
 ): Promise<{ kept: TargetHost[]; count: number }> {
   const body = await client.request<{ hosts?: Host[] | null }>('GET', path, {
     query: { page, per_page: perPage, order_key: 'id', order_direction: 'asc', ...(status ? { status } : {}) },
+    shape: SHAPES.hostList,
   });
   const hosts = body.hosts ?? [];
   const kept: TargetHost[] = [];

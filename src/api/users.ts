@@ -1,5 +1,6 @@
 /** Users and the app configuration (fleet-api.md §2): `GET /users` (paged), `GET`/`PATCH /config`. */
 import type { FleetClient } from './client.js';
+import { SHAPES } from './shapes.js';
 
 export type User = Record<string, unknown>;
 
@@ -10,7 +11,7 @@ const MAX_PAGES = 200;
 export async function listUsers(client: FleetClient): Promise<User[]> {
   const out: User[] = [];
   for (let page = 0; page < MAX_PAGES; page++) {
-    const body = await client.request<{ users?: User[] | null }>('GET', '/users', { query: { page, per_page: PAGE } });
+    const body = await client.request<{ users?: User[] | null }>('GET', '/users', { query: { page, per_page: PAGE }, shape: SHAPES.userList });
     const users = Array.isArray(body.users) ? body.users : [];
     out.push(...users);
     if (users.length < PAGE) return out;
@@ -19,7 +20,7 @@ export async function listUsers(client: FleetClient): Promise<User[]> {
 }
 
 export async function getAppConfig(client: FleetClient): Promise<Record<string, unknown>> {
-  return await client.request<Record<string, unknown>>('GET', '/config');
+  return await client.request<Record<string, unknown>>('GET', '/config', { shape: SHAPES.appConfig });
 }
 
 /** Changes only the keys given (the server merges), as `fleetctl apply` of a `kind: config` document. */

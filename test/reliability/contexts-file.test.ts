@@ -60,3 +60,29 @@ it('a folder that cannot be created: the error names the file, nothing half-writ
   expect(r.stderr).toContain(`cannot save the config file ${path.join(blocker, 'osfleet', 'config.yml')}: a part of its path is not a folder; it was left as it was`);
   expect(r.stderr).not.toContain('unexpected failure');
 });
+
+it('a full disk while saving names the file, leaves the old content and no temporary file (64 KiB tmpfs)', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip();
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const disk = mkdtempSync(path.join(tmpdir(), 'osfleet-full-config-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]).status === 0;
+  try {
+    if (!mounted) return t.skip();
+    chmodSync(disk, 0o700); // a tmpfs root is 1777, a folder others may write: refused before any save
+    const file = path.join(disk, 'config.yml');
+    writeFileSync(file, CONFIG, { mode: 0o600 });
+    // Fill what is left of the disk.
+    spawnSync('dd', ['if=/dev/zero', `of=${path.join(disk, 'filler')}`, 'bs=4k', 'count=64'], { stdio: 'ignore' });
+    const r = await runCli(['config', 'set', '--address', 'https://other.example.com'], { env: { ...home.env, OSFLEET_CONFIG: file } });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot save the config file ${file}: no space left on the device; it was left as it was`);
+    expect(r.stderr).not.toMatch(/please report|unexpected failure/);
+    expect(readFileSync(file, 'utf8')).toBe(CONFIG);
+    expect(readdirSync(disk).sort()).toEqual(['config.yml', 'filler']);
+  } finally {
+    if (mounted) spawnSync('umount', [disk]);
+    rmSync(disk, { recursive: true, force: true });
+  }
+});

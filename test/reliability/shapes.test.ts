@@ -12,6 +12,9 @@ let hostsAnswer: () => string = () => '{"hosts": []}';
 let loginAnswer: unknown = {};
 let specAnswer: unknown = { specs: [] };
 let campaignAnswer: unknown = { campaign: { id: 1 } };
+let usersAnswer: unknown = { users: [] };
+let configAnswer: unknown = {};
+let secretsAnswer: unknown = { spec: { secrets: [] } };
 let stub: StubServer;
 const home = scratchHome();
 beforeAll(async () => {
@@ -22,6 +25,9 @@ beforeAll(async () => {
       return void res.end(hostsAnswer());
     }
     if (req.path.startsWith('/api/v1/fleet/login')) return json(res, 200, loginAnswer);
+    if (req.path.startsWith('/api/v1/fleet/users')) return json(res, 200, usersAnswer);
+    if (req.path.startsWith('/api/v1/fleet/config')) return json(res, 200, configAnswer);
+    if (req.path.startsWith('/api/v1/fleet/spec/enroll_secret')) return json(res, 200, secretsAnswer);
     if (req.path.startsWith('/api/v1/fleet/spec/')) return json(res, 200, specAnswer);
     if (req.path.startsWith('/api/v1/fleet/queries/run')) return json(res, 200, campaignAnswer);
     if (req.path.startsWith('/api/v1/fleet/labels')) return json(res, 200, { labels: [{ id: 1, name: 'All Hosts' }] });
@@ -107,5 +113,21 @@ describe('spec lists and campaigns of the wrong shape', () => {
     expect(r.stderr).toMatch(/POST \/api\/v1\/fleet\/queries\/run_by_\w+: 200 unexpected answer: `campaign` is null, expected an object/);
     expect(r.stderr).not.toContain('please report');
     expect(r.code).toBe(1);
+  });
+});
+
+describe('users, options and enroll secrets of the wrong shape', () => {
+  it.each([
+    ['get users', ['get', 'users'], () => (usersAnswer = { users: 'admin@example.com' }), /GET \/api\/v1\/fleet\/users: 200 unexpected answer: `users` is a string/],
+    ['get users (a user without email)', ['get', 'users'], () => (usersAnswer = { users: [{ name: 'a' }] }), /`users\[0\]\.email` is missing, expected a string/],
+    ['get options', ['get', 'options'], () => (configAnswer = { agent_options: 'x' }), /GET \/api\/v1\/fleet\/config: 200 unexpected answer: `agent_options` is a string/],
+    ['get enroll_secret', ['get', 'enroll_secret'], () => (secretsAnswer = { spec: { secrets: [{ secret: 7 }] } }), /`spec\.secrets\[0\]\.secret` is a number \(7\), expected a string/],
+  ])('%s: exit 1 naming the endpoint and the field', async (_what, args, set, message) => {
+    set();
+    const r = await runCli(args, { env: env() });
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain('please report');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
   });
 });
