@@ -16,7 +16,7 @@ import { pipeline as streamPipeline, Readable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { lines, LineTooLongError, type BadLine } from './read.js';
+import { parsedLines, type BadLine, type LineFormat } from './read.js';
 import { planColumns, type ColumnPlan, type TimeColumn } from './plan.js';
 import type { HostResult, Row } from './types.js';
 
@@ -132,30 +132,17 @@ export interface LogReadOptions extends LogFilter {
   columns?: Set<string> | undefined;
 }
 
+const LOG_LINES: LineFormat = { notWhat: 'not an osquery result log', expect: 'a result log has one JSON object per line (osquery\'s filesystem logger)' };
+
 /** HostResults of a result log, one per line that passes the filter. */
 export async function* readLogResults(input: AsyncIterable<Buffer | string>, opts: LogReadOptions): AsyncGenerator<HostResult> {
-  try {
-    for await (const [text, n] of lines(input, { signal: opts.signal, objectsOnly: true })) {
-      if (text.trim() === '') continue;
-      let ev: LogEvent;
-      try {
-        ev = parseLogLine(text);
-      } catch (err) {
-        const message = (err as Error).message;
-        if (opts.strict) throw new InputError(`${opts.source}:${n}: ${message}`, { hint: 'drop --strict to skip broken lines' });
-        opts.onBadLine?.({ source: opts.source, line: n, message });
-        continue;
-      }
-      if (opts.accept && !opts.accept(ev.name)) continue;
-      if (opts.since !== undefined && ev.unixTime < opts.since) continue;
-      if (opts.until !== undefined && ev.unixTime >= opts.until) continue;
-      if (opts.seen) opts.seen.set(ev.name, (opts.seen.get(ev.name) ?? 0) + ev.rows.length);
-      if (opts.columns) for (const [, r] of ev.rows) for (const k in r) opts.columns.add(k);
-      yield logResult(ev);
-    }
-  } catch (err) {
-    if (!(err instanceof LineTooLongError)) throw err;
-    throw new InputError(`${opts.source}:${err.line}: a line of more than ${Math.round(err.limit / 1048576)} MiB: not an osquery result log`);
+  for await (const ev of parsedLines(input, parseLogLine, opts, LOG_LINES)) {
+    if (opts.accept && !opts.accept(ev.name)) continue;
+    if (opts.since !== undefined && ev.unixTime < opts.since) continue;
+    if (opts.until !== undefined && ev.unixTime >= opts.until) continue;
+    if (opts.seen) opts.seen.set(ev.name, (opts.seen.get(ev.name) ?? 0) + ev.rows.length);
+    if (opts.columns) for (const [, r] of ev.rows) for (const k in r) opts.columns.add(k);
+    yield logResult(ev);
   }
 }
 

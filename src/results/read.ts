@@ -162,25 +162,44 @@ export async function* lines(input: AsyncIterable<Buffer | string>, opts: LineOp
   if (bytes > 0) yield [finish(), n];
 }
 
-export async function* readHostResults(input: AsyncIterable<Buffer | string>, opts: ReadOptions): AsyncGenerator<HostResult> {
+/** What a line-oriented input should be, for the message when a line is past the ceiling. */
+export interface LineFormat {
+  /** e.g. `not query results`. */
+  notWhat: string;
+  /** One line saying what a line should look like. */
+  expect: string;
+}
+
+/**
+ * Each non-blank line of an NDJSON-like input, parsed: a line that does not parse stops the run
+ * (`strict`) or is reported and skipped; a line past the ceiling is an InputError naming the line
+ * and how to raise the ceiling. The one loop under query results and osquery result logs.
+ */
+export async function* parsedLines<T>(input: AsyncIterable<Buffer | string>, parse: (text: string) => T, opts: ReadOptions, format: LineFormat): AsyncGenerator<T> {
   try {
     for await (const [text, n] of lines(input, { signal: opts.signal, objectsOnly: true, maxLineBytes: opts.maxLineBytes })) {
       if (text.trim() === '') continue;
-      let r: HostResult;
+      let value: T;
       try {
-        r = parseResultLine(text);
+        value = parse(text);
       } catch (err) {
         const message = (err as Error).message;
         if (opts.strict) throw new InputError(`${opts.source}:${n}: ${message}`, { hint: 'drop --strict to skip broken lines' });
         opts.onBadLine?.({ source: opts.source, line: n, message });
         continue;
       }
-      yield r;
+      yield value;
     }
   } catch (err) {
     if (!(err instanceof LineTooLongError)) throw err;
-    throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline: not query results`, {
-      hint: `export reads NDJSON: one {"host": ..., "rows": [...]} object per line; ${sizeText(err.limit)} is the ceiling for ${LIMITS.ndjsonLineBytes.what}; raise it with ${LIMITS.ndjsonLineBytes.env}=<bytes>`,
+    throw new InputError(`${opts.source}:${err.line}: more than ${sizeText(err.limit)} without a newline: ${format.notWhat}`, {
+      hint: `${format.expect}; ${sizeText(err.limit)} is the ceiling for ${LIMITS.ndjsonLineBytes.what}; raise it with ${LIMITS.ndjsonLineBytes.env}=<bytes>`,
     });
   }
+}
+
+const RESULT_LINES: LineFormat = { notWhat: 'not query results', expect: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line' };
+
+export function readHostResults(input: AsyncIterable<Buffer | string>, opts: ReadOptions): AsyncGenerator<HostResult> {
+  return parsedLines(input, parseResultLine, opts, RESULT_LINES);
 }
