@@ -17,13 +17,14 @@ import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '..
 import type { Ctx } from '../context.js';
 import {
   openOutput,
-  hostsForManifest,
   MANIFEST_VERSION,
   readHostResults,
   readManifest,
   ResultPipeline,
   resolveResultOptions,
   statusOf,
+  StatusTable,
+  StreamedHosts,
   UserDirectory,
   USERS_SQL,
   writeManifest,
@@ -34,6 +35,7 @@ import {
   type HostResult,
   type ResultFlags,
 } from '../results/index.js';
+import { INPUT_CHUNK_BYTES } from '../results/memory.js';
 import { clientVersion } from '../version.js';
 import { closestTables, getTable } from '../schema/index.js';
 import { printable } from '../api/errors.js';
@@ -95,7 +97,8 @@ async function openInput(path: string, ctx: Ctx): Promise<Readable> {
     // Rotated logs and archived results are often gzip-compressed: a regular file starting with
     // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
     const gz = await startsWithGzip(fh);
-    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    // 64 KiB pieces: each is garbage once its lines are cut, and a small one dies young (issue 19.3).
+    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: INPUT_CHUNK_BYTES });
     return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -207,9 +210,12 @@ export async function run(opts: ExportOptions, ctx: Ctx): Promise<number> {
       paths = paths.map((f) => (f === '-' ? copy : f));
     }
   }
+  // Every host's status, merged per host, in memory up to a bound and on disk past it (issue 19.2).
+  const statuses = new StatusTable({ merge: true });
   try {
-    return await exportFiles({ opts, ctx, options, paths, files, sql, tables, targets, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, inputFiles, reader, log });
+    return await exportFiles({ opts, ctx, options, paths, files, sql, tables, targets, given: directory, warn, badLines, onBadLine, stdinCopyDir: stdinCopy, inputFiles, reader, log, statuses });
   } finally {
+    await statuses.close();
     if (stdinCopy) await rm(stdinCopy, { recursive: true, force: true });
   }
 }
@@ -283,10 +289,12 @@ interface ExportJob {
   reader: Reader;
   /** Set when the input is an osquery result log. */
   log: LogExport | undefined;
+  /** Every host's status (run() removes what it spilled to disk). */
+  statuses: StatusTable;
 }
 
 async function exportFiles(run: ExportJob): Promise<number> {
-  const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir, reader, log } = run;
+  const { opts, ctx, options, paths, files, sql, tables, targets, warn, badLines, onBadLine, stdinCopyDir, reader, log, statuses } = run;
   const display = (p: string) => (stdinCopyDir && p.startsWith(stdinCopyDir) ? 'stdin' : sourceName(p));
   let directory = run.given;
   if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(paths, ctx, log ? log.readUncounted : reader), warn);
@@ -304,7 +312,10 @@ async function exportFiles(run: ExportJob): Promise<number> {
   const toFile = file !== undefined && file.kind !== 'stdout';
   const manifestBeside = file !== undefined && file.kind === 'replace';
   const startedAt = ctx.now();
-  const statuses = new Map<string, HostStatus>();
+  // --users: which of its hosts the input has (bounded by the users file, not by the input).
+  const usersKnown = directory && opts.users ? new Set(directory.hosts()) : undefined;
+  const usersSeen = new Set<string>();
+  let usersMatched = false;
   /** Rows of hosts the campaign did not target (--from-manifest), dropped. */
   const outside = new Map<string, number>();
   let pipeline: ResultPipeline;
@@ -320,6 +331,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
       // --sql/--table/--from-manifest describe rows made elsewhere: the rows' own keys decide the columns.
       sqlRan: false,
+      boundMemory: true,
       ...(log ? { plan: log.plan, order: log.order } : {}),
     });
   } catch (err) {
@@ -344,15 +356,12 @@ async function exportFiles(run: ExportJob): Promise<number> {
             continue;
           }
           await pipeline.write(r);
-          const s = statusOf(r);
-          const prev = statuses.get(r.host);
           // The same host in several inputs (concatenated runs): its rows add up, an error sticks.
-          statuses.set(
-            r.host,
-            prev
-              ? { ...prev, rows: prev.rows + s.rows, status: prev.status === 'error' || s.status === 'error' ? 'error' : prev.rows + s.rows > 0 ? 'answered' : 'empty', ...(s.error ? { error: s.error } : {}) }
-              : s,
-          );
+          await statuses.add(statusOf(r));
+          if (usersKnown) {
+            if (usersKnown.has(r.host)) usersSeen.add(r.host);
+            else if (!usersMatched && directory!.failure(r.host) !== undefined) usersMatched = true;
+          }
         }
       } catch (err) {
         if (ctx.signal.aborted) break;
@@ -372,21 +381,21 @@ async function exportFiles(run: ExportJob): Promise<number> {
       run.inputFiles.push({ path: source, sha256: input.hash.digest('hex'), bytes: input.bytes });
     }
     interrupted = ctx.signal.aborted;
-    if (!interrupted && statuses.size === 0 && outside.size === 0) {
+    if (!interrupted && statuses.added === 0 && outside.size === 0) {
       throw new InputError(`no query results in ${(files.length > 0 ? files : ['-']).map(sourceName).join(', ')}`, {
         hint: 'export reads NDJSON: one {"host": ..., "rows": [...]} object per line (the output of `osfleet query` or `fleetctl query`)',
       });
     }
     if (directory && opts.users) {
-      const inputHosts = [...statuses.keys()];
       const known = directory.hosts();
-      if (known.length > 0 && inputHosts.length > 0 && !inputHosts.some((h) => known.includes(h) || directory!.failure(h) !== undefined)) {
-        throw new InputError(`${opts.users} answers for other hosts (${list(known)}) than the input (${list(inputHosts)})`, {
+      if (known.length > 0 && statuses.added > 0 && usersSeen.size === 0 && !usersMatched) {
+        const input = await statuses.sample(5);
+        throw new InputError(`${opts.users} answers for other hosts (${list(known)}) than the input (${list(input.first, 5, input.count)})`, {
           hint: 'run the users query on the same hosts as the results',
         });
       }
     }
-    summary = await pipeline.finish(sortedStatuses(statuses));
+    summary = await pipeline.finish(statuses.sorted());
     if (file) await file.commit();
   } catch (err) {
     for (const i of inputs) if (i.stream !== ctx.io.stdin) i.stream.destroy();
@@ -395,11 +404,18 @@ async function exportFiles(run: ExportJob): Promise<number> {
     throw err;
   }
   const endedAt = ctx.now();
+  // One pass over the statuses: how many hosts, and those that answered with an error.
+  let hostCount = 0;
+  const failed: HostStatus[] = [];
+  for await (const s of statuses.sorted()) {
+    hostCount++;
+    if (s.status === 'error') failed.push(s);
+  }
 
   for (const b of badLines.slice(0, BAD_LINES_SHOWN)) warn(`${b.source}:${b.line}: skipped: ${b.message}`);
   if (badLines.length > BAD_LINES_SHOWN) warn(`${badLines.length - BAD_LINES_SHOWN} more broken lines skipped`);
   if (directory && opts.users) {
-    const extra = directory.hosts().filter((h) => !statuses.has(h));
+    const extra = directory.hosts().filter((h) => !usersSeen.has(h));
     if (extra.length > 0) warn(`${opts.users} has hosts that are not in the input: ${list(extra)}`);
   }
   const logWarnings = log ? log.warnings() : [];
@@ -430,7 +446,7 @@ async function exportFiles(run: ExportJob): Promise<number> {
       time_zone: options.timeZone,
       time_format: options.times ? options.timeFormat : 'raw',
       enriched: options.enrich,
-      hosts: hostsForManifest(sortedStatuses(statuses)),
+      hosts: new StreamedHosts(statuses.sorted()),
       rows: summary.rows,
       output: {
         path: file ? file.path : null,
@@ -447,10 +463,9 @@ async function exportFiles(run: ExportJob): Promise<number> {
       columns: summary.columns,
     });
   }
-  if (!toFile && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${statuses.size} host${statuses.size === 1 ? '' : 's'}.\n`);
-  if (toFile) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${statuses.size} host${statuses.size === 1 ? '' : 's'} to ${options.output}\n`);
+  if (!toFile && summary.rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${hostCount} host${hostCount === 1 ? '' : 's'}.\n`);
+  if (toFile) ctx.io.err(`Wrote ${summary.rows} row${summary.rows === 1 ? '' : 's'} from ${hostCount} host${hostCount === 1 ? '' : 's'} to ${options.output}\n`);
   // Hosts that answered with an error, as `query` reports them (their error is in the manifest too).
-  const failed = sortedStatuses(statuses).filter((s) => s.status === 'error');
   if (failed.length > 0) {
     ctx.io.err(`${failed.length} host${failed.length === 1 ? '' : 's'} answered with an error:\n`);
     const width = Math.max(0, ...failed.map((s) => printable(s.host).length));
@@ -475,13 +490,9 @@ function outsideForManifest(outside: Map<string, number>): Array<{ host: string;
   return [...outside].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([host, rows]) => ({ host, rows }));
 }
 
-function sortedStatuses(m: Map<string, HostStatus>): HostStatus[] {
-  return [...m.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-}
-
-function list(hosts: string[], max = 5): string {
+function list(hosts: string[], max = 5, count = hosts.length): string {
   const sorted = [...hosts].sort();
-  return sorted.length <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${sorted.length - max} more`;
+  return count <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${count - max} more`;
 }
 
 // --- osquery result logs ------------------------------------------------------------------------
