@@ -27,6 +27,8 @@ import {
   resolveResultOptions,
   safeAddress,
   writeManifest,
+  StatusTable,
+  StreamedHosts,
   type AtomicFile,
   type HostStatus,
   type Manifest,
@@ -238,8 +240,10 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   // only the hosts to report (errors, silent) are listed and the others counted: at 100,000 hosts
   // that is the difference between sorting 100,000 statuses at exit and sorting a handful.
   const everyStatus = Boolean(file) || results.format === 'json' || results.format === 'yaml';
-  const { problems, settled } = everyStatus ? { problems: undefined, settled: undefined } : problemStatuses(targets, live.answered, { answeredToo: !known });
-  const statuses = problems ?? hostStatuses(targets, live.answered, { answeredToo: !known });
+  // The report and the exit code need only the problems; the whole table is streamed from a bounded
+  // store (memory up to a bound, sorted runs on disk past it: issue 19.2), never held as one list.
+  const { problems: statuses, settled } = problemStatuses(targets, live.answered, { answeredToo: !known });
+  const table = everyStatus ? await StatusTable.of(targetStatuses(targets, live.answered, !known)) : undefined;
 
   // --- finish the output -------------------------------------------------------------------------------
   if (problem && nothing && !interrupted) {
@@ -249,7 +253,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   }
   let summary;
   try {
-    summary = await serial(() => pipeline.finish(statuses));
+    summary = await serial(() => pipeline.finish(table ? table.sorted() : statuses));
     await file?.commit();
   } catch (err) {
     await file?.abort();
@@ -278,7 +282,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       time_zone: results.timeZone,
       time_format: results.timeFormat,
       enriched: results.enrich,
-      hosts: hostsForManifest(statuses),
+      hosts: new StreamedHosts(table!.sorted()),
       rows: summary.rows,
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
       warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
@@ -289,6 +293,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     throw new UsageError('--manifest needs -o FILE: the manifest records the SHA-256 of the output file');
   }
 
+  await table?.close();
   for (const w of summary.warnings) say(`Warning: ${w}`);
   // Said even under --quiet: rows were left out of the output.
   if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);

@@ -9,7 +9,7 @@
  * add up, an error sticks (its message the latest), the first host id stays. Without it (query),
  * two statuses of one name (two hosts with the same hostname) both stay, in the order they came.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +53,7 @@ export class StatusTable {
   private list: HostStatus[] = [];
   private dir: string | undefined;
   private readonly runs: string[] = [];
+  private onExit: (() => void) | undefined;
   /** Statuses added (before merging). */
   added = 0;
 
@@ -69,6 +70,18 @@ export class StatusTable {
   /** Runs written to disk so far. */
   get spilled(): number {
     return this.runs.length;
+  }
+
+  /** A table of every status a source gives (unmerged). */
+  static async of(source: StatusSource, opts: StatusTableOptions = {}): Promise<StatusTable> {
+    const table = new StatusTable(opts);
+    try {
+      for await (const s of source) await table.add(s);
+    } catch (err) {
+      await table.close();
+      throw err;
+    }
+    return table;
   }
 
   async add(s: HostStatus): Promise<void> {
@@ -121,6 +134,8 @@ export class StatusTable {
   /** Removes the runs written to disk. */
   async close(): Promise<void> {
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    if (this.onExit) process.off('exit', this.onExit);
+    this.onExit = undefined;
     this.dir = undefined;
     this.runs.length = 0;
   }
@@ -135,7 +150,13 @@ export class StatusTable {
     this.list = [];
     const base = this.opts.tmpDir ?? tmpdir();
     try {
-      this.dir ??= await mkdtemp(join(base, 'osfleet-statuses-'));
+      if (!this.dir) {
+        const dir = await mkdtemp(join(base, 'osfleet-statuses-'));
+        this.dir = dir;
+        // A run that ends on an error or a second Ctrl-C does not leave the statuses behind.
+        this.onExit = () => rmSync(dir, { recursive: true, force: true });
+        process.once('exit', this.onExit);
+      }
       const file = join(this.dir, `run-${this.runs.length}.ndjson`);
       const out = createWriteStream(file, { mode: 0o600 });
       let failed: Error | undefined;
