@@ -24,7 +24,7 @@ export const INPUT_CHUNK_BYTES = 1 << 16;
 export const YOUNG_GENERATION_BYTES = 8 << 20;
 
 /** Old generation (old and large-object spaces) allowed above what survived the last full collection. */
-export const OLD_GENERATION_SLACK_BYTES = 8 << 20;
+export const OLD_GENERATION_SLACK_BYTES = 4 << 20;
 
 let pinned = false;
 
