@@ -74,9 +74,13 @@ describe('query: the targets', () => {
     expect(platformWarnings('SELECT * FROM cups_jobs', resolved({ listed: { all: true, labels: [] }, labels: labels.slice(1) } as unknown as Partial<ResolvedTargets>))).toEqual([]);
   });
 
-  it('says nothing for a label that is not a platform', () => {
-    const r = resolved({ listed: { all: false, labels: [{ id: 7, name: 'servers', count: 3 }] } } as unknown as Partial<ResolvedTargets>);
-    expect(platformWarnings('SELECT * FROM cups_jobs', r)).toEqual([]);
+  it('counts platform labels, and says nothing once a label that is not a platform is targeted too', () => {
+    const mac = { id: 2, name: 'macOS', count: 2 };
+    const servers = { id: 7, name: 'servers', count: 3 };
+    expect(platformWarnings('SELECT * FROM programs', resolved({ listed: { all: false, labels: [mac] } } as unknown as Partial<ResolvedTargets>))).toEqual([
+      'programs does not exist on darwin: 2 of 2 targeted hosts will answer with an error',
+    ]);
+    expect(platformWarnings('SELECT * FROM programs', resolved({ listed: { all: false, labels: [mac, servers] } } as unknown as Partial<ResolvedTargets>))).toEqual([]);
   });
 
   it('names unknown hosts and labels: an error, or a warning with --ignore-unknown', () => {
