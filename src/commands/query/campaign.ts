@@ -131,7 +131,6 @@ function targetFilter(known: readonly TargetHost[], outside: OutsideTargets) {
   };
 }
 
-/** Runs the campaign (and the users campaign beside it) to its end, each answer into the pipeline. */
 /** What reading the campaign takes from the run's flags. */
 export interface CampaignJob {
   quiet: boolean;
@@ -143,6 +142,7 @@ export interface CampaignJob {
   transport: 'auto' | 'ws' | 'rest';
 }
 
+/** Runs the campaign (and the users campaign beside it) to its end, each answer into the pipeline. */
 export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, ref: QueryRef, pre: Preflight, out: Output): Promise<Read> {
   const spinner = job.quiet ? undefined : await ctx.io.spinner('dispatching…', { machineOutput: !out.dest.file && ctx.io.stdoutIsTTY && job.results.format !== 'table' });
   spinner?.start();
