@@ -91,6 +91,11 @@ export interface AnswerRecord {
   error?: string | undefined;
 }
 
+/** The key under which `answered` holds a target's answer (by id, else by name); undefined if it did not answer. */
+export function answerKeyOf(answered: ReadonlyMap<string, AnswerRecord>, t: { id: number; hostname: string }): string | undefined {
+  return answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
+}
+
 /**
  * Runs one live query to its end. Iterate it for the answers (each host at most once); afterwards
  * `endReason`, `problem` and `answered` say how it ended.
@@ -122,7 +127,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   private addTarget(t: TargetHost): void {
     this.byId.set(t.id, t);
     this.byName.set(t.hostname, t);
-    if (this.answered.has(`id:${t.id}`) || this.answered.has(`name:${t.hostname}`)) return;
+    if (answerKeyOf(this.answered, t) !== undefined) return;
     if (this.opts.waitAll || t.online) this.outstanding.add(t.id);
   }
 
