@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 const unit = [
   'test/architecture.test.ts',
   'test/query-statuses.test.ts',
+  'test/command-parts.test.ts',
+  'test/results-parts.test.ts',
   'test/sandbox/server-results.test.ts',
   'test/commands-schema.test.ts',
   'test/convert.test.ts',
