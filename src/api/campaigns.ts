@@ -261,6 +261,12 @@ export interface LiveQueryOptions {
   listTargets?: () => Promise<TargetHost[]>;
   /** The campaign exists (the first one): the server's count of targeted and online hosts. */
   onCampaign?: (totals: { count: number; online: number } | undefined) => void;
+  /**
+   * Whether an answer is the campaign's (its host targeted): false drops it before it counts.
+   * `asked`: the one host a REST request asked. Without it, an answer from outside known targets,
+   * or not from the host asked, is dropped (src/results/untargeted.ts judges and counts).
+   */
+  admit?: (a: HostAnswer, asked: number | undefined) => boolean | Promise<boolean>;
   /** Wait for offline hosts too, until the timeout. */
   waitAll: boolean;
   /** 0 or undefined: no timeout. */
@@ -377,6 +383,13 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     return a;
   }
 
+  /** Whether an answer is the campaign's: the admit hook's say, or, without one, the known targets'. */
+  private async admitted(a: HostAnswer, asked?: number): Promise<boolean> {
+    const ok = this.opts.admit ? await this.opts.admit(a, asked) : asked !== undefined ? a.hostId === asked : this.counted || (a.hostId !== undefined ? this.byId.has(a.hostId) : this.byName.has(a.host));
+    if (!ok) this.opts.debug?.(`answer from ${a.host}${a.hostId !== undefined ? ` (id ${a.hostId})` : ''} dropped: not a host the campaign targets`);
+    return ok;
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<HostAnswer> {
     const { signal } = this.opts;
     if (!this.counted && this.outstanding.size === 0 && !this.opts.waitAll) {
@@ -424,7 +437,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
             break;
           }
           if (ev.type === 'result') {
-            const fresh = this.accept(ev.answer);
+            const fresh = (await this.admitted(ev.answer)) ? this.accept(ev.answer) : undefined;
             if (fresh) {
               yield fresh;
               this.progress();
@@ -517,7 +530,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
       this.totals = { count: all.length, online: all.filter((t) => t.online).length };
       this.opts.onCampaign?.(this.totals);
     }
-    const ready: HostAnswer[] = [];
+    const ready: Array<{ answer: HostAnswer; asked: number }> = [];
     let wake: (() => void) | undefined;
     const concurrency = this.opts.restConcurrency ?? 8;
     const queue = [...this.missing()];
@@ -543,8 +556,11 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
               queue.push(t);
             }
           } else {
-            const answer: HostAnswer = { host: t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
-            ready.push(answer);
+            // The reply says whose answer it is: one naming another host is not the answer of the host asked.
+            const id = res.host_id;
+            const host = id === t.id ? t.hostname : (this.byId.get(id)?.hostname ?? `host id ${id}`);
+            const answer: HostAnswer = { host, hostId: id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
+            ready.push({ answer, asked: t.id });
           }
         } catch (err) {
           if (stop.aborted) return;
@@ -566,7 +582,8 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     const all = Promise.all(workers);
     for (;;) {
       while (ready.length > 0) {
-        const fresh = this.accept(ready.shift()!);
+        const { answer, asked } = ready.shift()!;
+        const fresh = (await this.admitted(answer, asked)) ? this.accept(answer) : undefined;
         if (fresh) {
           yield fresh;
           this.progress();

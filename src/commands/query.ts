@@ -13,7 +13,7 @@ import { CliError, DeadlineError, ExitCode, InputError, UsageError, isBrokenPipe
 import { parseDuration } from '../duration.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
-import { hostsToName, resolveTargets, type ResolvedTargets } from '../api/targets.js';
+import { hostsToName, readTargetSet, resolveTargets, targetSetOf, type ResolvedTargets } from '../api/targets.js';
 import { printable } from '../api/errors.js';
 import { limit, overLimit, summariseNames } from '../limits.js';
 import { terminalSafe } from '../terminal.js';
@@ -33,6 +33,7 @@ import {
   type ResultFlags,
   answerStatus,
   planColumns,
+  TargetCheck,
   USERS_SQL,
 } from '../results/index.js';
 import { clientVersion } from '../version.js';
@@ -158,8 +159,15 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
   let fullList: Promise<TargetHost[]> | undefined;
   const listTargets = () => (fullList ??= resolveTargets(client, targetRequest).then((r) => r.targets));
   let noTargets = false;
+  // Answers from hosts the campaign did not target are not its results: dropped and counted
+  // (src/results/untargeted.ts). Labels and --all: the targets are read once a campaign exists.
+  const check = known ? TargetCheck.of(targetSetOf(known)) : TargetCheck.later();
+  const supplyTargets = (totals: { count: number } | undefined) => {
+    if (!check.supplied) check.supply(fullList ? fullList.then(targetSetOf) : readTargetSet(client, resolved), () => totals?.count);
+  };
   const onCampaign = (totals: { count: number; online: number } | undefined) => {
     if (known) return;
+    supplyTargets(totals);
     if (totals) targeting(totals.count, totals.online);
     if (totals?.count === 0) noTargets = true;
   };
@@ -176,24 +184,14 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       debug: ctx.globals.debug ? (l) => ctx.debug(`${tag}${l}`) : undefined,
       ...extra,
     });
-  const live = campaign(ref, '', { onProgress, onCampaign, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)) });
-  const usersRun = pipeline.wantsUsers ? feedUsers(campaign({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
+  const live = campaign(ref, '', { onProgress, onCampaign, onNotice: (m) => (spinner?.live ? (spinner.text = m) : say(m)), admit: (a, asked) => check.admit(a, { count: true, asked }) });
+  const usersRun = pipeline.wantsUsers
+    ? feedUsers(campaign({ sql: USERS_SQL }, '[users] ', { onCampaign: (t) => (known ? undefined : supplyTargets(t)), admit: (a, asked) => check.admit(a, { count: false, asked }) }), pipeline, serial)
+    : Promise.resolve();
 
-  // Answers from hosts the campaign did not target are not its results: dropped and counted.
-  // (Known only after a preflight: labels and --all went to the server, whose campaign chose the hosts.)
-  const targetIds = new Set((known ?? []).map((t) => t.id));
-  const targetNames = new Set((known ?? []).map((t) => t.hostname));
-  const outside = new Map<string, number>();
   let failure: unknown;
   try {
-    for await (const answer of live) {
-      const targeted = !known || (answer.hostId !== undefined ? targetIds.has(answer.hostId) : targetNames.has(answer.host));
-      if (!targeted) {
-        outside.set(answer.host, (outside.get(answer.host) ?? 0) + answer.rows.length);
-        continue;
-      }
-      await serial(() => pipeline.write(answer));
-    }
+    for await (const answer of live) await serial(() => pipeline.write(answer));
   } catch (err) {
     failure = err;
   }
@@ -205,15 +203,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     return ExitCode.ok;
   }
 
-  const outsideRows = [...outside.values()].reduce((a, b) => a + b, 0);
-  const outsideLine =
-    outside.size > 0
-      ? `${outsideRows} row${outsideRows === 1 ? '' : 's'} of ${outside.size} host${outside.size === 1 ? '' : 's'} the campaign did not target dropped (${[...outside]
-          .sort(([a], [b]) => (a < b ? -1 : 1))
-          .slice(0, 5)
-          .map(([h, n]) => `${printable(h)}: ${n}`)
-          .join(', ')}${outside.size > 5 ? ` and ${outside.size - 5} more` : ''})`
-      : undefined;
+  const targetLines = check.lines();
   const interrupted = live.endReason === 'interrupted' || ctx.signal.aborted;
   let problem = failure ?? live.problem;
   const nothing = live.answered.size === 0;
@@ -281,8 +271,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
       hosts: hostsForManifest(statuses),
       rows: summary.rows,
       output: { path: file.path, format: results.format, sha256: file.sha256(), bytes: file.bytes },
-      warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
-      ...(outside.size > 0 ? { outside_targets: [...outside].sort(([a], [b]) => (a < b ? -1 : 1)).map(([host, rows]) => ({ host, rows })) } : {}),
+      warnings: [...summary.warnings, ...targetLines],
+      ...check.manifestFields(),
       columns: summary.columns,
     });
   } else if (results.manifest) {
@@ -291,7 +281,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
 
   for (const w of summary.warnings) say(`Warning: ${w}`);
   // Said even under --quiet: rows were left out of the output.
-  if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);
+  for (const line of targetLines) ctx.io.err(`Warning: ${line}\n`);
   reportStatuses(statuses, live, say, settled);
   if (interrupted) {
     const reason: unknown = ctx.signal.reason;
@@ -303,6 +293,8 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     ctx.io.err(`${ctx.io.errColor.red('Error:')} ${terminalSafe(p.message)}\n`);
     return ExitCode.partial;
   }
+  // Answers that could not be checked against the targets: the run cannot vouch for its output.
+  if (check.unverified()) return ExitCode.partial;
   return queryExitCode(statuses, { offlineFails: Boolean(opts.offlineFails) || Boolean(opts.waitAll) });
 }
 
@@ -593,6 +585,12 @@ class WithoutHeader extends Writable {
   }
 }
 
+/** The earlier runs' hosts outside the targets, and this one's. */
+function mergedOutside(m: Manifest, check: TargetCheck): Pick<Manifest, 'outside_targets'> {
+  const all = [...(m.outside_targets ?? []), ...check.outside()];
+  return all.length > 0 ? { outside_targets: all } : {};
+}
+
 export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ctx): Promise<number> {
   const given = (['hosts', 'labels', 'labelExpr', 'all', 'query', 'queryName', 'output', 'format', 'manifest', 'tz', 'raw', 'enrich', 'bom'] as const).filter((k) => opts[k] !== undefined && opts[k] !== false);
   if (given.length > 0) throw new UsageError(`--resume takes the query, hosts and output settings from the manifest: drop ${given.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
@@ -651,6 +649,7 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
   const online = targets.filter((t) => t.online).length;
   say(`Resuming ${path}: asking ${targets.length} host${targets.length === 1 ? '' : 's'} again (${online} online, ${targets.length - online} offline)`);
 
+  const check = TargetCheck.of(targetSetOf(targets));
   const file = await atomicFile(out);
   let summary;
   let live: LiveQuery;
@@ -670,6 +669,7 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
         query: { sql },
         selection: resolved.selection,
         targets,
+        admit: (a, asked) => check.admit(a, { count: tag === '', asked }),
         waitAll: Boolean(opts.waitAll),
         timeoutMs: timeoutMs || undefined,
         transport: opts.transport ?? 'auto',
@@ -714,11 +714,13 @@ export async function runResume(opts: QueryOptions & { resume: string }, ctx: Ct
     hosts: hostsForManifest(merged),
     rows: m.rows + summary.rows,
     output: { ...m.output, sha256: file.sha256(), bytes: file.bytes },
-    warnings: [...(m.warnings ?? []), ...summary.warnings],
+    warnings: [...(m.warnings ?? []), ...summary.warnings, ...check.lines()],
+    ...mergedOutside(m, check),
     campaigns,
   } as Manifest);
 
   for (const w of summary.warnings) say(`Warning: ${w}`);
+  for (const line of check.lines()) ctx.io.err(`Warning: ${line}\n`);
   reportStatuses(fresh, live!, say);
   say(`Appended ${summary.rows} row${summary.rows === 1 ? '' : 's'} to ${out}; ${path} now records ${campaigns.length} campaigns.`);
   if (live!.endReason === 'interrupted') return ExitCode.interrupted;
