@@ -10,9 +10,7 @@
  * changed while the campaign started), nothing is dropped on a guess: the answers that cannot be
  * checked are kept and marked in the manifest (`targets_unverified`), and said on stderr.
  */
-import { terminalCell } from '../terminal.js';
-
-const printable = (s: string) => (s.length > 80 ? `${terminalCell(s.slice(0, 80))}…` : terminalCell(s));
+import { printable } from '../terminal.js';
 
 /** Who a campaign targets: host ids, and hostnames for answers that carry no id. */
 export interface TargetSet {

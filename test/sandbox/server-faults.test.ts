@@ -153,7 +153,7 @@ describe('fault injection (fleet)', () => {
 
   it('strayAnswers: before the first real answer, answers from a host outside the targets and from an invented host id', async () => {
     expect((await ctl('POST', { strayAnswers: { hosts: [{ id: 'x' }] } })).status).toBe(422);
-    const other = new FakeAgent(t.url, '/api/osquery', { hostname: 'f2.local', uuid: 'UUID-F2', platform: 'linux' });
+    const other = new FakeAgent(t.url, '/api/osquery', { hostname: 'f2.local', uuid: 'UUID-F2', platform: 'ubuntu' });
     await other.enroll(t.sandbox.enrollSecret);
     await ctl('POST', { strayAnswers: { hosts: ['f2.local', 'f1.local', { id: 9999, hostname: 'ghost' }], campaigns: 1 } });
     const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1 AS one', selected: { hosts: ['f1.local'] } } });
