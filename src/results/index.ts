@@ -26,3 +26,4 @@ export { atomicFile, openOutput, OutputError, type AtomicFile, type OutputOption
 export { writeManifest, readManifest, hostsForManifest, manifestHost, safeAddress, StreamedHosts, MANIFEST_VERSION, type Manifest, type ManifestOut } from './manifest.js';
 export { StatusTable, mergeStatus, byHost, STATUSES_IN_MEMORY, type StatusSource, type StatusTableOptions } from './statuses.js';
 export { readHostResults, parseResultLine, lines, LineTooLongError, type BadLine, type ReadOptions } from './read.js';
+export { TargetCheck, type TargetSet, type CountedHost, type TargetsUnverified, type AnswerHost } from './untargeted.js';
