@@ -8,7 +8,7 @@ export function clientVersion(): string {
   return cached;
 }
 
-/** Where `npm run build` writes `osfleet --help` as printed to a pipe (scripts/prerender-help.js). */
+/** Where `npm run build` writes `osfleet --help` as printed to a pipe (scripts/prebuild.js). */
 export const PRERENDERED_HELP = new URL('./help.txt', import.meta.url);
 
 /** The prerendered top-level help, or undefined where there is none (a build without it). */

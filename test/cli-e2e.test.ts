@@ -42,6 +42,22 @@ describe('startup stays light', () => {
     }
   });
 
+  it("the build's schema database image has exactly the tables and columns of the schema", async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const schema = await import('../src/schema/index.js');
+    const { buildSchemaDatabase } = await import('../src/specs/sql-check.js');
+    const tables = (db: InstanceType<typeof Database>) => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all();
+    const image = new Database(readFileSync(path.join(repoRoot, 'dist/schema/osquery.sqlite')));
+    const built = buildSchemaDatabase(Database, schema);
+    try {
+      expect(tables(image)).toHaveLength(schema.allTables().length);
+      expect(tables(image), 'rerun npm run build after changing the schema').toEqual(tables(built));
+    } finally {
+      image.close();
+      built.close();
+    }
+  });
+
   it('export --format ndjson loads neither the CSV nor the table library; --format csv does', async () => {
     const input = path.join(scratch.home, 'small.ndjson');
     writeFileSync(input, '{"host":"h","rows":[{"a":"1"}]}\n');
