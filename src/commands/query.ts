@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import type { Ctx } from '../context.js';
 import { CliError, DeadlineError, ExitCode, InputError, UsageError, isBrokenPipe } from '../errors.js';
 import { parseDuration } from '../duration.js';
+import { batchWrites } from '../io.js';
 import { parseLabelExpr } from '../labelexpr.js';
 import { LiveQuery, type AnswerRecord, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../api/campaigns.js';
 import { hostsToName, resolveTargets, type ResolvedTargets } from '../api/targets.js';
@@ -141,6 +142,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     usersCampaign: true,
   });
   const serial = serialQueue();
+  const batch = batchWrites(sink);
 
   // --- progress ---------------------------------------------------------------------------------------
   const spinner = quiet ? undefined : await ctx.io.spinner('dispatching…', { machineOutput: !file && ctx.io.stdoutIsTTY && results.format !== 'table' });
@@ -192,6 +194,7 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
         outside.set(answer.host, (outside.get(answer.host) ?? 0) + answer.rows.length);
         continue;
       }
+      batch();
       await serial(() => pipeline.write(answer));
     }
   } catch (err) {
