@@ -4,7 +4,7 @@
  * repeat, `Retry-After`, typed errors, redacted --debug traces and abort on Ctrl-C. It never prints:
  * warnings go to the `warn` callback, traces to `debug`.
  */
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
+import { Agent, request as undiciRequest, type Dispatcher } from './undici.js';
 import { readRootCa } from './rootca.js';
 import { isIPv4 } from 'node:net';
 import { ApiError, ConfigError, DeadlineError, InterruptedError, NetworkError, NotFoundError, AuthError, CliError } from '../errors.js';

@@ -10,6 +10,9 @@
  * files are complete or absent; the config file is written only by a login that succeeded.
  *
  * Cells covered by other suites are listed with where, and not run twice.
+ *
+ * One test file per part (fault-matrix-fleet, -kolide, -more), so that the parts, which mostly wait
+ * on backoff and timeouts, run beside other files instead of one after another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -148,7 +151,23 @@ function errorLine(r: CliResult): string {
 
 const HOSTS = ['centos-fileserver', 'dwight-win10', 'jim-macbook-1014', 'pam-macbook-1015'];
 
-describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox', (dialect) => {
+/** Every expected host exactly once; counts what was lost or duplicated for the closing figures. */
+function countLoss(expected: string[], got: string[]): void {
+  const missing = expected.filter((h) => !got.includes(h));
+  const dups = got.length - new Set(got).size;
+  resultsLost += missing.length;
+  resultsDuplicated += dups;
+  expect([...got].sort()).toEqual([...expected].sort());
+}
+
+/** The matrix and the websocket cells against one server generation. */
+export function faultMatrix(dialect: 'fleet' | 'kolide'): void {
+  describe(`fault matrix against the ${dialect} sandbox`, () => {
+    matrixCells(dialect);
+  });
+}
+
+function matrixCells(dialect: 'fleet' | 'kolide'): void {
   let fleet: CliFleet;
   let seen: Seen[];
   let dir: string;
@@ -327,160 +346,156 @@ describe.each(['fleet', 'kolide'] as const)('fault matrix against the %s sandbox
       countLoss(HOSTS, r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host));
     }),
   );
-});
-
-describe("FleetDM's REST live queries (--transport rest): one host's request under a fault", () => {
-  let fleet: CliFleet;
-  let seen: Seen[];
-  beforeAll(async () => {
-    fleet = await startCliFleet({ dialect: 'fleet' });
-    seen = watch(fleet);
-  });
-  afterAll(async () => fleet?.stop());
-
-  // POST /hosts/{id}/query runs a read-only query on one host and keeps no server state: retried.
-  it.each([
-    ['503 ×2', 3],
-    ['reset mid-body', 2],
-    ['proxy HTML page', 2],
-  ] as const)('%s → recovers, every host once', (fault, attempts) =>
-    cell(async () => {
-      seen.length = 0;
-      fleet.sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/hosts/1/query' }, ...RULE[fault] }] });
-      let r: CliResult;
-      try {
-        r = await runCli(['query', '--all', '--transport', 'rest', '--query', 'SELECT 1 AS one', '--quiet'], { env: fleet.env });
-      } finally {
-        fleet.sandbox.setFaults({});
-      }
-      expect(r.code, r.stderr).toBe(0);
-      expect(seen.filter((x) => x.method === 'POST' && x.path === '/api/v1/fleet/hosts/1/query')).toHaveLength(attempts);
-      countLoss(HOSTS, r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host));
-    }),
-  );
-});
-
-/** Every expected host exactly once; counts what was lost or duplicated for the closing figures. */
-function countLoss(expected: string[], got: string[]): void {
-  const missing = expected.filter((h) => !got.includes(h));
-  const dups = got.length - new Set(got).size;
-  resultsLost += missing.length;
-  resultsDuplicated += dups;
-  expect([...got].sort()).toEqual([...expected].sort());
 }
 
-describe('a host that answers after the timeout', () => {
-  let fleet: CliFleet;
-  beforeAll(async () => {
-    // The file server answers 4 s late; the query gives up after 1.5 s.
-    fleet = await startCliFleet({ dialect: 'fleet', slow: 1, slowDelayMs: 4000 });
-  });
-  afterAll(async () => fleet?.stop());
+/** REST transport faults, a late host and the 100 MB results: FleetDM only. */
+export function moreFaults(): void {
+  describe("FleetDM's REST live queries (--transport rest): one host's request under a fault", () => {
+    let fleet: CliFleet;
+    let seen: Seen[];
+    beforeAll(async () => {
+      fleet = await startCliFleet({ dialect: 'fleet' });
+      seen = watch(fleet);
+    });
+    afterAll(async () => fleet?.stop());
 
-  it('is reported as not answering, exit 3; the others are complete and its late answer never appears', () =>
-    cell(async () => {
-      const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '1500ms'], { env: fleet.env });
-      expect(r.code, r.stderr).toBe(3);
-      const hosts = r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host);
-      countLoss(HOSTS.filter((h) => h !== 'centos-fileserver'), hosts);
-      expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 1 no response, 0 offline \(stopped by the timeout\)/);
-      expect(r.stderr).toMatch(/centos-fileserver\s+no-response/);
-    }),
-  );
-});
-
-describe('a 100 MB result', () => {
-  let fleet: CliFleet;
-  let dir: string;
-  const HOST_COUNT = 50;
-  // 50 hosts × 2,000 rows × ~1.1 KB. The client runs with a 64 MB heap: it can only finish if it
-  // holds a few hosts' answers at a time, never the result (before the fix it kept every row).
-  const PAD = 1999;
-  const HEAP = '--max-old-space-size=64';
-  const SQL = "SELECT hex(zeroblob(500)) AS pad, 'x' AS tag";
-  beforeAll(async () => {
-    fleet = await startCliFleet({ dialect: 'fleet', story: false, extraHosts: HOST_COUNT, checkInMs: 200 });
-    dir = mkdtempSync(path.join(tmpdir(), 'osfleet-big-'));
-  });
-  afterAll(async () => {
-    await fleet?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    // POST /hosts/{id}/query runs a read-only query on one host and keeps no server state: retried.
+    it.each([
+      ['503 ×2', 3],
+      ['reset mid-body', 2],
+      ['proxy HTML page', 2],
+    ] as const)('%s → recovers, every host once', (fault, attempts) =>
+      cell(async () => {
+        seen.length = 0;
+        fleet.sandbox.setFaults({ rules: [{ match: { method: 'POST', path: '/api/v1/fleet/hosts/1/query' }, ...RULE[fault] }] });
+        let r: CliResult;
+        try {
+          r = await runCli(['query', '--all', '--transport', 'rest', '--query', 'SELECT 1 AS one', '--quiet'], { env: fleet.env });
+        } finally {
+          fleet.sandbox.setFaults({});
+        }
+        expect(r.code, r.stderr).toBe(0);
+        expect(seen.filter((x) => x.method === 'POST' && x.path === '/api/v1/fleet/hosts/1/query')).toHaveLength(attempts);
+        countLoss(HOSTS, r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host));
+      }),
+    );
   });
 
-  /** The CLI under /usr/bin/time -v with a small heap; its result and peak RSS in MB. */
-  function measured(args: string[], opts: { slowReader?: boolean } = {}): Promise<{ r: CliResult; rssMb: number }> {
-    const child = spawn('/usr/bin/time', ['-v', process.execPath, HEAP, binPath, ...args], { env: childEnv(fleet.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    if (opts.slowReader) {
-      // A consumer that does not read for a while: the pipe fills, writes wait, and the websocket
-      // must stop reading rather than queue every answer in memory.
-      child.stdout!.pause();
-      setTimeout(() => child.stdout!.resume(), 4000);
-    }
-    return collect(child, { timeoutMs: 240_000 }).then((r) => ({ r, rssMb: Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) / 1024 }));
-  }
+  describe('a host that answers after the timeout', () => {
+    let fleet: CliFleet;
+    beforeAll(async () => {
+      // The file server answers every query 5 s late (its first label queries too, which this waits
+      // for); the query gives up after 3.5 s, which leaves the other hosts (answering within 100 ms)
+      // time to answer even on a loaded machine (1.5 s was not always enough).
+      fleet = await startCliFleet({ dialect: 'fleet', slow: 1, slowDelayMs: 5000 });
+    });
+    afterAll(async () => fleet?.stop());
 
-  const big = <T>(fn: () => Promise<T>) => {
-    fleet.sandbox.setFaults({ resultRowsPad: PAD });
-    return fn().finally(() => fleet.sandbox.setFaults({}));
-  };
+    it('is reported as not answering, exit 3; the others are complete and its late answer never appears', () =>
+      cell(async () => {
+        const r = await runCli(['query', '--all', '--query', 'SELECT 1 AS one', '--timeout', '3500ms'], { env: fleet.env });
+        expect(r.code, r.stderr).toBe(3);
+        const hosts = r.stdout.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { host: string }).host);
+        countLoss(HOSTS.filter((h) => h !== 'centos-fileserver'), hosts);
+        expect(r.stderr).toMatch(/4 hosts: 3 answered \(3 rows\), 0 empty, 0 error, 1 no response, 0 offline \(stopped by the timeout\)/);
+        expect(r.stderr).toMatch(/centos-fileserver\s+no-response/);
+      }),
+    );
+  });
 
-  it('-o FILE: complete, checksummed, within a 64 MB heap', { timeout: 300_000 }, () =>
-    cell(async () => {
-      const small = await measured(['query', '--all', '--query', SQL, '-o', path.join(dir, 'small.ndjson'), '--quiet']);
-      expect(small.r.code, small.r.stderr).toBe(0);
-      // No runtime warning in a cron log (an abort listener per wait once piled up past Node's ten).
-      expect(small.r.stderr).not.toMatch(/\(node:\d+\)|MaxListenersExceededWarning/);
-      const out = path.join(dir, 'big.ndjson');
-      const started = performance.now();
-      const run = await big(() => measured(['query', '--all', '--query', SQL, '-o', out, '--quiet']));
-      const seconds = (performance.now() - started) / 1000;
-      expect(run.r.code, run.r.stderr.slice(-2000)).toBe(0);
-      expect(run.r.stderr).not.toMatch(/\(node:\d+\)|MaxListenersExceededWarning/);
-      // Complete: every host once with every row, and the manifest's checksum is the file's.
-      const hosts: string[] = [];
-      let rows = 0;
-      const hash = createHash('sha256');
-      const stream = createReadStream(out);
-      stream.on('data', (d) => hash.update(d));
-      for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
-        if (line === '') continue;
-        const o = JSON.parse(line) as { host: string; rows: unknown[] };
-        hosts.push(o.host);
-        expect(o.rows).toHaveLength(PAD + 1);
-        rows += o.rows.length;
+  describe('a 100 MB result', () => {
+    let fleet: CliFleet;
+    let dir: string;
+    const HOST_COUNT = 50;
+    // 50 hosts × 2,000 rows × ~1.1 KB. The client runs with a 64 MB heap: it can only finish if it
+    // holds a few hosts' answers at a time, never the result (before the fix it kept every row).
+    const PAD = 1999;
+    const HEAP = '--max-old-space-size=64';
+    const SQL = "SELECT hex(zeroblob(500)) AS pad, 'x' AS tag";
+    beforeAll(async () => {
+      fleet = await startCliFleet({ dialect: 'fleet', story: false, extraHosts: HOST_COUNT, checkInMs: 200 });
+      dir = mkdtempSync(path.join(tmpdir(), 'osfleet-big-'));
+    });
+    afterAll(async () => {
+      await fleet?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** The CLI under /usr/bin/time -v with a small heap; its result and peak RSS in MB. */
+    function measured(args: string[], opts: { slowReader?: boolean } = {}): Promise<{ r: CliResult; rssMb: number }> {
+      const child = spawn('/usr/bin/time', ['-v', process.execPath, HEAP, binPath, ...args], { env: childEnv(fleet.env), stdio: ['pipe', 'pipe', 'pipe'] });
+      if (opts.slowReader) {
+        // A consumer that does not read for a while: the pipe fills, writes wait, and the websocket
+        // must stop reading rather than queue every answer in memory.
+        child.stdout!.pause();
+        setTimeout(() => child.stdout!.resume(), 4000);
       }
-      const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8')) as { output: { sha256: string }; rows: number };
-      expect(manifest.output.sha256).toBe(hash.digest('hex'));
-      expect(manifest.rows).toBe(rows);
-      expect(hosts).toHaveLength(HOST_COUNT);
-      countLoss([...new Set(hosts)], hosts);
-      const size = statSync(out).size;
-      expect(size).toBeGreaterThan(100 * 1000 * 1000);
-      figures.push(
-        `100 MB case: ${(size / 1e6).toFixed(1)} MB, ${rows} rows from ${HOST_COUNT} hosts in ${seconds.toFixed(1)} s with a 64 MB heap; peak RSS ${run.rssMb.toFixed(0)} MB vs ${small.rssMb.toFixed(0)} MB for ${HOST_COUNT} rows`,
-      );
-    }),
-  );
+      return collect(child, { timeoutMs: 240_000 }).then((r) => ({ r, rssMb: Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1]) / 1024 }));
+    }
 
-  it('stdout read slowly: the websocket is paused, not buffered; every host once', { timeout: 300_000 }, () =>
-    cell(async () => {
-      const run = await big(() => measured(['query', '--all', '--query', SQL, '--format', 'ndjson', '--quiet'], { slowReader: true }));
-      expect(run.r.code, run.r.stderr.slice(-2000)).toBe(0);
-      const lines = run.r.stdout.split('\n').filter(Boolean);
-      const hosts = lines.map((l) => (JSON.parse(l) as { host: string; rows: unknown[] }).host);
-      expect(hosts).toHaveLength(HOST_COUNT);
-      countLoss([...new Set(hosts)], hosts);
-      figures.push(`100 MB to a stalled pipe: peak RSS ${run.rssMb.toFixed(0)} MB with a 64 MB heap`);
-    }),
-  );
+    const big = <T>(fn: () => Promise<T>) => {
+      fleet.sandbox.setFaults({ resultRowsPad: PAD });
+      return fn().finally(() => fleet.sandbox.setFaults({}));
+    };
 
-  it('a reader that stops after the first chunk (`| head`): exit 0, no error, no status report', () =>
-    cell(async () => {
-      const child = spawn(process.execPath, [binPath, 'query', '--all', '--query', SQL, '--format', 'ndjson'], { env: childEnv(fleet.env), stdio: ['pipe', 'pipe', 'pipe'] });
-      child.stdout!.once('data', () => child.stdout!.destroy());
-      const r = await big(() => collect(child, { timeoutMs: 120_000 }));
-      expect(r.stderr).not.toMatch(/Error|EPIPE|no-response|unexpected failure/);
-      expect(r.code).toBe(0);
-    }),
-  );
-});
+    it('-o FILE: complete, checksummed, within a 64 MB heap', { timeout: 300_000 }, () =>
+      cell(async () => {
+        const small = await measured(['query', '--all', '--query', SQL, '-o', path.join(dir, 'small.ndjson'), '--quiet']);
+        expect(small.r.code, small.r.stderr).toBe(0);
+        // No runtime warning in a cron log (an abort listener per wait once piled up past Node's ten).
+        expect(small.r.stderr).not.toMatch(/\(node:\d+\)|MaxListenersExceededWarning/);
+        const out = path.join(dir, 'big.ndjson');
+        const started = performance.now();
+        const run = await big(() => measured(['query', '--all', '--query', SQL, '-o', out, '--quiet']));
+        const seconds = (performance.now() - started) / 1000;
+        expect(run.r.code, run.r.stderr.slice(-2000)).toBe(0);
+        expect(run.r.stderr).not.toMatch(/\(node:\d+\)|MaxListenersExceededWarning/);
+        // Complete: every host once with every row, and the manifest's checksum is the file's.
+        const hosts: string[] = [];
+        let rows = 0;
+        const hash = createHash('sha256');
+        const stream = createReadStream(out);
+        stream.on('data', (d) => hash.update(d));
+        for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
+          if (line === '') continue;
+          const o = JSON.parse(line) as { host: string; rows: unknown[] };
+          hosts.push(o.host);
+          expect(o.rows).toHaveLength(PAD + 1);
+          rows += o.rows.length;
+        }
+        const manifest = JSON.parse(readFileSync(`${out}.manifest.json`, 'utf8')) as { output: { sha256: string }; rows: number };
+        expect(manifest.output.sha256).toBe(hash.digest('hex'));
+        expect(manifest.rows).toBe(rows);
+        expect(hosts).toHaveLength(HOST_COUNT);
+        countLoss([...new Set(hosts)], hosts);
+        const size = statSync(out).size;
+        expect(size).toBeGreaterThan(100 * 1000 * 1000);
+        figures.push(
+          `100 MB case: ${(size / 1e6).toFixed(1)} MB, ${rows} rows from ${HOST_COUNT} hosts in ${seconds.toFixed(1)} s with a 64 MB heap; peak RSS ${run.rssMb.toFixed(0)} MB vs ${small.rssMb.toFixed(0)} MB for ${HOST_COUNT} rows`,
+        );
+      }),
+    );
+
+    it('stdout read slowly: the websocket is paused, not buffered; every host once', { timeout: 300_000 }, () =>
+      cell(async () => {
+        const run = await big(() => measured(['query', '--all', '--query', SQL, '--format', 'ndjson', '--quiet'], { slowReader: true }));
+        expect(run.r.code, run.r.stderr.slice(-2000)).toBe(0);
+        const lines = run.r.stdout.split('\n').filter(Boolean);
+        const hosts = lines.map((l) => (JSON.parse(l) as { host: string; rows: unknown[] }).host);
+        expect(hosts).toHaveLength(HOST_COUNT);
+        countLoss([...new Set(hosts)], hosts);
+        figures.push(`100 MB to a stalled pipe: peak RSS ${run.rssMb.toFixed(0)} MB with a 64 MB heap`);
+      }),
+    );
+
+    it('a reader that stops after the first chunk (`| head`): exit 0, no error, no status report', () =>
+      cell(async () => {
+        const child = spawn(process.execPath, [binPath, 'query', '--all', '--query', SQL, '--format', 'ndjson'], { env: childEnv(fleet.env), stdio: ['pipe', 'pipe', 'pipe'] });
+        child.stdout!.once('data', () => child.stdout!.destroy());
+        const r = await big(() => collect(child, { timeoutMs: 120_000 }));
+        expect(r.stderr).not.toMatch(/Error|EPIPE|no-response|unexpected failure/);
+        expect(r.code).toBe(0);
+      }),
+    );
+  });
+}

@@ -1,0 +1,3 @@
+import { moreFaults } from './fault-matrix.js';
+
+moreFaults();
