@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Pure-logic test files: no server, no child process, no network (`npm run test:unit`, under 30 s).
@@ -5,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 const unit = [
   'test/architecture.test.ts',
   'test/query-statuses.test.ts',
+  'test/command-parts.test.ts',
+  'test/results-parts.test.ts',
   'test/sandbox/server-results.test.ts',
   'test/commands-schema.test.ts',
   'test/convert.test.ts',
@@ -26,7 +29,7 @@ const unit = [
 export const smoke = ['test/demo-e2e.test.ts', 'test/lint-cli.test.ts', 'test/bundled-packs.test.ts', 'test/sqlite-unavailable.test.ts'];
 
 const shared = {
-  // End-to-end tests start real servers and child processes; two workers fit this 2-core machine.
+  // End-to-end tests start real servers and child processes, in separate processes.
   pool: 'forks' as const,
   testTimeout: 60_000,
   hookTimeout: 60_000,
@@ -34,7 +37,10 @@ const shared = {
 
 export default defineConfig({
   test: {
-    maxWorkers: 2,
+    // End-to-end files spend much of their time waiting (on retries' backoff, timeouts, hosts'
+    // check-ins), so half again as many workers as cores keeps the cores busy: on 2 cores, 3 workers
+    // ran the suite in 191 s instead of 228 s, with the same 1901 tests passing.
+    maxWorkers: Math.max(2, Math.ceil(availableParallelism() * 1.5)),
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       { test: { ...shared, name: 'unit', include: unit } },

@@ -1,15 +1,16 @@
 /**
  * `main(argv)`: parses the command line with the program built from the command data
  * (src/program.ts, src/commands/), runs the command with a context, and turns every error into one
- * line and an exit code. `--version` answers before anything is loaded; `--help` loads the command
- * data but none of their dependencies (HTTP, YAML, SQLite, the spinner), and reads no configuration.
+ * line and an exit code. `--version`, and `--help` into a pipe, answer before anything is loaded;
+ * help at a terminal loads the command data but none of their dependencies (HTTP, YAML, SQLite, the
+ * spinner), and reads no configuration.
  */
 import type { CommanderError } from 'commander';
 import { CliError, ExitCode, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
 import { terminalSafe } from './terminal.js';
 import { createContext, type Ctx, type Env } from './context.js';
-import { clientVersion } from './version.js';
+import { clientVersion, prerenderedHelp } from './version.js';
 
 export interface MainOptions {
   io?: IO;
@@ -33,13 +34,14 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
       options.io.out(`${clientVersion()}\n`);
       return ExitCode.ok;
     }
-    const failure = await new Promise<Error | null | undefined>((resolve) => {
-      process.stdout.once('error', resolve);
-      process.stdout.write(`${clientVersion()}\n`, resolve);
-    });
-    if (!failure || isBrokenPipe(failure)) return ExitCode.ok;
-    process.stderr.write(`Error: ${stdoutFailureMessage(failure)}\n`);
-    return ExitCode.error;
+    return writeStdout(`${clientVersion()}\n`);
+  }
+  // `osfleet --help` into a pipe (scripts, `| less`, completion helpers): the text commander prints
+  // there (80 columns), rendered at build time, so neither commander nor the command data load.
+  // A terminal gets commander's own, at its width.
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') && !options.io && !process.stdout.isTTY) {
+    const text = prerenderedHelp();
+    if (text !== undefined) return writeStdout(text);
   }
   const [commander, { systemIO }, { buildProgram }, { COMMANDS }] = await Promise.all([
     import('commander'),
@@ -149,5 +151,16 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
   const e = err instanceof Error ? err : new Error(String(err));
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${terminalSafe(e.message)}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
+  return ExitCode.error;
+}
+
+/** Writes `text` to the process's stdout and waits for it: exit 0, or 1 with one line if it failed. */
+async function writeStdout(text: string): Promise<number> {
+  const failure = await new Promise<Error | null | undefined>((resolve) => {
+    process.stdout.once('error', resolve);
+    process.stdout.write(text, resolve);
+  });
+  if (!failure || isBrokenPipe(failure)) return ExitCode.ok;
+  process.stderr.write(`Error: ${stdoutFailureMessage(failure)}\n`);
   return ExitCode.error;
 }

@@ -25,3 +25,18 @@ export function terminalSafe(text: string): string {
 export function terminalCell(text: string): string {
   return text.replace(/[\r\n\t]+/g, ' ').replace(UNSAFE_ALL, escape);
 }
+
+/** Longest server-supplied text shown in one error line. */
+const MAX_SHOWN = 300;
+
+/**
+ * Server-supplied text made safe for a terminal line: control characters (an ESC could rewrite the
+ * screen or the window title), DEL, C1 controls and bidirectional overrides are shown escaped, and
+ * the length is capped, so a broken or hostile server cannot forge or flood what the user reads.
+ */
+export function printable(text: string, max = MAX_SHOWN): string {
+  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
+    c === '\n' || c === '\t' || c === '\r' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
+}

@@ -11,7 +11,7 @@ import { repoRoot, runCli, scratchHome } from './helpers/cli.js';
 import { ADMIN, startCliFleet, type CliFleet } from './helpers/fleet.js';
 import { raw } from './helpers/sandbox.js';
 import { startSandbox, type Sandbox } from '../src/sandbox/index.js';
-import { queryExitCode } from '../src/commands/query.js';
+import { queryExitCode } from '../src/commands/query/statuses.js';
 
 describe.each(['kolide', 'fleet'] as const)('%s: unknown targets, failed setup/login, delete in use', (dialect) => {
   let fleet: CliFleet;

@@ -26,11 +26,18 @@ const ALLOWED: Record<string, readonly string[]> = {
   sandbox: [],
 };
 
+/** `commands/query.ts` and `commands/query/statuses.ts` → `query`. */
+const verbOf = (file: string) => file.split('/')[1]!.replace(/\.ts$/, '');
+const isPartOf = (file: string) => file.split('/').length === 3;
+
 /** What a layer table cannot say. */
 function fileRules(from: string, to: string): string | undefined {
   const fromLayer = layerOf(from);
   const toLayer = layerOf(to);
-  if (fromLayer === 'commands' && toLayer === 'commands') return 'a command does not import another command: move what they share to the layer it belongs to';
+  // A command's own modules (`commands/<verb>/…`) serve that command (`commands/<verb>.ts`) and each other only.
+  if (fromLayer === 'commands' && toLayer === 'commands' && !(isPartOf(to) && verbOf(from) === verbOf(to))) {
+    return 'a command does not import another command: move what they share to the layer it belongs to';
+  }
   if (fromLayer === 'commands' && toLayer === 'sandbox' && to !== 'sandbox/index.ts') return 'commands start the sandbox through sandbox/index.ts only';
   if (fromLayer === 'command-data' && toLayer === 'commands') {
     // The data names its implementation, which is loaded when the command runs: `--help` must not load it.
@@ -72,6 +79,11 @@ describe('the checker itself', () => {
     expect(cycles(g({ 'cli.ts': ['program.ts', 'errors.ts'], 'program.ts': ['errors.ts'], 'errors.ts': [] }))).toEqual([]);
   });
 
+  it('lets a command import its own modules, and those each other', () => {
+    const v = layerViolations(g({ 'commands/query.ts': ['commands/query/statuses.ts'], 'commands/query/resume.ts': ['commands/query/statuses.ts'], 'commands/query/statuses.ts': [] }), ALLOWED, fileRules);
+    expect(v).toEqual([]);
+  });
+
   it.each([
     ['api/hosts.ts', 'commands/get.ts', 'api may import only api, base, config'],
     ['results/pipeline.ts', 'api/client.ts', 'results may import only results, base, schema'],
@@ -79,6 +91,10 @@ describe('the checker itself', () => {
     ['errors.ts', 'api/errors.ts', 'base may import only base'],
     ['commands/apply.ts', 'commands/get.ts', 'a command does not import another command'],
     ['commands/query.cmd.ts', 'commands/export.ts', "a command's data imports only its own implementation"],
+    ['commands/export.ts', 'commands/query/statuses.ts', 'a command does not import another command'],
+    ['commands/export/users.ts', 'commands/query/campaign.ts', 'a command does not import another command'],
+    ['commands/query/resume.ts', 'commands/query.ts', 'a command does not import another command'],
+    ['commands/query.cmd.ts', 'commands/query/statuses.ts', "a command's data imports only its own implementation"],
   ])('flags %s importing %s', (from, to, rule) => {
     const v = layerViolations(g({ [from]: [to], [to]: [] }), ALLOWED, fileRules);
     expect(v).toHaveLength(1);

@@ -20,13 +20,42 @@ describe('startup stays light', () => {
     expect(r.code).toBe(0);
     const loaded = readFileSync(trace, 'utf8');
     expect(loaded).toContain('/dist/cli.js'); // the trace works
-    // --version answers before commander; help needs it.
-    if (args[0] === '--version') expect(loaded).not.toContain('node_modules/commander/');
+    // --version answers before commander, and so does --help into a pipe (prerendered); help topics need it.
+    if (args[0] === '--version' || args[0] === '--help') expect(loaded).not.toContain('node_modules/commander/');
     else expect(loaded).toContain('node_modules/commander/');
     for (const heavy of ['node_modules/undici/', 'node_modules/yaml/', 'node_modules/ora/', 'node_modules/ws/', 'better-sqlite3', '/dist/api/', '/dist/config/']) {
       expect(loaded, heavy).not.toContain(heavy);
     }
     rmSync(trace);
+  });
+
+  it('--help into a pipe prints, from the build, exactly what commander prints (and -h the same)', async () => {
+    const { main } = await import('../src/cli.js');
+    const { testIO } = await import('../src/io.js');
+    const io = testIO();
+    expect(await main(['--help'], { io, env: {}, signal: new AbortController().signal })).toBe(0);
+    expect(io.stdoutText()).toMatch(/^Usage: osfleet /);
+    for (const flag of ['--help', '-h']) {
+      const r = await runCli([flag], { env: scratch.env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, `${flag}: rerun npm run build if a command's help changed`).toBe(io.stdoutText());
+    }
+  });
+
+  it("the build's schema database image has exactly the tables and columns of the schema", async () => {
+    const Database = (await import('better-sqlite3')).default;
+    const schema = await import('../src/schema/index.js');
+    const { buildSchemaDatabase } = await import('../src/specs/sql-check.js');
+    const tables = (db: InstanceType<typeof Database>) => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all();
+    const image = new Database(readFileSync(path.join(repoRoot, 'dist/schema/osquery.sqlite')));
+    const built = buildSchemaDatabase(Database, schema);
+    try {
+      expect(tables(image)).toHaveLength(schema.allTables().length);
+      expect(tables(image), 'rerun npm run build after changing the schema').toEqual(tables(built));
+    } finally {
+      image.close();
+      built.close();
+    }
   });
 
   it('export --format ndjson loads neither the CSV nor the table library; --format csv does', async () => {

@@ -1,6 +1,6 @@
 /** The per-host status report of `osfleet query` at fleet scale (pure: no server). */
 import { describe, expect, it } from 'vitest';
-import { reportStatuses } from '../src/commands/query.js';
+import { reportStatuses } from '../src/commands/query/statuses.js';
 import type { LiveQuery } from '../src/api/campaigns.js';
 import type { HostStatus } from '../src/results/types.js';
 
@@ -17,7 +17,7 @@ describe('reportStatuses', () => {
 
 describe('problemStatuses', () => {
   it('lists only the hosts that errored or did not answer, sorted, and counts the rest; the report adds them up', async () => {
-    const { problemStatuses } = await import('../src/commands/query.js');
+    const { problemStatuses } = await import('../src/commands/query/statuses.js');
     const answered = new Map([
       ['id:1', { host: 'b-host', hostId: 1, rowCount: 3 }],
       ['id:2', { host: 'a-host', hostId: 2, rowCount: 0 }],

@@ -86,7 +86,7 @@ describe('ndjson', () => {
     const nested = [{ b: '1', a: { z: 1, y: 2 } as unknown as string }];
     expect(ndjsonLine({ host: 'h', rows: nested })).toBe('{"host":"h","rows":[{"a":{"z":1,"y":2},"b":"1"}]}');
     // Rows with different key sets: each row sorted on its own, none dropped.
-    const mixed = [{ b: '1', a: '2' }, { d: '3', c: '4', b: '5' }];
+    const mixed: Array<Record<string, string>> = [{ b: '1', a: '2' }, { d: '3', c: '4', b: '5' }];
     expect(ndjsonLine({ host: 'h', rows: mixed })).toBe('{"host":"h","rows":[{"a":"2","b":"1"},{"b":"5","c":"4","d":"3"}]}');
   });
 

@@ -3,59 +3,20 @@
  * per host so the run ends as soon as the last expected host answered (not on the server's 5-second
  * status tick), drop duplicate answers, survive a lost socket by asking the hosts still missing in a
  * new campaign, and fall back to FleetDM's REST live queries where websockets are blocked.
+ *
+ * This file is the driver and its retry policy; the transports are `campaign-ws.ts` (the results
+ * websocket) and `campaign-rest.ts` (REST live queries), the shapes they share `campaign-types.ts`.
  */
-import WebSocket from 'ws';
 import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
-import { AuthError, CliError, NotFoundError, ApiError } from '../errors.js';
+import type { CampaignInfo, HostAnswer, QueryRef, Selection, TargetHost } from './campaign-types.js';
+import { ResultStream, type StreamEnd } from './campaign-ws.js';
+import { restAnswers } from './campaign-rest.js';
+import { AuthError, CliError, NotFoundError } from '../errors.js';
 import { sleep } from '../sleep.js';
-import { printable, redactSecrets } from './errors.js';
+import { printable } from './errors.js';
 
-export interface Selection {
-  hosts: string[];
-  labels: string[];
-}
-
-export interface QueryRef {
-  sql?: string | undefined;
-  /** FleetDM saved query id (run with the saved query's permissions). */
-  queryId?: number | undefined;
-}
-
-export interface CampaignInfo {
-  id: number;
-  metrics: { TotalHosts?: number; OnlineHosts?: number; OfflineHosts?: number; MissingInActionHosts?: number; NewHosts?: number } | undefined;
-}
-
-export interface Totals {
-  count: number;
-  online: number;
-  offline: number;
-  missing_in_action: number;
-}
-
-export interface CampaignStatus {
-  expected_results: number;
-  actual_results: number;
-  status: string;
-}
-
-/** One host's answer; the same shape as the result pipeline's HostResult. */
-export interface HostAnswer {
-  host: string;
-  hostId: number | undefined;
-  rows: Array<Record<string, string>>;
-  error?: string | undefined;
-}
-
-/** A host the query targets, as resolved before dispatch. */
-export interface TargetHost {
-  id: number;
-  hostname: string;
-  displayName?: string | undefined;
-  uuid?: string | undefined;
-  online: boolean;
-}
+export type { CampaignInfo, CampaignStatus, HostAnswer, QueryRef, Selection, TargetHost, Totals } from './campaign-types.js';
 
 export async function createCampaign(client: FleetClient, query: QueryRef, selection: Selection): Promise<CampaignInfo> {
   const { traits, words } = await client.server();
@@ -80,164 +41,8 @@ export async function createCampaign(client: FleetClient, query: QueryRef, selec
   return { id: res.campaign.id, metrics: res.campaign.Metrics ?? res.campaign.metrics };
 }
 
-export type StreamEvent =
-  | { type: 'result'; answer: HostAnswer }
-  | { type: 'totals'; totals: Totals }
-  | { type: 'status'; status: CampaignStatus };
-
-export type StreamEnd =
-  | { kind: 'closed' } // we closed it
-  | { kind: 'lost'; reason: string } // the socket went away without a server error
-  | { kind: 'blocked'; reason: string } // the upgrade was refused (a proxy?)
-  | { kind: 'server-error'; message: string };
-
 /** The spinner's text is recomputed at most this often. */
 const PROGRESS_EVERY_MS = 100;
-
-/** Events parsed and waiting before the socket is paused (each may be one host's whole answer). */
-const QUEUE_HIGH_WATER = 8;
-
-/**
- * The raw results websocket of one campaign as an event queue. Messages are parsed as they come;
- * garbage frames are skipped (counted) rather than crashing the run.
- */
-export class ResultStream {
-  private readonly ws: WebSocket;
-  private queue: StreamEvent[] = [];
-  private waiter: (() => void) | undefined;
-  private opened = false;
-  private serverError: string | undefined;
-  ended: StreamEnd | undefined;
-  garbageFrames = 0;
-  messages = 0;
-
-  constructor(client: FleetClient, campaignId: number, opts: { debug?: ((line: string) => void) | undefined } = {}) {
-    const url = client.websocketUrl('/results/websocket');
-    const token = client.bearerToken();
-    const debug = opts.debug;
-    this.ws = new WebSocket(url, {
-      ...client.tlsOptions(),
-      handshakeTimeout: 45_000,
-      headers: { ...client.customHeaders(), 'user-agent': 'osfleet' },
-      maxPayload: 512 * 1024 * 1024,
-    });
-    debug?.(`WS ${new URL(url).pathname} connecting`);
-    this.ws.on('open', () => {
-      this.opened = true;
-      debug?.('WS open; sending auth (token redacted) and select_campaign ' + campaignId);
-      this.ws.send(JSON.stringify({ type: 'auth', data: { token } }));
-      this.ws.send(JSON.stringify({ type: 'select_campaign', data: { campaign_id: campaignId } }));
-    });
-    this.ws.on('message', (data: WebSocket.RawData) => {
-      this.messages++;
-      let msg: { type?: unknown; data?: unknown };
-      try {
-        msg = JSON.parse(data.toString()) as { type?: unknown; data?: unknown };
-      } catch {
-        this.garbageFrames++;
-        debug?.('WS frame that is not JSON skipped');
-        return;
-      }
-      switch (msg.type) {
-        case 'result': {
-          const answer = toAnswer(msg.data);
-          if (answer) {
-            debug?.(`WS result from ${answer.host} (${answer.rows.length} rows${answer.error ? ', error' : ''})`);
-            this.push({ type: 'result', answer });
-          }
-          else this.garbageFrames++;
-          return;
-        }
-        case 'totals':
-          this.push({ type: 'totals', totals: msg.data as Totals });
-          return;
-        case 'status':
-          this.push({ type: 'status', status: msg.data as CampaignStatus });
-          return;
-        case 'error':
-          this.serverError = redactSecrets(typeof msg.data === 'string' ? msg.data : JSON.stringify(msg.data), [token]);
-          debug?.(`WS server error: ${this.serverError}`);
-          return;
-        default:
-          this.garbageFrames++;
-      }
-    });
-    this.ws.on('unexpected-response', (_req, res) => {
-      this.finish({ kind: 'blocked', reason: `the websocket upgrade was answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim() });
-      res.resume();
-      this.ws.terminate();
-    });
-    this.ws.on('error', (err: Error) => {
-      debug?.(`WS error: ${err.message}`);
-      if (!this.opened && !this.serverError) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) this.finish({ kind: 'lost', reason: `TLS verification failed: ${err.message}` });
-        else this.finish({ kind: 'lost', reason: err.message });
-      }
-    });
-    this.ws.on('close', (code: number) => {
-      debug?.(`WS closed (${code})`);
-      // Fleet closes with code 0 after an error message, which ws reports as 1006: the error is what counts.
-      if (this.serverError !== undefined) this.finish({ kind: 'server-error', message: this.serverError });
-      else this.finish({ kind: 'lost', reason: code === 1000 ? 'the server closed the results stream' : `the results stream was cut (${code})` });
-    });
-  }
-
-  private push(ev: StreamEvent): void {
-    this.queue.push(ev);
-    // Backpressure: a server sending faster than the output is written would otherwise fill memory
-    // with parsed answers. Paused, the socket stops reading and TCP slows the server down.
-    if (this.queue.length >= QUEUE_HIGH_WATER && !this.ws.isPaused && this.ws.readyState === WebSocket.OPEN) this.ws.pause();
-    this.wake();
-  }
-
-  private finish(end: StreamEnd): void {
-    if (this.ended) return;
-    this.ended = end;
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  /** The next event, or undefined when the stream ended (see `ended`). */
-  async next(signal?: AbortSignal): Promise<StreamEvent | undefined> {
-    for (;;) {
-      const ev = this.queue.shift();
-      if (ev) {
-        if (this.ws.isPaused && this.queue.length < QUEUE_HIGH_WATER / 2) this.ws.resume();
-        return ev;
-      }
-      if (this.ended) return undefined;
-      if (signal?.aborted) return undefined;
-      await wakeOrAbort(signal, (wake) => (this.waiter = wake));
-    }
-  }
-
-  close(): void {
-    this.finish({ kind: 'closed' });
-    // A paused socket would never read the server's close frame.
-    if (this.ws.isPaused) this.ws.resume();
-    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-    else this.ws.close(1000);
-  }
-}
-
-function toAnswer(data: unknown): HostAnswer | undefined {
-  if (!data || typeof data !== 'object') return undefined;
-  const d = data as { host?: { id?: number; hostname?: string; display_name?: string }; rows?: unknown; error?: unknown };
-  const host = d.host;
-  if (!host || typeof host !== 'object') return undefined;
-  // fleetctl prints res.Host.Hostname; display names are for people and may collide.
-  const name = host.hostname || host.display_name;
-  if (!name) return undefined;
-  const rows = Array.isArray(d.rows) ? (d.rows as Array<Record<string, string>>) : [];
-  const error = typeof d.error === 'string' && d.error !== '' ? d.error : undefined;
-  return { host: name, hostId: typeof host.id === 'number' ? host.id : undefined, rows, ...(error !== undefined ? { error } : {}) };
-}
 
 export interface LiveQueryProgress {
   targeted: number;
@@ -286,6 +91,11 @@ export interface AnswerRecord {
   error?: string | undefined;
 }
 
+/** The key under which `answered` holds a target's answer (by id, else by name); undefined if it did not answer. */
+export function answerKeyOf(answered: ReadonlyMap<string, AnswerRecord>, t: { id: number; hostname: string }): string | undefined {
+  return answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
+}
+
 /**
  * Runs one live query to its end. Iterate it for the answers (each host at most once); afterwards
  * `endReason`, `problem` and `answered` say how it ended.
@@ -317,7 +127,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   private addTarget(t: TargetHost): void {
     this.byId.set(t.id, t);
     this.byName.set(t.hostname, t);
-    if (this.answered.has(`id:${t.id}`) || this.answered.has(`name:${t.hostname}`)) return;
+    if (answerKeyOf(this.answered, t) !== undefined) return;
     if (this.opts.waitAll || t.online) this.outstanding.add(t.id);
   }
 
@@ -517,84 +327,21 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
       this.totals = { count: all.length, online: all.filter((t) => t.online).length };
       this.opts.onCampaign?.(this.totals);
     }
-    const ready: HostAnswer[] = [];
-    let wake: (() => void) | undefined;
-    const concurrency = this.opts.restConcurrency ?? 8;
-    const queue = [...this.missing()];
-    let active = 0;
-    let fatal: CliError | undefined;
-    const worker = async () => {
-      for (;;) {
-        const t = queue.shift();
-        if (!t || stop.aborted || fatal) return;
-        active++;
-        try {
-          const res = await this.client.request<{ host_id: number; status?: string; error?: string | null; rows?: Array<Record<string, string>> | null }>(
-            'POST',
-            `/hosts/${t.id}/query`,
-            // Safe to repeat: it runs a read-only query on one host and keeps no state on the server,
-            // so a 503 burst from a proxy need not sink the whole run.
-            { body: { query: sql }, headersTimeoutMs: 90_000, signal: stop, idempotent: true, shape: SHAPES.restLiveQuery },
-          );
-          if (res.status === 'offline' || res.error === 'timeout waiting for results') {
-            // Not answered yet: try again while time remains, without hammering the server.
-            if (this.opts.waitAll || res.status !== 'offline') {
-              await sleep(1000, stop);
-              queue.push(t);
-            }
-          } else {
-            const answer: HostAnswer = { host: t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
-            ready.push(answer);
-          }
-        } catch (err) {
-          if (stop.aborted) return;
-          if (err instanceof NotFoundError && err.path.endsWith('/query')) {
-            fatal = new CliError('this Fleet server has no REST live queries (POST /hosts/{id}/query is missing); use the websocket transport');
-          } else if (err instanceof ApiError || err instanceof CliError) {
-            fatal = err;
-          } else throw err;
-        } finally {
-          active--;
-          const w = wake;
-          wake = undefined;
-          w?.();
-        }
-        if (queue.length > 0) await sleep(0, stop);
-      }
-    };
-    const workers = Array.from({ length: Math.min(concurrency, Math.max(1, queue.length)) }, () => worker());
-    const all = Promise.all(workers);
+    const answers = restAnswers(this.client, this.missing(), sql, { stop, waitAll: this.opts.waitAll, concurrency: this.opts.restConcurrency });
     for (;;) {
-      while (ready.length > 0) {
-        const fresh = this.accept(ready.shift()!);
-        if (fresh) {
-          yield fresh;
-          this.progress();
+      const next = await answers.next();
+      if (next.done) {
+        if (next.value) {
+          this.endReason = 'failed';
+          this.problem = next.value;
         }
+        return;
       }
-      if (fatal) {
-        this.endReason = 'failed';
-        this.problem = fatal;
-        break;
+      const fresh = this.accept(next.value);
+      if (fresh) {
+        yield fresh;
+        this.progress();
       }
-      if ((queue.length === 0 && active === 0) || stop.aborted) break;
-      await wakeOrAbort(stop, (w) => (wake = w));
     }
-    await all.catch(() => undefined);
   }
-}
-
-/**
- * Waits until the function handed to `arm` is called or the signal aborts. The abort listener is
- * removed either way: one left per wait piles up on a long run (Node warns past ten).
- */
-function wakeOrAbort(signal: AbortSignal | undefined, arm: (wake: () => void) => void): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    signal?.addEventListener('abort', done, { once: true });
-    arm(done);
-  });
 }

@@ -2,6 +2,7 @@
  * The one place where HTTP statuses and socket failures become osfleet's typed errors.
  */
 import { ApiError, AuthError, ExitCode, NetworkError, NotFoundError, CliError } from '../errors.js';
+import { printable } from '../terminal.js';
 
 export interface ServerErrorBody {
   message?: string;
@@ -10,20 +11,8 @@ export interface ServerErrorBody {
   uuid?: string;
 }
 
-/** Longest server-supplied text shown in one error line. */
-const MAX_SHOWN = 300;
-
-/**
- * Server-supplied text made safe for a terminal line: control characters (an ESC could rewrite the
- * screen or the window title), DEL, C1 controls and bidirectional overrides are shown escaped, and
- * the length is capped, so a broken or hostile server cannot forge or flood what the user reads.
- */
-export function printable(text: string, max = MAX_SHOWN): string {
-  const safe = text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) =>
-    c === '\n' || c === '\t' || c === '\r' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return safe.length > max ? `${safe.slice(0, max)}…` : safe;
-}
+// Server text is shown through terminal.ts's `printable`; re-exported for the api modules.
+export { printable };
 
 /**
  * Server text with anything that looks like a credential replaced by REDACTED, before it is parsed

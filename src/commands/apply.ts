@@ -67,14 +67,15 @@ export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd'
 async function checkSql(docs: readonly SpecDoc[]): Promise<{ errors: Diagnostic[]; warnings: number }> {
   const hasSql = docs.some((d) => d.kind === 'query' || d.kind === 'label' || d.kind === 'options');
   if (!hasSql) return { errors: [], warnings: 0 };
-  const [{ createSqlChecker }, { sqlPos, decoratorQueries }, { diag }, schema, sqlite] = await Promise.all([
+  const [{ createSqlChecker }, { sqlPos, decoratorQueries }, { diag }, schema, { schemaDatabaseImage }, sqlite] = await Promise.all([
     import('../specs/sql-check.js'),
     import('../specs/lint.js'),
     import('../specs/diagnostics.js'),
     import('../schema/index.js'),
+    import('../schema/image.js'),
     import('../sqlite.js').then((m) => m.loadSqlite("apply's SQL check", 'apply --no-sql-check to skip it')),
   ]);
-  const checker = createSqlChecker(sqlite, schema);
+  const checker = createSqlChecker(sqlite, schema, schemaDatabaseImage());
   const errors: Diagnostic[] = [];
   let warnings = 0;
   const check = (d: SpecDoc, sql: string, what: string, path: string) => {

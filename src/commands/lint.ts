@@ -20,19 +20,20 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
   if (paths.length === 0) throw new UsageError('lint needs at least one file or folder', 'osfleet lint -f packs/ (or - for stdin)');
   const naming = opts.naming ?? 'queries';
   if (naming !== 'queries' && naming !== 'reports') throw new UsageError(`unknown naming "${String(naming)}"`, 'use queries (FleetDM before 4.82, Kolide) or reports (4.82 and later)');
-  const [{ loadInputs, nodeLoadIO }, { lintSources, namingDiagnostics }, { createSqlChecker }, { formatDiagnostic, sortDiagnostics, countBySeverity }, schema, fsp, sqlite] =
+  const [{ loadInputs, nodeLoadIO }, { lintSources, namingDiagnostics }, { createSqlChecker }, { formatDiagnostic, sortDiagnostics, countBySeverity }, schema, { schemaDatabaseImage }, fsp, sqlite] =
     await Promise.all([
       import('../specs/load.js'),
       import('../specs/lint.js'),
       import('../specs/sql-check.js'),
       import('../specs/diagnostics.js'),
       import('../schema/index.js'),
+    import('../schema/image.js'),
       import('node:fs/promises'),
       import('../sqlite.js').then((m) => m.loadSqlite('lint')),
     ]);
 
   const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
-  const sql = createSqlChecker(sqlite, schema);
+  const sql = createSqlChecker(sqlite, schema, schemaDatabaseImage());
   let diagnostics: Diagnostic[];
   let docCount: number;
   try {

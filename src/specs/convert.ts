@@ -8,7 +8,7 @@
  */
 import { isMap, isPair, isScalar, parseDocument, type Node } from 'yaml';
 import { diag, sortDiagnostics } from './diagnostics.js';
-import { makeSourceFile } from './parse.js';
+import { makeSourceFile } from './yaml-doc.js';
 import { orderPack, orderQuery, renderDoc } from './render.js';
 import type { Diagnostic, PackQuery, PackSpec, Pos, QuerySpec } from './types.js';
 

@@ -1,7 +1,9 @@
 /** The spec side of osfleet: parse, validate, lint, plan and convert. Pure except `loadInputs` (injected IO). */
 export * from './types.js';
 export { diag, formatDiagnostic, hasErrors, countBySeverity, sortDiagnostics, dedupeDiagnostics } from './diagnostics.js';
-export { parseDocuments, makeSourceFile, FLEET_QUERY_PLATFORMS, MAX_INTERVAL } from './parse.js';
+export { parseDocuments } from './parse.js';
+export { makeSourceFile } from './yaml-doc.js';
+export { FLEET_QUERY_PLATFORMS, MAX_INTERVAL } from './kinds.js';
 export { validate, toSpecSet, BUILTIN_LABELS, isBuiltinLabel, type ValidateOptions } from './validate.js';
 export { loadInputs, nodeLoadIO, decodeUtf8, STDIN_SOURCE, type LoadIO, type LoadResult } from './load.js';
 export { convertPack, preprocessPack, findJsonError, mapOsqueryPlatform, type ConvertResult } from './convert.js';
