@@ -23,6 +23,7 @@ const unit = [
   'test/schema-sql.test.ts',
   'test/specs-render.test.ts',
   'test/specs.test.ts',
+  'test/untargeted.test.ts',
 ];
 
 // The command-line smoke that CI also runs on Node 22: lint, apply, query and export against the sandbox.

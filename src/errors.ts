@@ -21,7 +21,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [0, 'success (a query: every online targeted host answered; offline hosts are listed, not failures)'],
   [1, 'error (network, server, bad input)'],
   [2, 'apply --dry-run --detailed-exitcode found changes'],
-  [3, 'partial: a query ended with online hosts that did not answer or answered with an error (with --offline-fails or --wait-all, offline hosts too)'],
+  [3, "partial: a query ended with online hosts that did not answer or answered with an error (with --offline-fails or --wait-all, offline hosts too), or with answers it could not check against the campaign's targets"],
   [4, 'authentication required or rejected'],
   [5, 'deadline passed: --timeout (or OSFLEET_TIMEOUT), or no answer from the server within the per-request deadline'],
   [64, 'usage error (bad flags or arguments)'],

@@ -40,6 +40,14 @@ async function exportError(opts: Partial<ExportOptions>): Promise<CliError> {
 }
 
 describe('osfleet export (run)', () => {
+  it('an input that cannot be opened leaves none of the others open (no descriptor left to the garbage collector)', async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const err = await exportError({ files: [EVENTS, EVENTS, path.join(dir, 'missing.ndjson')] });
+    expect(err.message).toMatch(/cannot read .*missing\.ndjson: no such file/);
+    expect(openFiles()).toBe(before);
+  });
+
   it('turns the story into a readable CSV: dates in the zone, usernames per host, formulas neutralised', async () => {
     const r = await exportWith({ sql: 'SELECT * FROM file_events', users: USERS, tz: 'America/Los_Angeles', format: 'csv' });
     expect(r.out.split('\r\n')).toEqual([

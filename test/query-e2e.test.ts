@@ -47,8 +47,12 @@ describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dia
       const created = trace.findIndex((l) => /POST \S*\/(queries|reports)\/run_by_(names|identifiers)/.test(l));
       const listed = trace.findIndex((l) => /GET \S*(\/labels\/\d+\/hosts|\/hosts\?)/.test(l));
       expect(created, r.stderr).toBeGreaterThanOrEqual(0);
-      // Every host answered: no host list is read at all.
-      expect(listed, r.stderr).toBe(-1);
+      // The one host list read is the campaign's targets (its label's members, for --all those of
+      // All Hosts), once the campaign exists, to check each answer's host (issue 15.4); every host
+      // answered, so none is read to name the silent ones.
+      expect(listed, r.stderr).toBeGreaterThan(created);
+      expect(trace[listed]).toMatch(/GET \S*\/labels\/\d+\/hosts/);
+      expect(r.stderr).not.toContain('status=offline');
       expect(r.stderr).toContain(targets[0] === '--all' ? 'Targeting 4 hosts: 4 online, 0 offline' : 'Targeting 2 hosts: 2 online, 0 offline');
     }
   });
@@ -177,11 +181,12 @@ describe('query ends promptly and reports every host', () => {
     expect(r.code, r.stderr).toBe(0);
     const trace = r.stderr.split('\n');
     const created = trace.findIndex((l) => /POST \S*\/(queries|reports)\/run_by_(names|identifiers)/.test(l));
-    const listed = trace.findIndex((l) => /GET \S*\/labels\/\d+\/hosts/.test(l));
+    // (The first list read after the campaign is its targets, read to check each answer's host.)
+    const listed = trace.findIndex((l) => /GET \S*\/labels\/\d+\/hosts\S*status=offline/.test(l));
     expect(created, r.stderr).toBeGreaterThanOrEqual(0);
     expect(listed, r.stderr).toBeGreaterThan(created);
-    // Every online host answered: only the offline ones are asked for.
-    expect(trace[listed]).toContain('status=offline');
+    // Every online host answered: only the offline ones are asked for, never the full list again.
+    expect(trace.filter((l, i) => i > listed && /GET \S*\/labels\/\d+\/hosts/.test(l) && !l.includes('status=offline')), r.stderr).toEqual([]);
     expect(r.stderr).toMatch(/dwight-win10\s+offline/);
   });
 

@@ -18,6 +18,9 @@ export interface RestOptions {
   concurrency?: number | undefined;
 }
 
+/** A REST answer, and the one host its request asked (the reply says whose answer it is). */
+export type RestAnswer = HostAnswer & { asked: number };
+
 /**
  * Each host's answer as it comes (at most once per request that answered); returns the error that
  * stopped the run early, if any.
@@ -27,9 +30,9 @@ export async function* restAnswers(
   hosts: readonly TargetHost[],
   sql: string,
   opts: RestOptions,
-): AsyncGenerator<HostAnswer, CliError | undefined> {
+): AsyncGenerator<RestAnswer, CliError | undefined> {
   const { stop } = opts;
-  const ready: HostAnswer[] = [];
+  const ready: RestAnswer[] = [];
   let wake: (() => void) | undefined;
   const concurrency = opts.concurrency ?? 8;
   const queue = [...hosts];
@@ -55,8 +58,9 @@ export async function* restAnswers(
             queue.push(t);
           }
         } else {
-          const answer: HostAnswer = { host: t.hostname, hostId: t.id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}) };
-          ready.push(answer);
+          // A reply naming another host is not the answer of the host asked: named as the reply says.
+          const id = res.host_id;
+          ready.push({ host: id === t.id ? t.hostname : `host id ${id}`, hostId: id, rows: res.rows ?? [], ...(res.error ? { error: res.error } : {}), asked: t.id });
         }
       } catch (err) {
         if (stop.aborted) return;

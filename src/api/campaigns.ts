@@ -66,6 +66,12 @@ export interface LiveQueryOptions {
   listTargets?: () => Promise<TargetHost[]>;
   /** The campaign exists (the first one): the server's count of targeted and online hosts. */
   onCampaign?: (totals: { count: number; online: number } | undefined) => void;
+  /**
+   * Whether an answer is the campaign's (its host targeted): false drops it before it counts.
+   * `asked`: the one host a REST request asked. Without it, an answer from outside known targets,
+   * or not from the host asked, is dropped (src/results/untargeted.ts judges and counts).
+   */
+  admit?: (a: HostAnswer, asked: number | undefined) => boolean | Promise<boolean>;
   /** Wait for offline hosts too, until the timeout. */
   waitAll: boolean;
   /** 0 or undefined: no timeout. */
@@ -187,6 +193,13 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
     return a;
   }
 
+  /** Whether an answer is the campaign's: the admit hook's say, or, without one, the known targets'. */
+  private async admitted(a: HostAnswer, asked?: number): Promise<boolean> {
+    const ok = this.opts.admit ? await this.opts.admit(a, asked) : asked !== undefined ? a.hostId === asked : this.counted || (a.hostId !== undefined ? this.byId.has(a.hostId) : this.byName.has(a.host));
+    if (!ok) this.opts.debug?.(`answer from ${a.host}${a.hostId !== undefined ? ` (id ${a.hostId})` : ''} dropped: not a host the campaign targets`);
+    return ok;
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<HostAnswer> {
     const { signal } = this.opts;
     if (!this.counted && this.outstanding.size === 0 && !this.opts.waitAll) {
@@ -234,7 +247,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
             break;
           }
           if (ev.type === 'result') {
-            const fresh = this.accept(ev.answer);
+            const fresh = (await this.admitted(ev.answer)) ? this.accept(ev.answer) : undefined;
             if (fresh) {
               yield fresh;
               this.progress();
@@ -337,7 +350,8 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
         }
         return;
       }
-      const fresh = this.accept(next.value);
+      const { asked, ...answer } = next.value;
+      const fresh = (await this.admitted(answer, asked)) ? this.accept(answer) : undefined;
       if (fresh) {
         yield fresh;
         this.progress();

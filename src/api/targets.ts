@@ -203,3 +203,28 @@ async function hostPage(
 function hasNot(expr: string): boolean {
   return /(^|[\s(])not([\s(]|$)/i.test(expr);
 }
+
+/**
+ * Who a campaign on this selection targets, read once the campaign exists: the explicit hosts, and
+ * the members of its labels (for --all, of `All Hosts`, the label the campaign names), page by page,
+ * keeping ids and hostnames only.
+ */
+export async function readTargetSet(client: FleetClient, resolved: ResolvedTargets): Promise<{ ids: Set<number>; names: Set<string> }> {
+  const ids = new Set<number>();
+  const names = new Set<string>();
+  for (const t of resolved.targets) {
+    ids.add(t.id);
+    names.add(t.hostname);
+  }
+  const listed = resolved.listed.all ? { all: false, labels: resolved.labels.filter((l) => l.name.toLowerCase() === 'all hosts') } : resolved.listed;
+  for await (const t of hostsToName(client, listed, () => false)) {
+    ids.add(t.id);
+    names.add(t.hostname);
+  }
+  return { ids, names };
+}
+
+/** The ids and hostnames of known targets. */
+export function targetSetOf(targets: readonly TargetHost[]): { ids: Set<number>; names: Set<string> } {
+  return { ids: new Set(targets.map((t) => t.id)), names: new Set(targets.map((t) => t.hostname)) };
+}

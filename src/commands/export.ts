@@ -184,7 +184,12 @@ async function openAll(job: ExportJob): Promise<Opened> {
   let directory = job.given;
   if (opts.usernamesFromServer && options.usernames) directory = await usersFromServer(ctx, await hostsOf(paths, ctx, log ? log.readUncounted : reader), job.warn);
   const inputs: Input[] = [];
-  for (const f of paths) inputs.push(await openInput(f, ctx));
+  try {
+    for (const f of paths) inputs.push(await openInput(f, ctx));
+  } catch (err) {
+    closeInputs(inputs, ctx); // the ones opened before the one that failed
+    throw err;
+  }
   let dest: Destination;
   try {
     dest = await openDestination(options.output, { stdout: ctx.io.stdout, cwd: ctx.cwd });

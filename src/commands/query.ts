@@ -48,9 +48,6 @@ export interface QueryOptions extends ResultFlags {
 /** How long the host list may be read after Ctrl-C to name the hosts that did not answer. */
 const NAMING_AFTER_INTERRUPT_MS = 10_000;
 
-/** How the warning and the manifest name the rows of hosts the campaign did not target. */
-const NOT_TARGETED = 'the campaign did not target';
-
 type Client = Awaited<ReturnType<Ctx['api']>>;
 
 const splitList = (s: string | undefined) =>
@@ -264,7 +261,6 @@ async function writeQueryManifest(ctx: Ctx, client: Client, run: FinishedRun): P
   }
   const endedAt = ctx.now();
   const conn = await ctx.connection();
-  const outsideLine = read.outside.line(NOT_TARGETED);
   await writeManifest(manifestPath, {
     manifest_version: 1,
     osfleet_version: clientVersion(),
@@ -287,8 +283,8 @@ async function writeQueryManifest(ctx: Ctx, client: Client, run: FinishedRun): P
     hosts: hostsForManifest(end.statuses),
     rows: summary.rows,
     output: { path: file.path, format: job.results.format, sha256: file.sha256(), bytes: file.bytes },
-    warnings: [...summary.warnings, ...(outsideLine ? [outsideLine] : [])],
-    ...(read.outside.size > 0 ? { outside_targets: read.outside.entries() } : {}),
+    warnings: [...summary.warnings, ...read.targets.lines()],
+    ...read.targets.manifestFields(),
     columns: summary.columns,
   });
 }
@@ -298,8 +294,7 @@ function report(ctx: Ctx, run: FinishedRun): number {
   const { job, read, end, summary } = run;
   for (const w of summary.warnings) job.say(`Warning: ${w}`);
   // Said even under --quiet: rows were left out of the output.
-  const outsideLine = read.outside.line(NOT_TARGETED);
-  if (outsideLine) ctx.io.err(`Warning: ${outsideLine}\n`);
+  for (const line of read.targets.lines()) ctx.io.err(`Warning: ${line}\n`);
   reportStatuses(end.statuses, read.live, job.say, end.settled);
   if (end.interrupted) {
     const reason: unknown = ctx.signal.reason;
@@ -311,5 +306,7 @@ function report(ctx: Ctx, run: FinishedRun): number {
     ctx.io.err(`${ctx.io.errColor.red('Error:')} ${terminalSafe(p.message)}\n`);
     return ExitCode.partial;
   }
+  // Answers that could not be checked against the targets: the run cannot vouch for its output.
+  if (read.targets.unverified()) return ExitCode.partial;
   return queryExitCode(end.statuses, { offlineFails: job.offlineFails || job.waitAll });
 }

@@ -25,3 +25,4 @@ export { createResultWriter, ndjsonLine, RESULT_FORMATS, type ResultFormat, type
 export { atomicFile, openOutput, OutputError, type AtomicFile, type OutputOptions } from './atomic.js';
 export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
 export { readHostResults, parseResultLine, lines, LineTooLongError, type BadLine, type ReadOptions } from './read.js';
+export { TargetCheck, type TargetSet, type CountedHost, type TargetsUnverified, type AnswerHost } from './untargeted.js';

@@ -35,8 +35,10 @@ export interface Manifest {
   inputs?: string[];
   /** export: every file read (results, and the --users file), with the SHA-256 and size of the bytes read */
   input_files?: Array<{ path: string; role?: string; sha256: string; bytes: number }>;
-  /** Hosts that answered but were not targeted: their rows are not in the output. */
-  outside_targets?: Array<{ host: string; rows: number }>;
+  /** Hosts that answered but were not targeted: their rows are not in the output (query: with id and answers). */
+  outside_targets?: Array<{ host: string; host_id?: number; answers?: number; rows: number }>;
+  /** query: answers kept without checking them against the campaign's targets, and why (src/results/untargeted.ts). */
+  targets_unverified?: { reason: string; answers: number; rows: number; hosts?: Array<{ host: string; host_id?: number; answers: number; rows: number }> };
   /** export: where usernames came from (`server`, or the --users file) */
   usernames_from?: string;
   /** export of a result log: rows per scheduled query, the time range, where the SQL came from */

@@ -1,7 +1,7 @@
 /**
- * Answers from hosts a campaign did not target (query: outside its preflight's hosts; export: outside
- * the hosts of `--from-manifest`) are not its results: their rows are dropped and counted here, for
- * one warning line and the manifest's `outside_targets`.
+ * Rows of hosts a campaign did not target, in `export --from-manifest` (outside the hosts of the
+ * manifest) are not its results: they are dropped and counted here, for one warning line and the
+ * manifest's `outside_targets`. (`query` judges live answers with `TargetCheck`, untargeted.ts.)
  */
 import { printable } from '../terminal.js';
 

@@ -13,7 +13,7 @@ import { SandboxServer } from './server/http.js';
 import type { Dialect, FaultPlan } from './server/types.js';
 import type { HostRec } from './server/store.js';
 
-export type { Dialect, FaultPlan, FaultRule } from './server/types.js';
+export type { Dialect, FaultPlan, FaultRule, StrayAnswers } from './server/types.js';
 import type { ResultEvent } from './server/results.js';
 export type { ResultEvent };
 

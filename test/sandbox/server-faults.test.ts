@@ -150,6 +150,29 @@ describe('fault injection (fleet)', () => {
     const res = await s.waitFor((m) => m.type === 'result');
     expect(res.data.rows).toHaveLength(4);
   });
+
+  it('strayAnswers: before the first real answer, answers from a host outside the targets and from an invented host id', async () => {
+    expect((await ctl('POST', { strayAnswers: { hosts: [{ id: 'x' }] } })).status).toBe(422);
+    const other = new FakeAgent(t.url, '/api/osquery', { hostname: 'f2.local', uuid: 'UUID-F2', platform: 'ubuntu' });
+    await other.enroll(t.sandbox.enrollSecret);
+    await ctl('POST', { strayAnswers: { hosts: ['f2.local', 'f1.local', { id: 9999, hostname: 'ghost' }], campaigns: 1 } });
+    const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1 AS one', selected: { hosts: ['f1.local'] } } });
+    const s = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
+    sockets.push(s);
+    await s.opened;
+    s.send('auth', { token: t.admin.token });
+    s.send('select_campaign', { campaign_id: c.json.campaign.id });
+    await s.waitFor((m) => m.type === 'status');
+    const name = `fleet_distributed_query_${c.json.campaign.id}`;
+    expect((await agent.read())[name]).toBe('SELECT 1 AS one');
+    await agent.write({ [name]: [{ one: '1' }] });
+    await s.waitFor((m) => m.type === 'result' && m.data.host.hostname === 'f1.local');
+    const results = s.messages.filter((m) => m.type === 'result').map((m) => [m.data.host.hostname, m.data.host.id, m.data.rows]);
+    // f1.local is targeted: never a stray of its own campaign. The strays come first, with the real rows.
+    expect(results.map(([h]) => h)).toEqual(['f2.local', 'ghost', 'f1.local']);
+    expect(results[1]![1]).toBe(9999);
+    for (const [, , rows] of results) expect(rows).toEqual([{ one: '1', host_hostname: expect.any(String), host_display_name: expect.any(String) }]);
+  });
 });
 
 describe('pathMatches', () => {

@@ -5,7 +5,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open } from 'node:fs/promises';
+import { mkdtemp, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,19 +32,19 @@ export const sourceName = (path: string) => (path === '-' ? 'stdin' : path);
 async function openStream(path: string, ctx: Ctx): Promise<Readable> {
   if (path === '-') return ctx.io.stdin;
   // Opened up front so a missing file fails before any output exists.
+  let fh: FileHandle | undefined;
   try {
-    const fh = await open(path, 'r');
+    fh = await open(path, 'r');
     // A folder opens on Linux and fails only on the first read, without its name.
-    if ((await fh.stat()).isDirectory()) {
-      await fh.close();
-      throw Object.assign(new Error('is a folder'), { code: 'EISDIR', path });
-    }
+    if ((await fh.stat()).isDirectory()) throw Object.assign(new Error('is a folder'), { code: 'EISDIR', path });
     // Rotated logs and archived results are often gzip-compressed: a regular file starting with
     // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
     const gz = await startsWithGzip(fh);
     const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
     return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
+    // Closed here, not left to the garbage collector (which warns, and may be never).
+    await fh?.close().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`);
   }
@@ -74,7 +74,12 @@ export function closeInputs(inputs: readonly Input[], ctx: Ctx): void {
 export async function hostsOf(paths: readonly string[], ctx: Ctx, reader: Reader): Promise<string[]> {
   const hosts = new Set<string>();
   for (const p of paths) {
-    for await (const r of reader((await openInput(p, ctx)).stream, { source: p, signal: ctx.signal })) hosts.add(r.host);
+    const input = await openInput(p, ctx);
+    try {
+      for await (const r of reader(input.stream, { source: p, signal: ctx.signal })) hosts.add(r.host);
+    } finally {
+      closeInputs([input], ctx);
+    }
   }
   return [...hosts].sort();
 }

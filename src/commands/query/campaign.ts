@@ -1,17 +1,16 @@
 /**
  * The campaigns of one `osfleet query` run (and of `--resume`): the output opened first, the main
  * live query and, when the result has uid columns, the users campaign on the same targets beside it,
- * both feeding one result pipeline one step at a time; answers of hosts not targeted dropped; and
- * the progress line they draw.
+ * both feeding one result pipeline one step at a time; answers of hosts not targeted dropped before
+ * they count (`TargetCheck`, src/results/untargeted.ts); and the progress line they draw.
  */
 import type { Writable } from 'node:stream';
 import type { Ctx } from '../../context.js';
 import { batchWrites } from '../../io.js';
 import { LiveQuery, type HostAnswer, type LiveQueryOptions, type LiveQueryProgress, type QueryRef, type TargetHost } from '../../api/campaigns.js';
-import { resolveTargets } from '../../api/targets.js';
-import { ResultPipeline, USERS_SQL, type ResultOptions } from '../../results/index.js';
+import { readTargetSet, resolveTargets, targetSetOf } from '../../api/targets.js';
+import { ResultPipeline, TargetCheck, USERS_SQL, type ResultOptions } from '../../results/index.js';
 import { openDestination, type Destination } from '../../results/destination.js';
-import { OutsideTargets } from '../../results/outside.js';
 import type { Preflight } from './targets.js';
 
 type Client = Awaited<ReturnType<Ctx['api']>>;
@@ -57,14 +56,32 @@ export async function feedUsers(users: LiveQuery, pipeline: ResultPipeline, seri
 }
 
 /** The users campaign beside the main one when the pipeline joins usernames; else nothing to wait for. */
-export function usersBeside(make: ReturnType<typeof campaignMaker>, pipeline: ResultPipeline, serial: Serial): Promise<void> {
-  return pipeline.wantsUsers ? feedUsers(make({ sql: USERS_SQL }, '[users] '), pipeline, serial) : Promise.resolve();
+export function usersBeside(make: ReturnType<typeof campaignMaker>, pipeline: ResultPipeline, serial: Serial, extra: Partial<LiveQueryOptions> = {}): Promise<void> {
+  return pipeline.wantsUsers ? feedUsers(make({ sql: USERS_SQL }, '[users] ', extra), pipeline, serial) : Promise.resolve();
+}
+
+/**
+ * The campaigns' answer check: an answer whose host the campaign did not target is dropped before it
+ * counts, and counted (only the main campaign's: its rows would have been written). With `known`
+ * targets the check is ready; otherwise the targets are read once a campaign exists (`supply`, from
+ * either campaign's onCampaign): the REST list when it was read, else the labels' members.
+ */
+export function targetCheck(client: Client, pre: Pick<Preflight, 'known' | 'resolved'>, fullList: () => Promise<TargetHost[]> | undefined) {
+  const check = pre.known ? TargetCheck.of(targetSetOf(pre.known)) : TargetCheck.later();
+  const supply = (totals: { count: number } | undefined) => {
+    if (pre.known || check.supplied) return;
+    const listed = fullList();
+    check.supply(listed ? listed.then(targetSetOf) : readTargetSet(client, pre.resolved), () => totals?.count);
+  };
+  const admit = (count: boolean): Partial<LiveQueryOptions> => ({ admit: (a, asked) => check.admit(a, { count, asked }), onCampaign: supply });
+  return { check, supply, main: admit(true), users: admit(false) };
 }
 
 /**
  * Writes each answer of `live` to the pipeline; `keep` (when given) says which are the campaign's
- * results, the others go to `drop`. Returns what ended the reading early, if anything. The writes
- * of one turn of the event loop go to `sink` (the pipeline's) as one (see batchWrites).
+ * results, the others go to `drop`. (A query's answers of hosts not targeted never reach here: its
+ * campaigns drop them before they count, see `targetCheck`.) Returns what ended the reading early.
+ * The writes of one turn of the event loop go to `sink` (the pipeline's) as one (see batchWrites).
  */
 export async function writeAnswers(live: LiveQuery, pipeline: ResultPipeline, serial: Serial, filter?: { keep: (a: HostAnswer) => boolean; drop: (a: HostAnswer) => void }, sink?: Writable): Promise<unknown> {
   const batch = sink ? batchWrites(sink) : undefined;
@@ -117,24 +134,11 @@ export interface Read {
   live: LiveQuery;
   /** What ended the reading early (a failed campaign, a broken pipe), if anything. */
   failure: unknown;
-  /** Rows of hosts the campaign did not target, dropped. */
-  outside: OutsideTargets;
+  /** Answers of hosts the campaign did not target, dropped and counted (or kept, unverified). */
+  targets: TargetCheck;
   /** The server counted no host in the selection. */
   noTargets: boolean;
   startedAt: Date;
-}
-
-/**
- * Answers from hosts the campaign did not target are not its results: dropped and counted.
- * (Known only after a preflight: labels and --all went to the server, whose campaign chose the hosts.)
- */
-function targetFilter(known: readonly TargetHost[], outside: OutsideTargets) {
-  const ids = new Set(known.map((t) => t.id));
-  const names = new Set(known.map((t) => t.hostname));
-  return {
-    keep: (a: HostAnswer) => (a.hostId !== undefined ? ids.has(a.hostId) : names.has(a.host)),
-    drop: (a: HostAnswer) => outside.add(a.host, a.rows.length),
-  };
 }
 
 /** What reading the campaign takes from the run's flags. */
@@ -157,7 +161,9 @@ export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, r
   let fullList: Promise<TargetHost[]> | undefined;
   const listTargets = () => (fullList ??= resolveTargets(client, pre.request).then((r) => r.targets));
   const counted = { none: false };
+  const targets = targetCheck(client, pre, () => fullList);
   const onCampaign = (totals: { count: number; online: number } | undefined) => {
+    targets.supply(totals);
     if (pre.known) return;
     if (totals) pre.targeting(totals.count, totals.online);
     if (totals?.count === 0) counted.none = true;
@@ -168,13 +174,13 @@ export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, r
     onProgress: (p) => {
       if (spinner) spinner.text = progressText(p);
     },
+    ...targets.main,
     onCampaign,
     onNotice: (m) => (spinner?.live ? (spinner.text = m) : job.say(m)),
   });
-  const usersRun = usersBeside(make, out.pipeline, out.serial);
-  const outside = new OutsideTargets();
-  const failure = await writeAnswers(live, out.pipeline, out.serial, pre.known ? targetFilter(pre.known, outside) : undefined, out.dest.sink);
+  const usersRun = usersBeside(make, out.pipeline, out.serial, targets.users);
+  const failure = await writeAnswers(live, out.pipeline, out.serial, undefined, out.dest.sink);
   await usersRun;
   spinner?.stop();
-  return { live, failure, outside, noTargets: counted.none, startedAt };
+  return { live, failure, targets: targets.check, noTargets: counted.none, startedAt };
 }

@@ -11,8 +11,8 @@ import type { Ctx } from '../../context.js';
 import { CliError, ExitCode, InputError } from '../../errors.js';
 import { parseDuration } from '../../duration.js';
 import type { LiveQuery } from '../../api/campaigns.js';
-import { resolveTargets } from '../../api/targets.js';
-import { ResultPipeline, atomicFile, resolveResultOptions, writeManifest, type HostStatus, type PipelineSummary, type ResultFlags, type ResultOptions } from '../../results/index.js';
+import { resolveTargets, targetSetOf } from '../../api/targets.js';
+import { ResultPipeline, TargetCheck, atomicFile, resolveResultOptions, writeManifest, type HostStatus, type PipelineSummary, type ResultFlags, type ResultOptions } from '../../results/index.js';
 import { WithoutHeader, copyFileInto, firstLine, sha256Of } from '../../results/append.js';
 import { campaignsAfter, hostsToRetry, latestStatuses, resumableOutput, resumeFlags, resumedManifest, type ResumableManifest } from '../../results/resume.js';
 import { clientVersion } from '../../version.js';
@@ -55,6 +55,8 @@ interface Appended {
   summary: PipelineSummary;
   startedAt: Date;
   output: { sha256: string; bytes: number };
+  /** Answers of hosts not asked again, dropped and counted. */
+  check: TargetCheck;
 }
 
 /** Rewrites `out` atomically: its earlier bytes, then the answers of the hosts asked again. */
@@ -72,8 +74,10 @@ async function appendAnswers(ctx: Ctx, client: Client, m: ResumableManifest, des
     const pipeline = new ResultPipeline({ options: csvOptions, sql: m.sql!, sink: sink!, usersCampaign: true });
     const serial = serialQueue();
     const make = campaignMaker(client, ctx, campaign);
-    const live = make({ sql: m.sql! }, '');
-    const usersRun = usersBeside(make, pipeline, serial);
+    // Answers of hosts not asked again are not this campaign's: dropped before they count, and counted.
+    const check = TargetCheck.of(targetSetOf(targets));
+    const live = make({ sql: m.sql! }, '', { admit: (a, asked) => check.admit(a, { count: true, asked }) });
+    const usersRun = usersBeside(make, pipeline, serial, { admit: (a, asked) => check.admit(a, { count: false, asked }) });
     const failure = await writeAnswers(live, pipeline, serial, undefined, sink);
     await usersRun;
     if (failure && live.answered.size === 0) throw failure;
@@ -81,7 +85,7 @@ async function appendAnswers(ctx: Ctx, client: Client, m: ResumableManifest, des
     const summary = await serial(() => pipeline.finish(fresh));
     if (sink !== file.stream) await new Promise<void>((resolve, reject) => sink!.end((err?: Error | null) => (err ? reject(err) : resolve())));
     await file.commit();
-    return { live, fresh, summary, startedAt, output: { sha256: file.sha256(), bytes: file.bytes } };
+    return { live, fresh, summary, startedAt, output: { sha256: file.sha256(), bytes: file.bytes }, check };
   } catch (err) {
     sink?.destroy();
     await file.abort();
@@ -113,13 +117,18 @@ export async function runResume(job: ResumeJob, ctx: Ctx): Promise<number> {
   say(`Resuming ${path}: asking ${targets.length} host${targets.length === 1 ? '' : 's'} again (${online} online, ${targets.length - online} offline)`);
 
   const settings: CampaignSettings = { selection: resolved.selection, targets, waitAll: job.waitAll, timeoutMs: timeoutMs || undefined, transport: job.transport };
-  const { live, fresh, summary, startedAt, output } = await appendAnswers(ctx, client, m, { out, format, results }, settings);
+  const { live, fresh, summary, startedAt, output, check } = await appendAnswers(ctx, client, m, { out, format, results }, settings);
   const endedAt = ctx.now().toISOString();
   const merged = latestStatuses(m.hosts, fresh);
   const campaigns = campaignsAfter(m, { started_at: startedAt.toISOString(), ended_at: endedAt, ended_by: live.endReason, targets: { hosts: names }, hosts: targets.map((t) => t.hostname), rows: summary.rows });
-  await writeManifest(path, resumedManifest(m, { version: clientVersion(), endedAt, endedBy: live.endReason, statuses: merged, rows: summary.rows, output, warnings: summary.warnings, campaigns }));
+  const outside = [...(m.outside_targets ?? []), ...check.outside()];
+  await writeManifest(path, {
+    ...resumedManifest(m, { version: clientVersion(), endedAt, endedBy: live.endReason, statuses: merged, rows: summary.rows, output, warnings: [...summary.warnings, ...check.lines()], campaigns }),
+    ...(outside.length > 0 ? { outside_targets: outside } : {}),
+  });
 
   for (const w of summary.warnings) say(`Warning: ${w}`);
+  for (const line of check.lines()) ctx.io.err(`Warning: ${line}\n`);
   reportStatuses(fresh, live, say);
   say(`Appended ${summary.rows} row${summary.rows === 1 ? '' : 's'} to ${out}; ${path} now records ${campaigns.length} campaigns.`);
   if (live.endReason === 'interrupted') return ExitCode.interrupted;

@@ -11,6 +11,8 @@ export interface CampaignResult {
   rows: Row[];
   error: string | null;
   stats: Record<string, number> | null;
+  /** A stray answer (fault injection) from a host the store does not have: how it names itself. */
+  phantom?: { hostname: string };
 }
 
 export type CampaignState = 'waiting' | 'running' | 'completed';
@@ -117,6 +119,16 @@ export class Campaigns {
     c.results.push(r);
     for (const fn of c.subscribers) fn(r);
     return true;
+  }
+
+  /**
+   * An answer from a host the campaign does not target (fault injection, see stray.ts): kept and
+   * delivered like a real one, but it answers nothing (the host is not marked as answered).
+   */
+  deliverStray(c: Campaign, r: CampaignResult): void {
+    if (c.state === 'completed') return;
+    c.results.push(r);
+    for (const fn of c.subscribers) fn(r);
   }
 
   /** Hosts were deleted: drop them from every campaign. */

@@ -12,6 +12,7 @@ import type { HostRec, LabelRec, UserRec } from './store.js';
 import type { Dialect, ServerOptions } from './types.js';
 import { errs, HttpError } from './wire.js';
 import { ResultLog } from './results.js';
+import { injectStrays, phantomHost } from './stray.js';
 
 export const VERSIONS: Record<Dialect, Record<string, string>> = {
   kolide: { version: '3.2.0', branch: 'master', revision: '98a79588474bcbde8e838d72fb18793a02b45401', go_version: 'go1.14.9', build_date: '2020-10-01T00:00:00Z', build_user: 'osfleet-sandbox' },
@@ -409,12 +410,14 @@ export class Core {
           const id = Number(name.slice(this.campaigns.prefix.length));
           const msg = typeof messages[name] === 'string' ? (messages[name] as string) : '';
           const st = stats[name];
-          this.campaigns.ingest(id, {
+          const result: CampaignResult = {
             hostId: h.id,
             rows: failed ? [] : this.padRows(rows.map(stringifyRow)),
             error: failed ? (this.d === 'kolide' ? 'failed' : msg || 'failed') : null,
             stats: st && typeof st === 'object' && Object.keys(st).length > 0 ? (st as Record<string, number>) : null,
-          });
+          };
+          injectStrays(this.campaigns, this.faults, id, result, (n) => this.hostsByIdentifier(n), (x) => this.store.hostById(x));
+          this.campaigns.ingest(id, result);
         } else if (name.startsWith(labelPrefix)) {
           const id = Number(name.slice(labelPrefix.length));
           if (this.store.labelById(id)) {
@@ -531,7 +534,7 @@ export class Core {
 
   /** The `result` message data for one host answer, in the dialect's shape. */
   resultJSON(c: Campaign, r: CampaignResult, hostShape: (h: HostRec) => Record<string, unknown>): Record<string, unknown> | undefined {
-    const h = this.store.hostById(r.hostId);
+    const h = this.store.hostById(r.hostId) ?? (r.phantom ? phantomHost(r.hostId, r.phantom.hostname) : undefined);
     if (!h) return undefined;
     const dn = displayName(h);
     const rows = r.rows.map((row) => (this.d === 'fleet' ? { ...row, host_hostname: h.hostname, host_display_name: dn } : { ...row, host_hostname: h.hostname }));

@@ -2,7 +2,7 @@
  * Seeded, reproducible fault injection for the app API and the results websocket. The agent and
  * control endpoints are never faulted: the simulated fleet must stay healthy while a client is tested.
  */
-import type { FaultPlan, FaultRule } from './types.js';
+import type { FaultPlan, FaultRule, StrayAnswers } from './types.js';
 
 /** mulberry32: tiny, fast and good enough to make "a share of requests" reproducible per seed. */
 export function prng(seed: number): () => number {
@@ -55,6 +55,15 @@ export function validatePlan(plan: unknown): string | undefined {
       if (r.count !== undefined && !(Number.isInteger(r.count) && r.count >= 0)) return `rules[${i}].count must be a non-negative integer`;
     }
   }
+  if (p.strayAnswers !== undefined) {
+    const s = p.strayAnswers as Partial<StrayAnswers> | null;
+    if (s === null || typeof s !== 'object' || !Array.isArray(s.hosts)) return 'strayAnswers.hosts must be an array';
+    for (const [i, h] of s.hosts.entries()) {
+      const ok = (typeof h === 'string' && h !== '') || (h !== null && typeof h === 'object' && Number.isInteger(h.id) && typeof h.hostname === 'string');
+      if (!ok) return `strayAnswers.hosts[${i}] must be a hostname or { id, hostname }`;
+    }
+    if (s.campaigns !== undefined && !(Number.isInteger(s.campaigns) && s.campaigns >= 0)) return 'strayAnswers.campaigns must be a non-negative integer';
+  }
   return undefined;
 }
 
@@ -63,6 +72,7 @@ export class FaultEngine {
   private rand: () => number = prng(1);
   private remaining: Array<number | undefined> = [];
   private wsRemaining: number | undefined;
+  private strayRemaining: number | undefined;
 
   constructor(plan?: FaultPlan) {
     this.set(plan ?? {});
@@ -73,6 +83,7 @@ export class FaultEngine {
     this.rand = prng(plan.seed ?? 1);
     this.remaining = (plan.rules ?? []).map((r) => r.count);
     this.wsRemaining = plan.websocket?.count;
+    this.strayRemaining = plan.strayAnswers?.campaigns;
   }
 
   get current(): FaultPlan {
@@ -109,6 +120,17 @@ export class FaultEngine {
       this.wsRemaining--;
     }
     return k;
+  }
+
+  /** For a campaign about to get its first real answer: the stray hosts to answer first (consumes a campaign). */
+  strayHosts(): StrayAnswers['hosts'] {
+    const s = this.plan.strayAnswers;
+    if (!s || s.hosts.length === 0) return [];
+    if (this.strayRemaining !== undefined) {
+      if (this.strayRemaining <= 0) return [];
+      this.strayRemaining--;
+    }
+    return s.hosts;
   }
 
   get resultRowsPad(): number {

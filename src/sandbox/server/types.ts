@@ -23,6 +23,23 @@ export interface FaultPlan {
   websocket?: { closeAfterMessages?: number; count?: number };
   /** Every successful campaign result gets this many extra rows (copies of its first row), to make big results. */
   resultRowsPad?: number;
+  /**
+   * Live-query campaigns also deliver answers from hosts they did not target, just before the first
+   * real answer (a buggy or hostile server or proxy; Fleet itself publishes any enrolled host's answer
+   * named after a campaign without checking that the campaign targets it). Over FleetDM's REST live
+   * query, where a reply answers one host's request, the reply names the stray host instead.
+   */
+  strayAnswers?: StrayAnswers;
+}
+
+export interface StrayAnswers {
+  /**
+   * An existing host by hostname (skipped by a campaign that targets it), or an invented one by an id
+   * no host has. Each sends a copy of the first real answer's rows.
+   */
+  hosts: Array<string | { id: number; hostname: string }>;
+  /** For the next N campaigns (each REST host query is one), then stop; default every campaign. */
+  campaigns?: number;
 }
 
 export interface ServerOptions {
