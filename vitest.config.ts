@@ -18,6 +18,7 @@ const unit = [
   'test/lint.test.ts',
   'test/results-format.test.ts',
   'test/results.test.ts',
+  'test/results-memory.test.ts',
   'test/sandbox/hosts-data.test.ts',
   'test/sandbox/hosts-schedule.test.ts',
   'test/schema-sql.test.ts',

@@ -2,10 +2,13 @@
 // only parses the same NDJSON and writes it out again. Each case runs in its own child process so
 // its peak RSS (process.resourceUsage().maxRSS) is its own.
 //   node bench/export.js   (after `npm run build`; BENCH_ROWS=100000,1000000 and BENCH_REPEAT=3 by default)
+// BENCH_EXPORT_BEFORE=<a checkout with its own dist/ and bin/> measures that build too, interleaved
+// with this one in the same run (before/after figures side by side, same load).
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import os, { tmpdir } from 'node:os';
+import path, { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fileURLToPath } from 'node:url';
 import { atLeast, atMost, figure, report } from './lib.js';
 
@@ -14,6 +17,10 @@ const ROWS_PER_RESULT = 1000;
 const HOSTS = 200;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const JQ_ROWS = Number(process.env.BENCH_JQ_ROWS ?? 200_000);
+/** Issue 19.3: peak RSS of an export, at any input size. */
+const CEILING_MIB = 100;
+const BEFORE = process.env.BENCH_EXPORT_BEFORE ? path.resolve(process.env.BENCH_EXPORT_BEFORE) : undefined;
+const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Same columns as osfleet's CSV for file_events, dates as UTC ISO 8601 with an explicit offset, the
 // username joined per host from the same users file. jq quotes every field (@csv); the values match.
 const JQ_PROGRAM =
@@ -92,9 +99,9 @@ async function readOnly(input, output) {
   return count;
 }
 
-async function exportCase(args) {
-  const { main } = await import('../dist/cli.js');
-  const { testIO } = await import('../dist/io.js');
+async function exportCase(args, root = here) {
+  const { main } = await import(pathToFileURL(join(root, 'dist/cli.js')).href);
+  const { testIO } = await import(pathToFileURL(join(root, 'dist/io.js')).href);
   const io = testIO();
   const code = await main(['export', ...args], { io, env: {}, signal: new AbortController().signal });
   if (code !== 0) throw new Error(`export exited ${code}: ${io.stderrText()}`);
@@ -105,12 +112,15 @@ async function child(kind, rows, input, users, output) {
   const t0 = process.hrtime.bigint();
   const c0 = process.cpuUsage();
   let n;
-  if (kind === 'baseline') n = await baseline(input, output);
-  else if (kind === 'read') n = (await readOnly(input, output)) * ROWS_PER_RESULT;
-  else if (kind === 'csv') n = await exportCase([input, '--users', users, '--table', 'file_events', '--tz', 'America/Los_Angeles', '-o', output]);
-  else if (kind === 'csv-sql')
-    n = await exportCase([input, '--users', users, '--sql', 'SELECT action, target_path, size, uid, time, atime, mtime, ctime FROM file_events', '--tz', 'America/Los_Angeles', '-o', output]);
-  else if (kind === 'ndjson-enrich') n = await exportCase([input, '--users', users, '--table', 'file_events', '--format', 'ndjson', '--enrich', '-o', output]);
+  // "before-csv": the same case through the build under BENCH_EXPORT_BEFORE.
+  const root = kind.startsWith('before-') ? BEFORE : here;
+  const k = kind.replace(/^before-/, '');
+  if (k === 'baseline') n = await baseline(input, output);
+  else if (k === 'read') n = (await readOnly(input, output)) * ROWS_PER_RESULT;
+  else if (k === 'csv') n = await exportCase([input, '--users', users, '--table', 'file_events', '--tz', 'America/Los_Angeles', '-o', output], root);
+  else if (k === 'csv-sql')
+    n = await exportCase([input, '--users', users, '--sql', 'SELECT action, target_path, size, uid, time, atime, mtime, ctime FROM file_events', '--tz', 'America/Los_Angeles', '-o', output], root);
+  else if (k === 'ndjson-enrich') n = await exportCase([input, '--users', users, '--table', 'file_events', '--format', 'ndjson', '--enrich', '-o', output], root);
   else throw new Error(kind);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(c0);
@@ -124,7 +134,8 @@ if (process.argv[2] === '--child') {
   await child(kind, Number(rows), input, users, output);
 } else {
   const sizes = (process.env.BENCH_ROWS ?? '100000,1000000').split(',').map(Number);
-  const kinds = ['baseline', 'read', 'csv', 'csv-sql', 'ndjson-enrich'];
+  const ours = ['csv', 'csv-sql', 'ndjson-enrich'];
+  const kinds = ['baseline', 'read', ...ours, ...(BEFORE ? ours.map((k) => `before-${k}`) : [])];
   const exports = kinds.filter((k) => k !== 'baseline' && k !== 'read');
   const dir = mkdtempSync(join(tmpdir(), 'osfleet-bench-export-'));
   const results = {};
@@ -175,7 +186,7 @@ if (process.argv[2] === '--child') {
   }
   const big = Math.max(...sizes);
   const small = Math.min(...sizes);
-  const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT, repeat: REPEAT, statistic: 'median' };
+  const summary = { bench: 'export', rows: sizes, hosts: HOSTS, rows_per_result: ROWS_PER_RESULT, repeat: REPEAT, statistic: 'median', cores: os.cpus().length, load_average: os.loadavg().map((x) => +x.toFixed(2)), before: BEFORE ?? null };
   for (const kind of exports) {
     const ratio = results[`baseline_${big}`].seconds / results[`${kind}_${big}`].seconds;
     // CPU time says the same with less noise from other processes on a shared machine (it also
@@ -202,6 +213,9 @@ if (process.argv[2] === '--child') {
     const b = results[`baseline_${big}`];
     figures.push(figure(`${kind} throughput, ${big} rows`, big / r.seconds, big / b.seconds, 'rows/s', atLeast(0.5)));
     figures.push(figure(`${kind} peak RSS ${big} vs ${small} rows`, r.maxRssMiB, results[`${kind}_${small}`].maxRssMiB, 'MiB', atMost(1.25)));
+    // Issue 19.3: a fixed ceiling, whatever the size (the largest size measured, against the ceiling).
+    const peak = Math.max(...sizes.map((n) => results[`${kind}_${n}`].maxRssMiB));
+    figures.push(figure(`${kind} peak RSS at any size (largest of ${sizes.join(', ')} rows) vs the ${CEILING_MIB} MiB ceiling`, peak, CEILING_MIB, 'MiB', atMost(1)));
   }
   // No target: how much peak RSS moves between the sizes for the baseline and for reading alone.
   for (const kind of ['baseline', 'read']) {
@@ -209,8 +223,12 @@ if (process.argv[2] === '--child') {
   }
   const jq = await jqComparison();
   if (jq) {
-    figures.push(figure(`CSV with UTC dates, ${JQ_ROWS} rows: time vs jq (whole processes)`, jq.osfleet.seconds, jq.jq.seconds, 's', atMost(0.5)));
-    figures.push(figure(`CSV with UTC dates, ${JQ_ROWS} rows: peak RSS vs jq (whole processes)`, jq.osfleet.rssMiB, jq.jq.rssMiB, 'MiB'));
+    for (const who of ['osfleet', ...(BEFORE ? ['before'] : [])]) {
+      const tag = who === 'before' ? 'before: ' : '';
+      figures.push(figure(`${tag}CSV with UTC dates, ${JQ_ROWS} rows: time vs jq (whole processes)`, jq[who].seconds, jq.jq.seconds, 's', atMost(0.5)));
+      figures.push(figure(`${tag}CSV with UTC dates, ${JQ_ROWS} rows: peak RSS vs jq (whole processes)`, jq[who].rssMiB, jq.jq.rssMiB, 'MiB'));
+      figures.push(figure(`${tag}CSV with UTC dates, ${JQ_ROWS} rows: peak RSS vs the ${CEILING_MIB} MiB ceiling`, jq[who].rssMiB, CEILING_MIB, 'MiB', atMost(1)));
+    }
     summary.jq = jq;
   }
   report('export', figures, { details: summary });
@@ -240,19 +258,22 @@ async function jqComparison() {
   try {
     const { input, users } = await generate(dir, JQ_ROWS);
     const bin = fileURLToPath(new URL('../bin/osfleet.js', import.meta.url));
-    const runs = { osfleet: [], jq: [] };
+    const runs = { osfleet: [], jq: [], ...(BEFORE ? { before: [] } : {}) };
+    const exportArgs = [input, '--users', users, '--table', 'file_events', '--tz', 'UTC', '--format', 'csv'];
     for (let rep = 0; rep < REPEAT; rep++) {
       const o = join(dir, 'osfleet.csv');
       // -o - is not used: both write to standard output, redirected to a file by the shell.
-      runs.osfleet.push(wholeProcess(process.execPath, [bin, 'export', input, '--users', users, '--table', 'file_events', '--tz', 'UTC', '--format', 'csv'], o));
+      runs.osfleet.push(wholeProcess(process.execPath, [bin, 'export', ...exportArgs], o));
+      if (BEFORE) runs.before.push(wholeProcess(process.execPath, [join(BEFORE, 'bin/osfleet.js'), 'export', ...exportArgs], join(dir, 'before.csv')));
       const j = join(dir, 'jq.csv');
       runs.jq.push(wholeProcess('jq', ['-rn', '--slurpfile', 'u', users, JQ_PROGRAM, input], j));
       const lines = (f) => spawnSync('wc', ['-l', f], { encoding: 'utf8' }).stdout.trim().split(/\s+/)[0];
       if (lines(o) !== lines(j)) throw new Error(`osfleet wrote ${lines(o)} lines, jq ${lines(j)}`);
     }
     const med = (k) => ({ seconds: median(runs[k].map((r) => r.seconds)), rssMiB: median(runs[k].map((r) => r.rssMiB)) });
-    const res = { rows: JQ_ROWS, osfleet: med('osfleet'), jq: med('jq') };
+    const res = { rows: JQ_ROWS, osfleet: med('osfleet'), jq: med('jq'), ...(BEFORE ? { before: med('before') } : {}) };
     console.log(`CSV with UTC dates, ${JQ_ROWS} rows: osfleet ${res.osfleet.seconds.toFixed(2)} s, ${res.osfleet.rssMiB.toFixed(1)} MiB; jq ${res.jq.seconds.toFixed(2)} s, ${res.jq.rssMiB.toFixed(1)} MiB; osfleet ${(res.jq.seconds / res.osfleet.seconds).toFixed(2)}× faster`);
+    if (res.before) console.log(`CSV with UTC dates, ${JQ_ROWS} rows: before ${res.before.seconds.toFixed(2)} s, ${res.before.rssMiB.toFixed(1)} MiB`);
     return res;
   } finally {
     rmSync(dir, { recursive: true, force: true });

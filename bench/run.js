@@ -13,6 +13,7 @@ const available = readdirSync(here)
   .map((f) => f.replace(/\.js$/, ''));
 const benches = order.filter((b) => available.includes(b) && (only.length === 0 || only.includes(b)));
 
+// The machine's state: ratios are measured side by side, but a loaded machine widens their spread.
 const loadAtStart = os.loadavg();
 const results = [];
 for (const bench of benches) {
@@ -50,7 +51,8 @@ for (const r of results) {
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => String(row[i]).length)));
-console.log(`\nSummary (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} now, ${loadAtStart.map((x) => x.toFixed(2)).join(' ')} at the start)`);
+const loadText = (l) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(`\nSummary (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}; load average ${loadText(loadAtStart)} at the start, ${loadText(os.loadavg())} at the end)`);
 for (const [i, row] of rows.entries()) {
   console.log(row.map((c, j) => String(c).padEnd(widths[j])).join('  ').trimEnd());
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));

@@ -104,15 +104,27 @@ describe('export: host statuses', () => {
     expect(mergeStatus({ host: 'h', status: 'empty', rows: 0 }, { host: 'h', status: 'empty', rows: 0 })).toEqual({ host: 'h', status: 'empty', rows: 0 });
   });
 
-  it('tallies results by host, in reading order and sorted', () => {
-    const t = new HostTally();
-    t.add({ host: 'b', rows: [{ x: '1' }] });
-    t.add({ host: 'a', rows: [] });
-    t.add({ host: 'b', rows: [{ x: '2' }] });
-    expect(t.size).toBe(2);
-    expect(t.hosts()).toEqual(['b', 'a']);
-    expect(t.has('a')).toBe(true);
-    expect(t.sorted()).toEqual([{ host: 'a', status: 'empty', rows: 0 }, { host: 'b', status: 'answered', rows: 2 }]);
+  it('tallies results by host, sorted; knows which hosts of the users file it read', async () => {
+    const users = new UserDirectory();
+    users.add({ host: 'a', rows: [{ uid: '0', username: 'root' }] });
+    users.add({ host: 'x', rows: [{ uid: '0', username: 'root' }] });
+    const t = new HostTally(users);
+    expect(t.any).toBe(false);
+    await t.add({ host: 'b', rows: [{ x: '1' }] });
+    expect(t.matchesUsers()).toBe(false);
+    await t.add({ host: 'a', rows: [] });
+    await t.add({ host: 'b', rows: [{ x: '2' }] });
+    expect(t.any).toBe(true);
+    expect(t.matchesUsers()).toBe(true);
+    expect(t.hasUsersHost('a')).toBe(true);
+    expect(t.hasUsersHost('x')).toBe(false);
+    const sorted = [{ host: 'a', status: 'empty', rows: 0 }, { host: 'b', status: 'answered', rows: 2 }];
+    const read: unknown[] = [];
+    for await (const s of t.sorted()) read.push(s);
+    expect(read).toEqual(sorted);
+    expect(await t.counts()).toEqual({ hosts: 2, failed: [] });
+    expect(await t.sample(1)).toEqual({ first: ['a'], count: 2 });
+    await t.close();
   });
 
   it('names the hosts that answered with an error, aligned and escaped', () => {

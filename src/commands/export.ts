@@ -15,7 +15,7 @@ import { addAbortSignal } from 'node:stream';
 import { CliError, ExitCode, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { Ctx } from '../context.js';
 import {
-  hostsForManifest,
+  StreamedHosts,
   MANIFEST_VERSION,
   readHostResults,
   readManifest,
@@ -36,7 +36,7 @@ import { closestTables, getTable } from '../schema/index.js';
 import { closeInputs, hashed, hostsOf, keepStdin, openInput, sourceName, type Input, type Reader } from './export/inputs.js';
 import { isLogInput, prepareLogExport, type LogExport } from './export/log.js';
 import { errorLines, HostTally } from './export/statuses.js';
-import { checkUsersMatch, extraUsersLine, readUsersFile, usersFromServer } from './export/users.js';
+import { extraUsersLine, readUsersFile, usersFromServer, usersMismatch } from './export/users.js';
 
 export interface ExportOptions extends ResultFlags {
   files: string[];
@@ -173,10 +173,14 @@ interface Done {
 
 async function exportFiles(job: ExportJob): Promise<number> {
   const opened = await openAll(job);
-  const done = await readAll(job, opened);
-  const manifestWarnings = warnAll(job, opened, done);
-  await writeExportManifest(job, opened, done, manifestWarnings);
-  return report(job, opened, done);
+  try {
+    const done = await readAll(job, opened);
+    const manifestWarnings = warnAll(job, opened, done);
+    await writeExportManifest(job, opened, done, manifestWarnings);
+    return await report(job, opened, done);
+  } finally {
+    await opened.statuses.close();
+  }
 }
 
 async function openAll(job: ExportJob): Promise<Opened> {
@@ -210,9 +214,10 @@ async function openAll(job: ExportJob): Promise<Opened> {
       missingUsersReason: opts.users ? `not in ${opts.users}` : undefined,
       // --sql/--table/--from-manifest describe rows made elsewhere: the rows' own keys decide the columns.
       sqlRan: false,
+      boundMemory: true,
       ...(log ? { plan: log.plan, order: log.order } : {}),
     });
-    return { inputs, dest, pipeline, directory, startedAt, statuses: new HostTally(), outside: new OutsideTargets() };
+    return { inputs, dest, pipeline, directory, startedAt, statuses: new HostTally(opts.users ? directory : undefined), outside: new OutsideTargets() };
   } catch (err) {
     await dest.file?.abort();
     throw err;
@@ -229,10 +234,10 @@ async function readAll(job: ExportJob, opened: Opened): Promise<Done> {
       if (!(await readOne(job, opened, input))) break;
     }
     const interrupted = ctx.signal.aborted;
-    if (!interrupted && statuses.size === 0 && outside.size === 0) {
+    if (!interrupted && !statuses.any && outside.size === 0) {
       throw new InputError(`no query results in ${(files.length > 0 ? files : ['-']).map(sourceName).join(', ')}`, { hint: NOT_RESULTS_HINT });
     }
-    if (directory && opts.users) checkUsersMatch(directory, opts.users, statuses.hosts());
+    if (directory && opts.users && directory.hosts().length > 0 && statuses.any && !statuses.matchesUsers()) throw usersMismatch(directory, opts.users, await statuses.sample(5));
     const summary = await pipeline.finish(statuses.sorted());
     if (opened.dest.file) await opened.dest.file.commit();
     return { interrupted, summary, endedAt: ctx.now() };
@@ -259,7 +264,7 @@ async function readOne(job: ExportJob, opened: Opened, input: Input): Promise<bo
         continue;
       }
       await opened.pipeline.write(r);
-      opened.statuses.add(r);
+      await opened.statuses.add(r);
     }
   } catch (err) {
     if (ctx.signal.aborted) return false;
@@ -284,7 +289,7 @@ function warnAll(job: ExportJob, opened: Opened, done: Done): string[] {
   for (const b of badLines.slice(0, BAD_LINES_SHOWN)) warn(`${b.source}:${b.line}: skipped: ${b.message}`);
   if (badLines.length > BAD_LINES_SHOWN) warn(`${badLines.length - BAD_LINES_SHOWN} more broken lines skipped`);
   if (opened.directory && opts.users) {
-    const extra = extraUsersLine(opened.directory, opts.users, (h) => opened.statuses.has(h));
+    const extra = extraUsersLine(opened.directory, opts.users, (h) => opened.statuses.hasUsersHost(h));
     if (extra) warn(extra);
   }
   const logWarnings = log ? log.warnings() : [];
@@ -316,7 +321,7 @@ async function writeExportManifest(job: ExportJob, opened: Opened, done: Done, w
     time_zone: options.timeZone,
     time_format: options.times ? options.timeFormat : 'raw',
     enriched: options.enrich,
-    hosts: hostsForManifest(opened.statuses.sorted()),
+    hosts: new StreamedHosts(opened.statuses.sorted()),
     rows: summary.rows,
     output: { path: file ? file.path : null, format: options.format, sha256: file ? file.sha256() : null, bytes: file ? file.bytes : null },
     warnings,
@@ -330,15 +335,16 @@ async function writeExportManifest(job: ExportJob, opened: Opened, done: Done, w
 }
 
 /** "Wrote N rows …", the hosts that answered with an error, and the exit code. */
-function report(job: ExportJob, opened: Opened, done: Done): number {
+async function report(job: ExportJob, opened: Opened, done: Done): Promise<number> {
   const { ctx, options, badLines } = job;
   const { statuses, dest } = opened;
   const rows = done.summary.rows;
-  const hosts = `${statuses.size} host${statuses.size === 1 ? '' : 's'}`;
+  // One pass over the statuses: how many hosts, and those that answered with an error.
+  const { hosts: count, failed } = await statuses.counts();
+  const hosts = `${count} host${count === 1 ? '' : 's'}`;
   if (!dest.toFile && rows === 0 && options.format === 'table') ctx.io.err(`No rows from ${hosts}.\n`);
   if (dest.toFile) ctx.io.err(`Wrote ${rows} row${rows === 1 ? '' : 's'} from ${hosts} to ${options.output}\n`);
   // Hosts that answered with an error, as `query` reports them (their error is in the manifest too).
-  const failed = statuses.sorted().filter((s) => s.status === 'error');
   for (const line of errorLines(failed)) ctx.io.err(`${line}\n`);
   if (done.interrupted) throw new InterruptedError('interrupted: the output holds every result read before the interrupt');
   return badLines.length > 0 || failed.length > 0 ? ExitCode.partial : ExitCode.ok;

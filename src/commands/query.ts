@@ -18,12 +18,12 @@ import { terminalSafe } from '../terminal.js';
 import type { LiveQuery, QueryRef, TargetHost } from '../api/campaigns.js';
 import type { ResolvedTargets } from '../api/targets.js';
 import { findQueryByName } from '../api/queries.js';
-import { hostsForManifest, resolveResultOptions, safeAddress, writeManifest, type HostStatus, type PipelineSummary, type ResultFlags, type ResultOptions } from '../results/index.js';
+import { resolveResultOptions, safeAddress, StreamedHosts, writeManifest, type HostStatus, type PipelineSummary, type ResultFlags, type ResultOptions, type StatusTable } from '../results/index.js';
 import { manifestPathOf, type Destination } from '../results/destination.js';
 import { clientVersion } from '../version.js';
 import { openResults, readCampaign, type Output, type Read } from './query/campaign.js';
 import { runResume, type ResumeJob } from './query/resume.js';
-import { hostStatuses, problemStatuses, queryExitCode, reportStatuses, type Settled } from './query/statuses.js';
+import { problemStatuses, queryExitCode, reportStatuses, statusTable, type Settled } from './query/statuses.js';
 import { preflight, silentTargets, type Preflight } from './query/targets.js';
 
 export interface QueryOptions extends ResultFlags {
@@ -70,10 +70,14 @@ export async function run(opts: QueryOptions, ctx: Ctx): Promise<number> {
     return ExitCode.ok;
   }
   const end = await settle(ctx, client, job, pre, read, out.dest);
-  const summary = await finishOutput(out, end);
-  const finished: FinishedRun = { job, sql, out, read, end, summary };
-  await writeQueryManifest(ctx, client, finished);
-  return report(ctx, finished);
+  try {
+    const summary = await finishOutput(out, end);
+    const finished: FinishedRun = { job, sql, out, read, end, summary };
+    await writeQueryManifest(ctx, client, finished);
+    return report(ctx, finished);
+  } finally {
+    await end.table?.close();
+  }
 }
 
 // --- the job: flags, before any connection ------------------------------------------------------
@@ -176,9 +180,11 @@ interface Outcome {
   problem: unknown;
   /** No host answered. */
   nothing: boolean;
-  /** Every host's status, or (with `settled`) only the hosts to report. */
+  /** The hosts to report (errors, silent); the others are counted in `settled`. */
   statuses: HostStatus[];
   settled: Settled | undefined;
+  /** Every host's status, when it is written (-o's manifest, JSON and YAML documents). */
+  table: StatusTable | undefined;
 }
 
 async function settle(ctx: Ctx, client: Client, job: QueryJob, pre: Preflight, read: Read, dest: Destination): Promise<Outcome> {
@@ -195,13 +201,14 @@ async function settle(ctx: Ctx, client: Client, job: QueryJob, pre: Preflight, r
     if ('targets' in named) targets = named.targets;
     else problem ??= named.problem;
   }
-  // Every host's status goes where it is written (-o's manifest, JSON and YAML documents); otherwise
-  // only the hosts to report (errors, silent) are listed and the others counted: at 100,000 hosts
-  // that is the difference between sorting 100,000 statuses at exit and sorting a handful.
+  // Only the hosts to report (errors, silent) are listed and the others counted: at 100,000 hosts
+  // that is the difference between sorting 100,000 statuses at exit and sorting a handful. Every
+  // host's status goes where it is written (-o's manifest, JSON and YAML documents), streamed from a
+  // bounded table (issue 19.2), never held as one list.
   const everyStatus = Boolean(dest.file) || job.results.format === 'json' || job.results.format === 'yaml';
-  const { problems, settled } = everyStatus ? { problems: undefined, settled: undefined } : problemStatuses(targets, live.answered, { answeredToo: !pre.known });
-  const statuses = problems ?? hostStatuses(targets, live.answered, { answeredToo: !pre.known });
-  return { interrupted, problem, nothing, statuses, settled };
+  const { problems, settled } = problemStatuses(targets, live.answered, { answeredToo: !pre.known });
+  const table = everyStatus ? await statusTable(targets, live.answered, { answeredToo: !pre.known }) : undefined;
+  return { interrupted, problem, nothing, statuses: problems, settled, table };
 }
 
 /**
@@ -231,7 +238,7 @@ async function finishOutput(out: Output, end: Outcome): Promise<PipelineSummary>
     throw end.problem;
   }
   try {
-    const summary = await out.serial(() => out.pipeline.finish(end.statuses));
+    const summary = await out.serial(() => out.pipeline.finish(end.table ? end.table.sorted() : end.statuses));
     await file?.commit();
     return summary;
   } catch (err) {
@@ -280,7 +287,7 @@ async function writeQueryManifest(ctx: Ctx, client: Client, run: FinishedRun): P
     time_zone: job.results.timeZone,
     time_format: job.results.timeFormat,
     enriched: job.results.enrich,
-    hosts: hostsForManifest(end.statuses),
+    hosts: new StreamedHosts(end.table ? end.table.sorted() : end.statuses),
     rows: summary.rows,
     output: { path: file.path, format: job.results.format, sha256: file.sha256(), bytes: file.bytes },
     warnings: [...summary.warnings, ...read.targets.lines()],

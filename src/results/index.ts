@@ -23,6 +23,7 @@ export {
 } from './time.js';
 export { createResultWriter, ndjsonLine, RESULT_FORMATS, type ResultFormat, type ResultWriter, type WriterOptions } from './format/index.js';
 export { atomicFile, openOutput, OutputError, type AtomicFile, type OutputOptions } from './atomic.js';
-export { writeManifest, readManifest, hostsForManifest, safeAddress, MANIFEST_VERSION, type Manifest } from './manifest.js';
+export { writeManifest, readManifest, hostsForManifest, manifestHost, safeAddress, StreamedHosts, MANIFEST_VERSION, type Manifest, type ManifestOut } from './manifest.js';
+export { StatusTable, mergeStatus, byHost, STATUSES_IN_MEMORY, type StatusSource, type StatusTableOptions } from './statuses.js';
 export { readHostResults, parseResultLine, lines, LineTooLongError, type BadLine, type ReadOptions } from './read.js';
 export { TargetCheck, type TargetSet, type CountedHost, type TargetsUnverified, type AnswerHost } from './untargeted.js';

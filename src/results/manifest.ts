@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { openOutput } from './atomic.js';
+import { put } from './format/common.js';
+import type { StatusSource } from './statuses.js';
 import type { HostStatus } from './types.js';
 
 export const MANIFEST_VERSION = 1;
@@ -48,16 +50,37 @@ export interface Manifest {
 }
 
 export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hosts'] {
-  return [...statuses]
-    .sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0))
-    .map((s) => ({
-      host: s.host,
-      ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
-      status: s.status,
-      rows: s.rows,
-      ...(s.error ? { error: s.error } : {}),
-    }));
+  return [...statuses].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)).map(manifestHost);
 }
+
+/** One host of the manifest's `hosts` list. */
+export function manifestHost(s: HostStatus): Manifest['hosts'][number] {
+  return {
+    host: s.host,
+    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
+    status: s.status,
+    rows: s.rows,
+    ...(s.error ? { error: s.error } : {}),
+  };
+}
+
+/** Where the streamed host list goes in the manifest's text (a string JSON cannot otherwise hold there). */
+const HOSTS_MARK = '\u0000osfleet-hosts\u0000';
+
+/**
+ * The manifest's `hosts`, written status by status as they are read (already in host order: a
+ * StatusTable's sorted()), never held as one list or one string: at 100,000 hosts the list and
+ * its text would be tens of MiB. The manifest's text is the same as with a list.
+ */
+export class StreamedHosts {
+  constructor(readonly statuses: StatusSource) {}
+  toJSON(): string {
+    return HOSTS_MARK;
+  }
+}
+
+/** A manifest to write: its host list given whole, or streamed. */
+export type ManifestOut = Omit<Manifest, 'hosts'> & { hosts: Manifest['hosts'] | StreamedHosts };
 
 /** Strips credentials from an address (user:password@, query strings) before it goes in a manifest. */
 export function safeAddress(address: string | undefined): string | undefined {
@@ -74,10 +97,27 @@ export function safeAddress(address: string | undefined): string | undefined {
   }
 }
 
-export async function writeManifest(path: string, manifest: Manifest): Promise<void> {
+export async function writeManifest(path: string, manifest: ManifestOut): Promise<void> {
   const f = await openOutput(path);
   try {
-    f.stream.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    const hosts = manifest.hosts;
+    if (!(hosts instanceof StreamedHosts)) f.stream.write(text);
+    else {
+      const mark = JSON.stringify(HOSTS_MARK);
+      const at = text.indexOf(mark);
+      // The list as JSON.stringify(…, null, 2) writes it at this depth: items indented by 4.
+      let out = `${text.slice(0, at)}[`;
+      let n = 0;
+      for await (const s of hosts.statuses) {
+        out += `${n++ === 0 ? '\n    ' : ',\n    '}${JSON.stringify(manifestHost(s), null, 2).replace(/\n/g, '\n    ')}`;
+        if (out.length >= 1 << 16) {
+          await put(f.stream, out);
+          out = '';
+        }
+      }
+      await put(f.stream, `${out}${n === 0 ? ']' : '\n  ]'}${text.slice(at + mark.length)}`);
+    }
     await f.commit();
   } catch (err) {
     await f.abort();

@@ -6,11 +6,12 @@
 import type { Writable } from 'node:stream';
 import { InputError, UsageError } from '../errors.js';
 import { Enricher, identityLayout, type ColumnLayout, type ColumnReport } from './enrich.js';
-import { createResultWriter, type ResultWriter } from './format/index.js';
+import { createResultWriter, type ResultWriter, type StatusSource } from './format/index.js';
 import type { ResultOptions } from './options.js';
 import { planColumns, type ColumnPlan } from './plan.js';
 import type { HostResult, HostStatus, Row } from './types.js';
 import { UserDirectory, UsernameJoin, type UsernameWarnings } from './usernames.js';
+import { boundHeap } from './memory.js';
 
 export interface PipelineInit {
   options: ResultOptions;
@@ -40,6 +41,11 @@ export interface PipelineInit {
    * elsewhere): the columns are the union of the rows' keys, the SQL's first.
    */
   sqlRan?: boolean | undefined;
+  /**
+   * A long run of many rows (export): the young generation is held at a fixed size once reached
+   * (see memory.ts), so peak memory does not grow with the input.
+   */
+  boundMemory?: boolean | undefined;
 }
 
 export interface PipelineSummary {
@@ -70,6 +76,9 @@ export function answerStatus(a: { host: string; hostId?: number | undefined; row
   };
 }
 
+/** Rows between two looks at the young generation's size (boundMemory). */
+const MEMORY_CHECK_ROWS = 1000;
+
 /** Rows per slice when a row-wise format writes a large answer. */
 const SLICE = 256;
 
@@ -82,9 +91,13 @@ export class ResultPipeline {
   private readonly writer: ResultWriter;
   private rows = 0;
   private results = 0;
+  /** Rows at the last look at the young generation (boundMemory). */
+  private checkedAt = 0;
+  private boundMemory: boolean;
 
   constructor(private readonly init: PipelineInit) {
     const o = init.options;
+    this.boundMemory = init.boundMemory ?? false;
     this.rowWise = o.format === 'csv' || o.format === 'table';
     this.plan = init.plan ?? planColumns(init.sql, { tables: init.tables, timeColumns: o.timeColumns });
     if (this.plan.select) {
@@ -145,6 +158,10 @@ export class ResultPipeline {
     for (const r of list) {
       this.results++;
       this.rows += r.rows.length;
+      if (this.boundMemory && this.rows - this.checkedAt >= MEMORY_CHECK_ROWS) {
+        this.checkedAt = this.rows;
+        boundHeap();
+      }
       const enricher = this.enricher;
       // CSV and table take the rows of a big answer whole: they are enriched in place, not copied.
       if (!enricher || r.rows.length <= SLICE || this.rowWise) {
@@ -161,7 +178,7 @@ export class ResultPipeline {
    * Releases held rows, closes the document and reports. Throws InputError when a --time-columns
    * name never appeared (the caller aborts the output file then).
    */
-  async finish(statuses: readonly HostStatus[]): Promise<PipelineSummary> {
+  async finish(statuses: StatusSource): Promise<PipelineSummary> {
     if (this.join) await this.emit(this.join.end());
     if (this.enricher && !this.plan.select && this.results > 0) {
       const missing = this.init.options.timeColumns.filter((c) => !this.enricher!.seen.has(c));

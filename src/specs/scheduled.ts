@@ -9,7 +9,7 @@ import { basename, extname } from 'node:path';
 import { InputError } from '../errors.js';
 import type { FleetClient } from '../api/client.js';
 import { listSpecs } from '../api/specs.js';
-import { preprocessPack } from './convert.js';
+import { preprocessPack } from './pack-json.js';
 import { loadInputs, nodeLoadIO } from './load.js';
 import { parseDocuments } from './parse.js';
 import { toSpecSet } from './validate.js';

@@ -14,6 +14,7 @@ import type { Ctx } from '../../context.js';
 import { InputError } from '../../errors.js';
 import type { BadLine, HostResult } from '../../results/index.js';
 import { gunzipIfCompressed, startsWithGzip } from '../../results/osquery-log.js';
+import { INPUT_CHUNK_BYTES } from '../../results/memory.js';
 
 /** Reads one input: query results or a result log. */
 export type Reader = (input: AsyncIterable<Buffer | string>, o: { source: string; strict?: boolean | undefined; onBadLine?: (b: BadLine) => void; signal?: AbortSignal }) => AsyncGenerator<HostResult>;
@@ -40,7 +41,8 @@ async function openStream(path: string, ctx: Ctx): Promise<Readable> {
     // Rotated logs and archived results are often gzip-compressed: a regular file starting with
     // gzip's magic bytes is read through gunzip (pipes and devices are read as they are).
     const gz = await startsWithGzip(fh);
-    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: 1 << 20 });
+    // Small pieces: each is garbage once its lines are cut, and a small one dies young (issue 19.3).
+    const raw = createReadStream('', { fd: fh, autoClose: true, highWaterMark: INPUT_CHUNK_BYTES });
     return gz ? gunzipIfCompressed(raw, path) : raw;
   } catch (err) {
     // Closed here, not left to the garbage collector (which warns, and may be never).

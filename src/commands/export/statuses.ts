@@ -1,41 +1,76 @@
 /**
  * `osfleet export`'s hosts: each host's status from the results read (the same host in several
  * inputs, concatenated runs, adds up its rows, and an error sticks), and the lines that name the
- * hosts that answered with an error, as `query` reports them.
+ * hosts that answered with an error, as `query` reports them. The statuses live in a bounded
+ * StatusTable (memory up to a bound, sorted runs on disk past it: issue 19.2), read back in host
+ * order; what the --users checks need is kept apart, bounded by the users file.
  */
 import { printable } from '../../terminal.js';
-import { statusOf, type HostResult, type HostStatus } from '../../results/index.js';
+import { mergeStatus as mergeTwo, StatusTable, statusOf, type HostResult, type HostStatus, type UserDirectory } from '../../results/index.js';
 
 /** A host's status after one more result of it. */
 export function mergeStatus(prev: HostStatus | undefined, s: HostStatus): HostStatus {
-  if (!prev) return s;
-  const rows = prev.rows + s.rows;
-  return { ...prev, rows, status: prev.status === 'error' || s.status === 'error' ? 'error' : rows > 0 ? 'answered' : 'empty', ...(s.error ? { error: s.error } : {}) };
+  return prev ? mergeTwo(prev, s) : s;
 }
 
 export class HostTally {
-  private readonly byHost = new Map<string, HostStatus>();
+  private readonly table = new StatusTable({ merge: true });
+  /** Hosts of the users file seen in the input (bounded by that file, not by the input). */
+  private readonly usersSeen = new Set<string>();
+  private usersFailedSeen = false;
+  private readonly usersKnown: ReadonlySet<string> | undefined;
 
-  add(r: HostResult): void {
-    this.byHost.set(r.host, mergeStatus(this.byHost.get(r.host), statusOf(r)));
+  constructor(private readonly users?: UserDirectory | undefined) {
+    this.usersKnown = users ? new Set(users.hosts()) : undefined;
   }
 
-  get size(): number {
-    return this.byHost.size;
+  async add(r: HostResult): Promise<void> {
+    await this.table.add(statusOf(r));
+    if (this.usersKnown) {
+      if (this.usersKnown.has(r.host)) this.usersSeen.add(r.host);
+      else if (!this.usersFailedSeen && this.users!.failure(r.host) !== undefined) this.usersFailedSeen = true;
+    }
   }
 
-  has(host: string): boolean {
-    return this.byHost.has(host);
+  /** Whether any result was read. */
+  get any(): boolean {
+    return this.table.added > 0;
   }
 
-  /** The hosts, in the order they were first read. */
-  hosts(): string[] {
-    return [...this.byHost.keys()];
+  /** Whether a host of the users directory given to the constructor is in the input. */
+  hasUsersHost(host: string): boolean {
+    return this.usersSeen.has(host);
   }
 
-  /** Every host's status, sorted by host. */
-  sorted(): HostStatus[] {
-    return [...this.byHost.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  /** Whether any input host is in the users directory (named, or failed there). */
+  matchesUsers(): boolean {
+    return this.usersSeen.size > 0 || this.usersFailedSeen;
+  }
+
+  /** The first `max` hosts in order, and how many there are. */
+  sample(max: number): Promise<{ first: string[]; count: number }> {
+    return this.table.sample(max);
+  }
+
+  /** Every host's status, sorted by host, read as it goes (can be read again). */
+  sorted(): AsyncGenerator<HostStatus> {
+    return this.table.sorted();
+  }
+
+  /** How many hosts, and those that answered with an error (in host order). */
+  async counts(): Promise<{ hosts: number; failed: HostStatus[] }> {
+    let hosts = 0;
+    const failed: HostStatus[] = [];
+    for await (const s of this.table.sorted()) {
+      hosts++;
+      if (s.status === 'error') failed.push(s);
+    }
+    return { hosts, failed };
+  }
+
+  /** Removes what went to disk. */
+  close(): Promise<void> {
+    return this.table.close();
   }
 }
 

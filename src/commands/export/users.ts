@@ -63,19 +63,24 @@ export async function usersFromServer(ctx: Ctx, hosts: string[], warn: (line: st
 }
 
 /** "a, b, c and 2 more": sorted, up to `max` named. */
-export function hostList(hosts: readonly string[], max = 5): string {
+export function hostList(hosts: readonly string[], max = 5, count = hosts.length): string {
   const sorted = [...hosts].sort();
-  return sorted.length <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${sorted.length - max} more`;
+  return count <= max ? sorted.join(', ') : `${sorted.slice(0, max).join(', ')} and ${count - max} more`;
 }
 
 /** A users file that answers for none of the input's hosts is the wrong file: an error naming both. */
 export function checkUsersMatch(directory: UserDirectory, usersPath: string, inputHosts: readonly string[]): void {
   const known = directory.hosts();
   if (known.length > 0 && inputHosts.length > 0 && !inputHosts.some((h) => known.includes(h) || directory.failure(h) !== undefined)) {
-    throw new InputError(`${usersPath} answers for other hosts (${hostList(known)}) than the input (${hostList(inputHosts)})`, {
-      hint: 'run the users query on the same hosts as the results',
-    });
+    throw usersMismatch(directory, usersPath, { first: [...inputHosts].sort().slice(0, 5), count: inputHosts.length });
   }
+}
+
+/** The error of checkUsersMatch, from the input's first hosts in order and their count. */
+export function usersMismatch(directory: UserDirectory, usersPath: string, input: { first: readonly string[]; count: number }): InputError {
+  return new InputError(`${usersPath} answers for other hosts (${hostList(directory.hosts())}) than the input (${hostList(input.first, 5, input.count)})`, {
+    hint: 'run the users query on the same hosts as the results',
+  });
 }
 
 /** "FILE has hosts that are not in the input: …", or undefined. */

@@ -6,7 +6,7 @@
 import { ExitCode } from '../../errors.js';
 import { printable } from '../../terminal.js';
 import { answerKeyOf, type AnswerRecord, type EndReason, type TargetHost } from '../../api/campaigns.js';
-import { answerStatus, type HostStatus } from '../../results/index.js';
+import { answerStatus, StatusTable, type HostStatus } from '../../results/index.js';
 
 /**
  * Every target's status, then (with `answeredToo`, when there was no preflight and `targets` holds
@@ -33,6 +33,14 @@ const byHost = (a: HostStatus, b: HostStatus) => (a.host < b.host ? -1 : a.host 
 /** Every target's status, sorted by host. */
 export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
   return [...targetStatuses(targets, answered, opts.answeredToo ?? false)].sort(byHost);
+}
+
+/**
+ * Every target's status in a bounded table (memory up to a bound, sorted runs on disk past it:
+ * issue 19.2), read back sorted by host as the manifest and the JSON/YAML documents are written.
+ */
+export function statusTable(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): Promise<StatusTable> {
+  return StatusTable.of(targetStatuses(targets, answered, opts.answeredToo ?? false));
 }
 
 /** Hosts that answered without error, counted rather than listed. */

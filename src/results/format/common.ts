@@ -1,6 +1,10 @@
+import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { ColumnLayout } from '../enrich.js';
 import type { HostResult, HostStatus, Row } from '../types.js';
+
+/** Statuses either way: a list, or a StatusTable's sorted reading (statuses.ts). */
+export type StatusSource = Iterable<HostStatus> | AsyncIterable<HostStatus>;
 
 export type ResultFormat = 'table' | 'ndjson' | 'json' | 'yaml' | 'csv';
 export const RESULT_FORMATS: readonly ResultFormat[] = ['table', 'ndjson', 'json', 'yaml', 'csv'];
@@ -27,7 +31,7 @@ export interface ResultWriter {
    */
   writeSlices?(head: Omit<HostResult, 'rows'>, slices: Iterable<readonly Row[]>): Promise<void>;
   /** Finishes the document (closing brackets, the CSV body of a spool, the table). Does not end the sink. */
-  end(statuses: readonly HostStatus[]): Promise<void>;
+  end(statuses: StatusSource): Promise<void>;
   /** Releases temporary files after a failure. */
   abort(): Promise<void>;
   /** Warnings about the document, once ended (columns it could not hold). */
@@ -57,6 +61,47 @@ export function put(sink: Writable, chunk: string | Buffer): Promise<void> | und
     sink.on('error', onError);
     sink.on('close', onClose);
   });
+}
+
+/** Resolves once the sink has taken `chunk` (its write callback), or fails with the sink. */
+export function written(sink: Writable, chunk: Buffer): Promise<void> {
+  if (sink.destroyed) return Promise.reject(sink.errored ?? new Error('output closed'));
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error | null) => {
+      sink.off('error', onError);
+      sink.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onError = (e: Error) => done(e);
+    const onClose = () => done(sink.errored ?? new Error('output closed'));
+    sink.on('error', onError);
+    sink.on('close', onClose);
+    sink.write(chunk, (err) => done(err));
+  });
+}
+
+/** Bytes copied at a time by copyInto. */
+const COPY_BYTES = 1 << 18;
+
+/**
+ * Copies a file into the sink through one buffer, reused once the sink has taken each piece: a
+ * read stream would allocate a new buffer per piece, and a copy makes so little garbage on the
+ * JavaScript heap that nothing collects those buffers until V8's external-memory limit (tens of
+ * MiB) is reached (issue 19.3).
+ */
+export async function copyInto(sink: Writable, path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(COPY_BYTES);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, COPY_BYTES, null);
+      if (bytesRead === 0) return;
+      await written(sink, buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /**

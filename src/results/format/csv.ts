@@ -15,7 +15,7 @@ import type { Writable } from 'node:stream';
 import { stringify, type Options as StringifyOptions } from 'csv-stringify/sync';
 import type { HostResult, Row } from '../types.js';
 import { describeFsError, OutputError } from '../atomic.js';
-import { FLEET_HOST_COLUMNS, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
+import { copyInto, FLEET_HOST_COLUMNS, headerOf, put, unionColumns, type ResultWriter, type WriterOptions } from './common.js';
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -243,7 +243,7 @@ export function csvWriter(sink: Writable, opts: WriterOptions): ResultWriter {
         pending = '';
         for (const seg of segments) {
           if (sameKeys(seg.columns, columns)) {
-            for await (const chunk of createReadStream(seg.file, { highWaterMark: 1 << 18 })) await put(sink, chunk as Buffer);
+            await copyInto(sink, seg.file);
             continue;
           }
           const position = seg.columns.map((c) => columns.indexOf(c) + 1);

@@ -45,9 +45,17 @@ export function jsonWriter(sink: Writable): ResultWriter {
       count++;
     },
     async end(statuses) {
-      const head = count === 0 ? '{\n  "results": [],\n' : '\n  ],\n';
-      const hosts = statuses.length === 0 ? '[]' : `[\n    ${statuses.map(statusJson).join(',\n    ')}\n  ]`;
-      await put(sink, `${head}  "hosts": ${hosts}\n}\n`);
+      // Status by status (a table of 100,000 hosts is read from disk in order, not held).
+      let out = `${count === 0 ? '{\n  "results": [],\n' : '\n  ],\n'}  "hosts": [`;
+      let n = 0;
+      for await (const s of statuses) {
+        out += `${n++ === 0 ? '\n    ' : ',\n    '}${statusJson(s)}`;
+        if (out.length >= 1 << 16) {
+          await put(sink, out);
+          out = '';
+        }
+      }
+      await put(sink, `${out}${n === 0 ? ']' : '\n  ]'}\n}\n`);
     },
     async abort() {},
   };

@@ -4,7 +4,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { HostResult, HostStatus } from '../types.js';
-import { put, type ResultWriter } from './common.js';
+import { put, type ResultWriter, type StatusSource } from './common.js';
 
 // Written under YAML 1.1 rules so strings that 1.1 readers (PyYAML, Ruby) would take for dates,
 // booleans (yes, on) or numbers get quoted: every osquery value stays a string for every reader.
@@ -36,11 +36,19 @@ export function yamlWriter(sink: Writable): ResultWriter {
       await put(sink, `${count === 0 ? 'results:\n' : ''}${stringify([item(r)], YAML_OPTS)}`);
       count++;
     },
-    async end(statuses: readonly HostStatus[]) {
+    async end(statuses: StatusSource) {
       const { stringify } = await loadYaml();
-      const head = count === 0 ? 'results: []\n' : '';
-      const hosts = statuses.length === 0 ? 'hosts: []\n' : `hosts:\n${stringify(statuses.map(statusItem), YAML_OPTS)}`;
-      await put(sink, head + hosts);
+      // Status by status: a block sequence is its items' texts one after another.
+      let out = count === 0 ? 'results: []\n' : '';
+      let n = 0;
+      for await (const s of statuses) {
+        out += `${n++ === 0 ? 'hosts:\n' : ''}${stringify([statusItem(s)], YAML_OPTS)}`;
+        if (out.length >= 1 << 16) {
+          await put(sink, out);
+          out = '';
+        }
+      }
+      await put(sink, `${out}${n === 0 ? 'hosts: []\n' : ''}`);
     },
     async abort() {},
   };
