@@ -1,19 +1,23 @@
-// bench/query: one campaign over 10,000 sandbox hosts × 10 rows (BENCH_QUERY_HOSTS=100000 for the
-// 100k run), dispatch to exit, for each server generation (BENCH_QUERY_DIALECTS=fleet,kolide).
+// bench/query: one campaign over 100,000 sandbox hosts × 10 rows (BENCH_QUERY_HOSTS=10000 for the
+// older 10k run), dispatch to exit, for each server generation (BENCH_QUERY_DIALECTS=fleet,kolide).
 // osfleet's `query --all` against a bare `ws` client that does only what any client must (create the
-// campaign on "All Hosts", read the results websocket, write the same NDJSON lines): wall time, peak
-// RSS, throughput, and how long osfleet takes to exit after the last result arrived.
+// campaign on "All Hosts", read the results websocket, write the same NDJSON lines, pausing the
+// socket while stdout is full): wall time, peak RSS, CPU, throughput, and how long osfleet takes to
+// exit after the last result arrived. BENCH_QUERY_ROUNDS=N runs each client N times, alternating
+// which goes first, and reports medians (default 1). The load average is printed before and after.
 // BENCH_OSFLEET_BIN=/path/to/bin/osfleet.js measures another build (an older one, for "before").
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { atLeast, atMost, figure, report } from './lib.js';
+import { cpus, loadavg } from 'node:os';
+import { atLeast, atMost, figure, median, report } from './lib.js';
 import { startTestAdmin } from './sandbox-admin.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HOSTS = Number(process.env.BENCH_QUERY_HOSTS ?? 10_000);
+const HOSTS = Number(process.env.BENCH_QUERY_HOSTS ?? 100_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_QUERY_ROUNDS ?? 1));
 const SQL = 'WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 10) SELECT x, x * 7 AS y, \'row\' AS label FROM n';
 const scratch = mkdtempSync(path.join(tmpdir(), 'osfleet-bq-'));
 
@@ -33,8 +37,10 @@ const { campaign } = await res.json();
 const expected = campaign.Metrics.OnlineHosts;
 const ws = new WebSocket(url.replace('http', 'ws') + '${prefix}/results/websocket');
 let results = 0;
+// Without this the baseline's memory would measure how fast its reader reads (stdout buffered whole).
+process.stdout.on('drain', () => ws.resume());
 ws.on('open', () => { ws.send(JSON.stringify({ type: 'auth', data: { token } })); ws.send(JSON.stringify({ type: 'select_campaign', data: { campaign_id: campaign.id } })); });
-ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.type !== 'result') return; process.stdout.write(JSON.stringify({ host: m.data.host.hostname, rows: m.data.rows }) + '\\n'); if (++results >= expected) ws.close(); });
+ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.type !== 'result') return; if (!process.stdout.write(JSON.stringify({ host: m.data.host.hostname, rows: m.data.rows }) + '\\n')) ws.pause(); if (++results >= expected) ws.close(); });
 `,
   );
   return file;
@@ -70,7 +76,7 @@ function run(args, env) {
 }
 
 const figures = [];
-const extra = { hosts: HOSTS, osfleet: BIN };
+const extra = { hosts: HOSTS, rounds: ROUNDS, osfleet: BIN, cores: cpus().length, load_before: loadavg() };
 for (const dialect of DIALECTS) {
   const statusFile = path.join(scratch, `status-${dialect}.json`);
   // The sandbox runs in its own process, as a real server would.
@@ -82,14 +88,37 @@ for (const dialect of DIALECTS) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const { url } = JSON.parse(readFileSync(statusFile, 'utf8'));
-    console.log(`${dialect} sandbox with ${HOSTS} hosts ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`${dialect} sandbox with ${HOSTS} hosts ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const { token } = await startTestAdmin(url);
     const env = { FLEET_URL: url, FLEET_API_TOKEN: token };
-    const bare = await run([bareScript(dialect)], { ...env, SQL });
-    const osf = await run([BIN, 'query', '--all', '--query', SQL, '--format', 'ndjson', '--quiet'], env);
-    if (osf.code !== 0) console.log(osf.stderr);
-    console.log(`${dialect} baseline: ${bare.rows} rows in ${bare.ms.toFixed(0)} ms (CPU ${bare.cpuMs.toFixed(0)} ms), peak RSS ${bare.rssMiB.toFixed(0)} MiB`);
-    console.log(`${dialect} osfleet:  ${osf.rows} rows in ${osf.ms.toFixed(0)} ms (CPU ${osf.cpuMs.toFixed(0)} ms), peak RSS ${osf.rssMiB.toFixed(0)} MiB, exit ${osf.exitAfterLastMs.toFixed(0)} ms after the last result (code ${osf.code})`);
+    const bares = [];
+    const osfs = [];
+    const runBare = async () => {
+      const r = await run([bareScript(dialect)], { ...env, SQL });
+      console.log(`${dialect} baseline: ${r.rows} rows in ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${r.rssMiB.toFixed(0)} MiB`);
+      bares.push(r);
+    };
+    const runOsfleet = async () => {
+      const r = await run([BIN, 'query', '--all', '--query', SQL, '--format', 'ndjson', '--quiet'], env);
+      if (r.code !== 0) console.log(r.stderr);
+      console.log(`${dialect} osfleet:  ${r.rows} rows in ${r.ms.toFixed(0)} ms (CPU ${r.cpuMs.toFixed(0)} ms), peak RSS ${r.rssMiB.toFixed(0)} MiB, exit ${r.exitAfterLastMs.toFixed(0)} ms after the last result (code ${r.code})`);
+      osfs.push(r);
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+      // Side by side, alternating which goes first: a host's place in its check-in cycle and the
+      // machine's load hit both alike.
+      if (i % 2 === 0) {
+        await runBare();
+        await runOsfleet();
+      } else {
+        await runOsfleet();
+        await runBare();
+      }
+    }
+    const med = (list) => ({ ms: median(list.map((r) => r.ms)), rows: median(list.map((r) => r.rows)), rssMiB: median(list.map((r) => r.rssMiB)), cpuMs: median(list.map((r) => r.cpuMs)), exitAfterLastMs: median(list.map((r) => r.exitAfterLastMs)) });
+    const bare = med(bares);
+    const osf = med(osfs);
+    console.log(`${dialect}: medians of ${ROUNDS}: time ${(osf.ms / bare.ms).toFixed(2)}×, peak RSS ${(osf.rssMiB / bare.rssMiB).toFixed(2)}×, CPU ${(osf.cpuMs / bare.cpuMs).toFixed(2)}×; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
     const rowsPerSec = (r) => (r.rows / r.ms) * 1000;
     const tag = `${dialect}, ${HOSTS} hosts`;
     figures.push(
@@ -106,5 +135,6 @@ for (const dialect of DIALECTS) {
     await new Promise((r) => (server.exitCode !== null ? r() : server.on('exit', r)));
   }
 }
+extra.load_after = loadavg();
 rmSync(scratch, { recursive: true, force: true });
 report('query', figures, extra);

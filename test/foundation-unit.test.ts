@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS } from '../src/io.js';
+import { Writable } from 'node:stream';
+import { batchWrites, colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS } from '../src/io.js';
 import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
 import { FleetClient, checkAddress, encodeQuery } from '../src/api/client.js';
 import { redact } from '../src/commands/config.js';
@@ -27,6 +28,39 @@ describe('colour level', () => {
     expect(isCI({ CI: 'true' })).toBe(true);
     expect(isCI({ CI: 'false' })).toBe(false);
     expect(isCI({})).toBe(false);
+  });
+});
+
+describe('batched writes', () => {
+  it("writes one turn's chunks in one call, in order, and drains a full sink once uncorked", async () => {
+    const calls: string[][] = [];
+    const sink = new Writable({
+      highWaterMark: 8,
+      write(chunk: Buffer, _enc, cb) {
+        calls.push([chunk.toString()]);
+        cb();
+      },
+      writev(chunks, cb) {
+        calls.push(chunks.map((c) => String(c.chunk)));
+        cb();
+      },
+    });
+    const batch = batchWrites(sink);
+    batch();
+    sink.write('a\n');
+    batch();
+    sink.write('b\n');
+    batch();
+    // Past the high-water mark: the caller is told to wait, and 'drain' comes once the turn ends.
+    const more = sink.write('c-longer-than-eight\n');
+    expect(more).toBe(false);
+    expect(calls).toEqual([]);
+    await new Promise((r) => sink.once('drain', r));
+    expect(calls).toEqual([['a\n', 'b\n', 'c-longer-than-eight\n']]);
+    batch();
+    sink.write('d\n');
+    await new Promise((r) => setImmediate(r));
+    expect(calls.at(-1)).toEqual(['d\n']);
   });
 });
 

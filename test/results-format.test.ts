@@ -73,6 +73,23 @@ describe('ndjson', () => {
     expect(ndjsonLine({ host: 'h', rows: [{ '2': 'x', '10': 'y', a: 'z' }] })).toBe('{"host":"h","rows":[{"10":"y","2":"x","a":"z"}]}');
   });
 
+  it("sorts the keys of many rows sharing one key set as one row's, and leaves nested values and mixed key sets whole", () => {
+    // Fleet's rows: the query's columns, then host_hostname and host_display_name (out of Go's order).
+    const rows = [
+      { x: '1', label: 'a<b', host_hostname: 'h', host_display_name: 'H' },
+      { x: '2', label: 'c', host_hostname: 'h', host_display_name: 'H' },
+    ];
+    expect(ndjsonLine({ host: 'h', rows })).toBe(
+      '{"host":"h","rows":[{"host_display_name":"H","host_hostname":"h","label":"a\\u003cb","x":"1"},{"host_display_name":"H","host_hostname":"h","label":"c","x":"2"}]}',
+    );
+    // A nested value (not osquery's, but a server may send one) keeps every key of its own.
+    const nested = [{ b: '1', a: { z: 1, y: 2 } as unknown as string }];
+    expect(ndjsonLine({ host: 'h', rows: nested })).toBe('{"host":"h","rows":[{"a":{"z":1,"y":2},"b":"1"}]}');
+    // Rows with different key sets: each row sorted on its own, none dropped.
+    const mixed: Array<Record<string, string>> = [{ b: '1', a: '2' }, { d: '3', c: '4', b: '5' }];
+    expect(ndjsonLine({ host: 'h', rows: mixed })).toBe('{"host":"h","rows":[{"a":"2","b":"1"},{"b":"5","c":"4","d":"3"}]}');
+  });
+
   it('round-trips through the reader', async () => {
     const text = await writeAll('ndjson', results);
     const back: HostResult[] = [];

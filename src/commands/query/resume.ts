@@ -78,7 +78,7 @@ async function appendAnswers(ctx: Ctx, client: Client, m: ResumableManifest, des
     const check = TargetCheck.of(targetSetOf(targets));
     const live = make({ sql: m.sql! }, '', { admit: (a, asked) => check.admit(a, { count: true, asked }) });
     const usersRun = usersBeside(make, pipeline, serial, { admit: (a, asked) => check.admit(a, { count: false, asked }) });
-    const failure = await writeAnswers(live, pipeline, serial);
+    const failure = await writeAnswers(live, pipeline, serial, undefined, sink);
     await usersRun;
     if (failure && live.answered.size === 0) throw failure;
     const fresh = hostStatuses(targets, live.answered);

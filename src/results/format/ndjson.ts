@@ -36,6 +36,28 @@ const INDEX_LIKE = /^(?:0|[1-9]\d*)$/;
 export function rowsJson(input: readonly Row[], cache: KeyCache = newCache()): string {
   let rows: readonly Row[] = input;
   let copied: Row[] | undefined;
+  // Rows with one key set out of Go's order (Fleet's host_* columns after the query's own): the
+  // key list given to JSON.stringify sets the order, in native code, with no copy of each row
+  // (at 100,000 hosts × 10 rows, the copies were the client's largest cost after parsing).
+  let uniform = input.length > 0;
+  for (let i = 0; uniform && i < input.length; i++) {
+    const keys = Object.keys(input[i]!);
+    if (i === 0 && !sameKeys(keys, cache.keys)) {
+      cache.keys = keys;
+      cache.sorted = [...keys].sort(byCodePoint);
+      cache.inOrder = sameKeys(keys, cache.sorted);
+      cache.manual = keys.some((k) => INDEX_LIKE.test(k));
+    }
+    uniform = sameKeys(keys, cache.keys);
+    // (a nested value would have its own keys filtered by the list: such rows take the copy below)
+    const row = input[i]!;
+    for (let j = 0; uniform && j < keys.length; j++) if (typeof row[keys[j]!] === 'object') uniform = false;
+  }
+  if (uniform && !cache.manual && !cache.inOrder) {
+    const s = JSON.stringify(input, cache.sorted);
+    const inner = s.slice(1, -1);
+    return GO_ESCAPE_TEST.test(inner) ? inner.replace(GO_ESCAPES, goEscape) : inner;
+  }
   for (let i = 0; i < input.length; i++) {
     const row = input[i]!;
     const keys = Object.keys(row);

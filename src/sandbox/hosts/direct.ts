@@ -11,7 +11,7 @@
  *
  * Per host: its model entry, the server's record, a phase, and two flags. One timer serves the fleet.
  */
-import type { FleetModel, SimHost } from './model.js';
+import type { FleetModel, SimHost, Template } from './model.js';
 import { identityRows } from './model.js';
 import { stringifyValue, type QueryAnswer } from './engine.js';
 import { hashString } from './prng.js';
@@ -30,6 +30,8 @@ export interface DirectServer {
   queriesFor(h: DirectHostRec): Record<string, string>;
   /** distributed/write. */
   ingest(h: DirectHostRec, queries: Record<string, unknown>, statuses: Record<string, unknown>, messages: Record<string, unknown>, stats: Record<string, unknown>): void;
+  /** Runs many check-ins as one unit (one database transaction), if the server has such a thing. */
+  batch?(fn: () => void): void;
 }
 
 interface DirectHost {
@@ -53,7 +55,10 @@ export class DirectFleet {
   private readonly slots: DirectHost[][];
   private readonly delayed: Array<{ at: number; h: DirectHost; queries: Record<string, string> }> = [];
   private readonly identityColumns = new Map<string, string[]>();
-  private readonly labelAnswers = new Map<string, QueryAnswer>();
+  /** Label answers per template (labels select on what templates share), by SQL. */
+  private readonly labelAnswers = new Map<Template, Map<string, QueryAnswer>>();
+  /** SQL text → the identity table it reads (`''`: none), parsed once per distinct text. */
+  private readonly identitySql = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
   private lastSlotTime = 0;
   private stopped = false;
@@ -81,17 +86,25 @@ export class DirectFleet {
   private async enrollAll(): Promise<void> {
     for (let i = 0; i < this.hosts.length; i += ENROLL_BATCH) {
       if (this.stopped) throw new Error('simulated fleet stopped before every host checked in');
-      for (const h of this.hosts.slice(i, i + ENROLL_BATCH)) {
-        h.rec = this.server.enroll(h.sim.identity.hostname, this.details(h.sim));
-        // The first check-in: detail and label queries, answered at once.
-        this.checkIn(h, true);
-      }
+      this.batch(() => {
+        for (let j = i; j < Math.min(i + ENROLL_BATCH, this.hosts.length); j++) {
+          const h = this.hosts[j]!;
+          h.rec = this.server.enroll(h.sim.identity.hostname, this.details(h.sim));
+          // The first check-in: detail and label queries, answered at once.
+          this.checkIn(h, true);
+        }
+      });
       await new Promise((r) => setImmediate(r));
     }
     if (this.stopped) throw new Error('simulated fleet stopped before every host checked in');
     this.lastSlotTime = this.now();
     this.timer = setInterval(this.tick, TICK_MS);
     this.timer.unref?.();
+  }
+
+  private batch(fn: () => void): void {
+    if (this.server.batch) this.server.batch(fn);
+    else fn();
   }
 
   private details(sim: SimHost): Record<string, Record<string, string>> {
@@ -126,9 +139,12 @@ export class DirectFleet {
    * share; a label on a generated host's own hostname or uuid is not simulated for these hosts).
    */
   private run(sim: SimHost, sql: string, label: boolean): QueryAnswer {
-    const id = IDENTITY_SQL.exec(sql.trim());
-    if (id) {
-      const table = id[1]!.toLowerCase();
+    let table = this.identitySql.get(sql);
+    if (table === undefined) {
+      table = IDENTITY_SQL.exec(sql.trim())?.[1]?.toLowerCase() ?? '';
+      if (this.identitySql.size < 1024) this.identitySql.set(sql, table);
+    }
+    if (table !== '') {
       const key = `${sim.template.key}\u0000${table}`;
       let cols = this.identityColumns.get(key);
       if (!cols) {
@@ -138,34 +154,42 @@ export class DirectFleet {
         this.identityColumns.set(key, cols);
         return a;
       }
-      const rows = this.identity(sim);
-      let src: Record<string, unknown>;
-      if (table === 'system_info') src = rows.systemInfo;
-      else if (table === 'osquery_info') src = rows.osqueryInfo;
-      else {
-        // uptime, as the engine computes it for a host whose clock started now
-        const total = rows.uptimeBase;
-        src = { days: Math.floor(total / 86400), hours: Math.floor((total % 86400) / 3600), minutes: Math.floor((total % 3600) / 60), seconds: total % 60, total_seconds: total };
+      // The same row object for the enrollment details and the first check-in's detail query: rows
+      // are read, never changed, once handed to the server.
+      const ident = this.identity(sim);
+      let row = ident.answered.get(key);
+      if (!row) {
+        const rows = ident.rows;
+        let src: Record<string, unknown>;
+        if (table === 'system_info') src = rows.systemInfo;
+        else if (table === 'osquery_info') src = rows.osqueryInfo;
+        else {
+          // uptime, as the engine computes it for a host whose clock started now
+          const total = rows.uptimeBase;
+          src = { days: Math.floor(total / 86400), hours: Math.floor((total % 86400) / 3600), minutes: Math.floor((total % 3600) / 60), seconds: total % 60, total_seconds: total };
+        }
+        row = {};
+        for (const c of cols) row[c] = stringifyValue(src[c] ?? null);
+        ident.answered.set(key, row);
       }
-      const row: Record<string, string> = {};
-      for (const c of cols) row[c] = stringifyValue(src[c] ?? null);
       return { status: 0, rows: [row], message: '' };
     }
     if (!label) return this.model.answer(sim, sql);
-    const key = `${sim.template.key}\u0000${sql}`;
-    let a = this.labelAnswers.get(key);
+    let answers = this.labelAnswers.get(sim.template);
+    if (!answers) this.labelAnswers.set(sim.template, (answers = new Map()));
+    let a = answers.get(sql);
     if (!a) {
       a = this.model.answer(sim, sql);
-      this.labelAnswers.set(key, a);
+      answers.set(sql, a);
     }
     return a;
   }
 
-  /** A host's identity rows, computed once while it enrolls and answers its first check-in. */
-  private lastIdentity: { sim: SimHost; rows: ReturnType<typeof identityRows> } | undefined;
-  private identity(sim: SimHost): ReturnType<typeof identityRows> {
-    if (this.lastIdentity?.sim !== sim) this.lastIdentity = { sim, rows: identityRows(sim, Math.floor(this.now() / 1000)) };
-    return this.lastIdentity.rows;
+  /** A host's identity rows (and the rows answered from them), computed once while it enrolls and answers its first check-in. */
+  private lastIdentity: { sim: SimHost; rows: ReturnType<typeof identityRows>; answered: Map<string, Record<string, string>> } | undefined;
+  private identity(sim: SimHost): { rows: ReturnType<typeof identityRows>; answered: Map<string, Record<string, string>> } {
+    if (this.lastIdentity?.sim !== sim) this.lastIdentity = { sim, rows: identityRows(sim, Math.floor(this.now() / 1000)), answered: new Map() };
+    return this.lastIdentity;
   }
 
   private answer(h: DirectHost, queries: Record<string, string>): void {
@@ -187,9 +211,11 @@ export class DirectFleet {
     const interval = this.slots.length * TICK_MS;
     // Never more than one interval's worth at once (after a stall, each host checks in once).
     const from = Math.max(this.lastSlotTime, now - interval);
-    for (let t = Math.floor(from / TICK_MS) + 1; t <= Math.floor(now / TICK_MS); t++) {
-      for (const h of this.slots[t % this.slots.length]!) this.checkIn(h, false);
-    }
+    this.batch(() => {
+      for (let t = Math.floor(from / TICK_MS) + 1; t <= Math.floor(now / TICK_MS); t++) {
+        for (const h of this.slots[t % this.slots.length]!) this.checkIn(h, false);
+      }
+    });
     this.lastSlotTime = now;
     if (this.delayed.length > 0) {
       const due = this.delayed.filter((d) => d.at <= now);
