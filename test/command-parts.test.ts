@@ -3,7 +3,7 @@
  * src/commands/export/): no server, no child process.
  */
 import { describe, expect, it } from 'vitest';
-import { progressText, serialQueue, writeAnswers } from '../src/commands/query/campaign.js';
+import { progressText, serialQueue, waitLeft, writeAnswers } from '../src/commands/query/campaign.js';
 import { platformWarnings, reportUnknown } from '../src/commands/query/targets.js';
 import { errorLines, HostTally, mergeStatus } from '../src/commands/export/statuses.js';
 import { checkUsersMatch, extraUsersLine, hostList } from '../src/commands/export/users.js';
@@ -12,6 +12,14 @@ import type { HostAnswer, LiveQuery } from '../src/api/campaigns.js';
 import type { ResolvedTargets } from '../src/api/targets.js';
 
 describe('query: the campaign', () => {
+  it('--timeout counts from the command's start, as the hard deadline does, not from the campaign's creation', () => {
+    // 1.2 s of start-up (a slow server, a loaded machine) leave 2.3 s of a 3.5 s timeout to wait.
+    expect(waitLeft({ timeoutMs: 3500, startedAt: 100 }, 1300)).toBe(2300);
+    // Past it already: the wait ends at once (and still before the hard deadline's half-second grace).
+    expect(waitLeft({ timeoutMs: 1000, startedAt: 0 }, 4000)).toBe(1);
+    expect(waitLeft({ timeoutMs: 0, startedAt: 0 }, 4000)).toBeUndefined();
+  });
+
   it('draws progress as percent, hosts, errors, seconds and the transport', () => {
     expect(progressText({ targeted: 4, online: 3, responded: 2, errors: 1, elapsedMs: 1500, transport: 'rest' })).toBe('50% responded | 2/4 hosts (3 online) | 1 error | 1.5s (REST)');
     expect(progressText({ targeted: 0, online: 0, responded: 0, errors: 2, elapsedMs: 0, transport: 'ws' })).toBe('0% responded | 0/0 hosts (0 online) | 2 errors | 0.0s');

@@ -92,6 +92,12 @@ interface QueryJob {
   source: { sql: string } | { name: string };
   /** 0: no timeout. */
   timeoutMs: number;
+  /**
+   * When the command started (performance.now()): the wait for hosts ends `timeoutMs` after it, not
+   * after the campaign's creation, so it always comes before the hard deadline, which counts from
+   * the same start (a slow start once turned "some hosts did not answer", exit 3, into exit 5).
+   */
+  startedAt: number;
   results: ResultOptions;
   waitAll: boolean;
   offlineFails: boolean;
@@ -127,6 +133,7 @@ function jobOf(opts: QueryOptions, ctx: Ctx): QueryJob {
     all: Boolean(opts.all),
     source: opts.queryName !== undefined ? { name: opts.queryName } : { sql: opts.query! },
     timeoutMs,
+    startedAt: performance.now(),
     results,
     waitAll: Boolean(opts.waitAll),
     offlineFails: Boolean(opts.offlineFails),

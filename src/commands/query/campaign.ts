@@ -156,6 +156,8 @@ export interface CampaignJob {
   waitAll: boolean;
   /** 0: no timeout. */
   timeoutMs: number;
+  /** The command's start (performance.now()), from which --timeout counts. */
+  startedAt: number;
   transport: 'auto' | 'ws' | 'rest';
 }
 
@@ -175,7 +177,7 @@ export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, r
     if (totals) pre.targeting(totals.count, totals.online);
     if (totals?.count === 0) counted.none = true;
   };
-  const settings: CampaignSettings = { selection: pre.resolved.selection, targets: pre.known, listTargets, waitAll: job.waitAll, timeoutMs: job.timeoutMs || undefined, transport: job.transport };
+  const settings: CampaignSettings = { selection: pre.resolved.selection, targets: pre.known, listTargets, waitAll: job.waitAll, timeoutMs: waitLeft(job), transport: job.transport };
   const make = campaignMaker(client, ctx, settings);
   const live = make(ref, '', {
     onProgress: (p) => {
@@ -199,4 +201,10 @@ export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, r
   await usersRun;
   spinner?.stop();
   return { live, failure, targets: targets.check, noTargets: counted.none, startedAt };
+}
+
+/** What is left of --timeout for the wait on hosts, counted from the command's start (undefined: no timeout). */
+export function waitLeft(job: { timeoutMs: number; startedAt: number }, now = performance.now()): number | undefined {
+  if (!job.timeoutMs) return undefined;
+  return Math.max(1, Math.ceil(job.timeoutMs - (now - job.startedAt)));
 }

@@ -16,7 +16,7 @@ import { ResultPipeline, TargetCheck, atomicFile, resolveResultOptions, writeMan
 import { WithoutHeader, copyFileInto, firstLine, sha256Of } from '../../results/append.js';
 import { campaignsAfter, hostsToRetry, latestStatuses, resumableOutput, resumeFlags, resumedManifest, type ResumableManifest } from '../../results/resume.js';
 import { clientVersion } from '../../version.js';
-import { campaignMaker, serialQueue, usersBeside, writeAnswers, type CampaignSettings } from './campaign.js';
+import { campaignMaker, serialQueue, usersBeside, waitLeft, writeAnswers, type CampaignSettings } from './campaign.js';
 import { hostStatuses, queryExitCode, reportStatuses } from './statuses.js';
 
 type Client = Awaited<ReturnType<Ctx['api']>>;
@@ -94,6 +94,7 @@ async function appendAnswers(ctx: Ctx, client: Client, m: ResumableManifest, des
 }
 
 export async function runResume(job: ResumeJob, ctx: Ctx): Promise<number> {
+  const commandStart = performance.now(); // --timeout counts from here, as the hard deadline does
   const path = job.manifest;
   const { m, out, format } = await readResumable(path);
   const retry = hostsToRetry(m);
@@ -116,7 +117,7 @@ export async function runResume(job: ResumeJob, ctx: Ctx): Promise<number> {
   const online = targets.filter((t) => t.online).length;
   say(`Resuming ${path}: asking ${targets.length} host${targets.length === 1 ? '' : 's'} again (${online} online, ${targets.length - online} offline)`);
 
-  const settings: CampaignSettings = { selection: resolved.selection, targets, waitAll: job.waitAll, timeoutMs: timeoutMs || undefined, transport: job.transport };
+  const settings: CampaignSettings = { selection: resolved.selection, targets, waitAll: job.waitAll, timeoutMs: waitLeft({ timeoutMs, startedAt: commandStart }), transport: job.transport };
   const { live, fresh, summary, startedAt, output, check } = await appendAnswers(ctx, client, m, { out, format, results }, settings);
   const endedAt = ctx.now().toISOString();
   const merged = latestStatuses(m.hosts, fresh);
