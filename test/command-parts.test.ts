@@ -12,7 +12,7 @@ import type { HostAnswer, LiveQuery } from '../src/api/campaigns.js';
 import type { ResolvedTargets } from '../src/api/targets.js';
 
 describe('query: the campaign', () => {
-  it('--timeout counts from the command's start, as the hard deadline does, not from the campaign's creation', () => {
+  it("--timeout counts from the command's start, as the hard deadline does, not from the campaign's creation", () => {
     // 1.2 s of start-up (a slow server, a loaded machine) leave 2.3 s of a 3.5 s timeout to wait.
     expect(waitLeft({ timeoutMs: 3500, startedAt: 100 }, 1300)).toBe(2300);
     // Past it already: the wait ends at once (and still before the hard deadline's half-second grace).
