@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import { stringify as yamlStringify } from 'yaml';
-import { createResultWriter, hostsForManifest, StatusTable, StreamedHosts, writeManifest, type HostStatus, type Manifest } from '../src/results/index.js';
+import { createResultWriter, hostsForManifest, StatusTable, StreamedHosts, usernameWarningLines, writeManifest, type HostStatus, type Manifest } from '../src/results/index.js';
 import { identityLayout } from '../src/results/enrich.js';
 import { boundYoungGeneration, youngGenerationBounded } from '../src/results/memory.js';
 
@@ -180,6 +180,20 @@ describe('host lists written status by status', () => {
         }
       }
     }
+  });
+});
+
+describe('username warnings of many hosts', () => {
+  it('name ten hosts and count the rest, one line per reason (100,000 hosts without names: two lines, not 100,000)', () => {
+    const failedHosts = Array.from({ length: 100_000 }, (_, i) => ({ host: `h${String(i).padStart(6, '0')}`, error: i % 2 ? 'offline' : 'no answer to the users query' }));
+    const unknownByHost = Object.fromEntries(failedHosts.slice(0, 12).map((f) => [f.host, 1]));
+    const lines = usernameWarningLines({ unknownUids: 12, unknownByHost, failedHosts });
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe('12 uid values matched no user on their host, left empty (h000000: 1, h000001: 1, h000002: 1, h000003: 1, h000004: 1, h000005: 1, h000006: 1, h000007: 1, h000008: 1, h000009: 1 and 2 more hosts)');
+    expect(lines[1]).toBe('no usernames for 50000 hosts: no answer to the users query (h000000, h000002, h000004, h000006, h000008, h000010, h000012, h000014, h000016, h000018 and 49990 more hosts)');
+    expect(lines[2]).toMatch(/^no usernames for 50000 hosts: offline \(h000001, .* and 49990 more hosts\)$/);
+    // Ten or fewer: one line per host, as before.
+    expect(usernameWarningLines({ unknownUids: 0, unknownByHost: {}, failedHosts: failedHosts.slice(0, 2) })).toEqual(['no usernames for h000000: no answer to the users query', 'no usernames for h000001: offline']);
   });
 });
 

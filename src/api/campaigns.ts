@@ -9,14 +9,26 @@
  */
 import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
-import type { CampaignInfo, HostAnswer, QueryRef, Selection, TargetHost } from './campaign-types.js';
+import type { AnswerRecord, CampaignInfo, EndReason, HostAnswer, LiveQueryOptions, QueryRef, Selection, TargetHost } from './campaign-types.js';
 import { ResultStream, type StreamEnd } from './campaign-ws.js';
 import { restAnswers } from './campaign-rest.js';
 import { AuthError, CliError, NotFoundError } from '../errors.js';
 import { sleep } from '../sleep.js';
 import { printable } from './errors.js';
 
-export type { CampaignInfo, CampaignStatus, HostAnswer, QueryRef, Selection, TargetHost, Totals } from './campaign-types.js';
+export type {
+  AnswerRecord,
+  CampaignInfo,
+  CampaignStatus,
+  EndReason,
+  HostAnswer,
+  LiveQueryOptions,
+  LiveQueryProgress,
+  QueryRef,
+  Selection,
+  TargetHost,
+  Totals,
+} from './campaign-types.js';
 
 export async function createCampaign(client: FleetClient, query: QueryRef, selection: Selection): Promise<CampaignInfo> {
   const { traits, words } = await client.server();
@@ -43,59 +55,6 @@ export async function createCampaign(client: FleetClient, query: QueryRef, selec
 
 /** The spinner's text is recomputed at most this often. */
 const PROGRESS_EVERY_MS = 100;
-
-export interface LiveQueryProgress {
-  targeted: number;
-  online: number;
-  responded: number;
-  errors: number;
-  elapsedMs: number;
-  transport: 'ws' | 'rest';
-}
-
-export interface LiveQueryOptions {
-  query: QueryRef;
-  /** What the first campaign asks for (the user's hosts and labels). */
-  selection: Selection;
-  /**
-   * Every host the selection resolves to, from the preflight; undefined when the selection went to
-   * the server unexpanded (labels): then the server's totals say how many hosts to wait for.
-   */
-  targets: TargetHost[] | undefined;
-  /** With no targets: every targeted host, listed only when needed (REST live queries need ids). */
-  listTargets?: () => Promise<TargetHost[]>;
-  /** The campaign exists (the first one): the server's count of targeted and online hosts. */
-  onCampaign?: (totals: { count: number; online: number } | undefined) => void;
-  /**
-   * Whether an answer is the campaign's (its host targeted): false drops it before it counts.
-   * `asked`: the one host a REST request asked. Without it, an answer from outside known targets,
-   * or not from the host asked, is dropped (src/results/untargeted.ts judges and counts).
-   */
-  admit?: (a: HostAnswer, asked: number | undefined) => boolean | Promise<boolean>;
-  /** Wait for offline hosts too, until the timeout. */
-  waitAll: boolean;
-  /** 0 or undefined: no timeout. */
-  timeoutMs: number | undefined;
-  transport: 'auto' | 'ws' | 'rest';
-  signal: AbortSignal;
-  onProgress?: (p: LiveQueryProgress) => void;
-  /** A note for the user (fallbacks, reconnects); never printed here. */
-  onNotice?: (message: string) => void;
-  debug?: ((line: string) => void) | undefined;
-  maxReconnects?: number;
-  restConcurrency?: number;
-  now?: () => number;
-}
-
-export type EndReason = 'complete' | 'timeout' | 'interrupted' | 'failed';
-
-/** What is kept of an answer once yielded: enough for the statuses, never the rows, so memory stays flat. */
-export interface AnswerRecord {
-  host: string;
-  hostId: number | undefined;
-  rowCount: number;
-  error?: string | undefined;
-}
 
 /** The key under which `answered` holds a target's answer (by id, else by name); undefined if it did not answer. */
 export function answerKeyOf(answered: ReadonlyMap<string, AnswerRecord>, t: { id: number; hostname: string }): string | undefined {

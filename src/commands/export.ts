@@ -191,14 +191,14 @@ async function openAll(job: ExportJob): Promise<Opened> {
   try {
     for (const f of paths) inputs.push(await openInput(f, ctx));
   } catch (err) {
-    closeInputs(inputs, ctx); // the ones opened before the one that failed
+    await closeInputs(inputs, ctx); // the ones opened before the one that failed
     throw err;
   }
   let dest: Destination;
   try {
     dest = await openDestination(options.output, { stdout: ctx.io.stdout, cwd: ctx.cwd });
   } catch (err) {
-    closeInputs(inputs, ctx);
+    await closeInputs(inputs, ctx);
     throw err;
   }
   const startedAt = ctx.now();
@@ -242,7 +242,7 @@ async function readAll(job: ExportJob, opened: Opened): Promise<Done> {
     if (opened.dest.file) await opened.dest.file.commit();
     return { interrupted, summary, endedAt: ctx.now() };
   } catch (err) {
-    closeInputs(inputs, ctx);
+    await closeInputs(inputs, ctx);
     await pipeline.abort();
     await opened.dest.file?.abort();
     throw err;

@@ -212,16 +212,37 @@ function* slicesOf(rows: readonly Row[], map: (part: Row[]) => Row[]): Generator
   for (let i = 0; i < rows.length; i += SLICE) yield map(rows.slice(i, i + SLICE));
 }
 
+/**
+ * Hosts named one by one in a username warning; past it they are counted, so 100,000 hosts without
+ * names make a few lines on stderr and in the manifest, not 100,000 (issue 19.3).
+ */
+export const HOSTS_NAMED = 10;
+
+const andMore = (n: number) => (n > 0 ? ` and ${n} more host${n === 1 ? '' : 's'}` : '');
+
 export function usernameWarningLines(w: UsernameWarnings | null): string[] {
   if (!w) return [];
   const out: string[] = [];
   if (w.unknownUids > 0) {
-    const per = Object.entries(w.unknownByHost)
+    const hosts = Object.entries(w.unknownByHost);
+    const per = hosts
+      .slice(0, HOSTS_NAMED)
       .map(([h, n]) => `${h}: ${n}`)
       .join(', ');
-    out.push(`${w.unknownUids} uid value${w.unknownUids === 1 ? '' : 's'} matched no user on their host, left empty (${per})`);
+    out.push(`${w.unknownUids} uid value${w.unknownUids === 1 ? '' : 's'} matched no user on their host, left empty (${per}${andMore(hosts.length - HOSTS_NAMED)})`);
   }
-  for (const f of w.failedHosts) out.push(`no usernames for ${f.host}: ${f.error}`);
+  if (w.failedHosts.length <= HOSTS_NAMED) for (const f of w.failedHosts) out.push(`no usernames for ${f.host}: ${f.error}`);
+  else {
+    // One line per reason, its first hosts named (the list is in host order).
+    const byReason = new Map<string, { count: number; named: string[] }>();
+    for (const f of w.failedHosts) {
+      const g = byReason.get(f.error) ?? { count: 0, named: [] };
+      if (g.named.length < HOSTS_NAMED) g.named.push(f.host);
+      g.count++;
+      byReason.set(f.error, g);
+    }
+    for (const [error, g] of byReason) out.push(`no usernames for ${g.count} host${g.count === 1 ? '' : 's'}: ${error} (${g.named.join(', ')}${andMore(g.count - g.named.length)})`);
+  }
   for (const m of w.multiNamed ?? []) out.push(`${m.host}: uid ${m.uid} has ${m.names.length} usernames (${m.names.join(', ')}): all are shown, joined by "|"`);
   return out;
 }

@@ -9,7 +9,7 @@ import { mkdtemp, open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline as streamPipeline } from 'node:stream/promises';
+import { finished, pipeline as streamPipeline } from 'node:stream/promises';
 import type { Ctx } from '../../context.js';
 import { InputError } from '../../errors.js';
 import type { BadLine, HostResult } from '../../results/index.js';
@@ -68,8 +68,9 @@ export async function* hashed(input: Input): AsyncGenerator<Buffer> {
 }
 
 /** Closes the inputs opened (stdin stays open: it is not ours). */
-export function closeInputs(inputs: readonly Input[], ctx: Ctx): void {
-  for (const i of inputs) if (i.stream !== ctx.io.stdin) i.stream.destroy();
+export async function closeInputs(inputs: readonly Input[], ctx: Ctx): Promise<void> {
+  // destroy() closes the file later: wait for it, so no descriptor outlives the command's work.
+  await Promise.all(inputs.filter((i) => i.stream !== ctx.io.stdin).map((i) => finished(i.stream.destroy()).catch(() => undefined)));
 }
 
 /** The distinct hosts of NDJSON inputs (broken lines are reported by the real pass). */
@@ -80,7 +81,7 @@ export async function hostsOf(paths: readonly string[], ctx: Ctx, reader: Reader
     try {
       for await (const r of reader(input.stream, { source: p, signal: ctx.signal })) hosts.add(r.host);
     } finally {
-      closeInputs([input], ctx);
+      await closeInputs([input], ctx);
     }
   }
   return [...hosts].sort();
