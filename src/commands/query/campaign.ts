@@ -130,7 +130,8 @@ export async function openResults(ctx: Ctx, results: ResultOptions, sql: string)
     width: dest.toFile ? undefined : ctx.io.columns,
     usersCampaign: true,
     // A campaign over 100,000 hosts is a long run of small answers: V8's young generation would grow
-    // to its maximum (peak RSS 2× a bare websocket reader's); held at a fixed size, 1.35×.
+    // to its maximum (peak RSS 2× a bare websocket reader's); held at a fixed size, 1.35× (measured
+    // before the targets of --all were read for the untargeted-answer check; bench/README.md).
     boundMemory: true,
   });
   return { dest, pipeline, serial: serialQueue() };
