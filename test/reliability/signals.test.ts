@@ -150,16 +150,20 @@ describe('export', () => {
 
   it('SIGTERM with -o FILE.csv: exit 143, a whole CSV of the lines read (half a line is no row), no temporary file', async () => {
     const out = path.join(dir, 'export.csv');
-    const child = startCli(['export', '--table', 'file', '-o', out, '--manifest', `${out}.manifest.json`], { env: {} });
+    const child = startCli(['--debug', 'export', '--table', 'file', '-o', out, '--manifest', `${out}.manifest.json`], { env: {} });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    // Feed lines, keep stdin open, and strike once the process has certainly read them.
+    // Feed lines, keep stdin open, and strike once the process has certainly read them: its trace
+    // says when the command began (a loaded machine can take seconds to get there), then reading
+    // 200 lines from a pipe takes milliseconds.
+    const began = waitForStderr(child, /SIGHUP handled/);
     child.stdin!.write(Array.from({ length: 200 }, (_, i) => LINE(i)).join('\n') + '\n');
     child.stdin!.write(LINE(200).slice(0, 20)); // half a line: never a row
-    await new Promise((r) => setTimeout(r, 1500));
+    await began;
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');
     const code = await exited;
     child.stdin!.destroy();
