@@ -35,6 +35,16 @@ async function exportLog(opts: Partial<ExportOptions>, stdin?: string) {
   return { code, out: io.stdoutText(), err: io.stderrText(), lines: io.stdoutText().split('\r\n').filter((l) => l !== '') };
 }
 
+describe('gunzipIfCompressed', () => {
+  it('destroyed before it was read (another input failed first), it releases its input', async () => {
+    const input = new Readable({ read() {} });
+    const out = gunzipIfCompressed(input, 'a.log.gz');
+    out.destroy();
+    await new Promise((r) => out.once('close', r));
+    expect(input.destroyed).toBe(true);
+  });
+});
+
 describe('parseLogLine: the documented shapes', () => {
   it('reads the event, snapshot and batch samples of osquery.md §1.6 (hostname or hostIdentifier, string or number times)', () => {
     expect(parseLogLine(docLine('result_log_event_added.json'))).toEqual({

@@ -152,7 +152,13 @@ export async function* readLogResults(input: AsyncIterable<Buffer | string>, opt
  * fails the reading with an InputError naming the source.
  */
 export function gunzipIfCompressed(input: Readable, source: string): Readable {
-  return Readable.from(decompress(input, source), { objectMode: false, highWaterMark: 1 << 20 });
+  const out = Readable.from(decompress(input, source), { objectMode: false, highWaterMark: 1 << 20 });
+  // Destroyed before it was ever read (another input failed first), the generator never runs its
+  // `finally`: release the input here, or its file is left for the garbage collector to close.
+  out.once('close', () => {
+    if (!input.readableEnded && !input.destroyed) input.destroy();
+  });
+  return out;
 }
 
 const toBuffer = (c: unknown): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(String(c), 'utf8'));
