@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
 import { openOutput } from './atomic.js';
-import { put } from './format/common.js';
+import { put, statusRecord, type StatusRecord } from './format/common.js';
 import type { StatusSource } from './statuses.js';
 import type { HostStatus } from './types.js';
 
@@ -29,7 +29,7 @@ export interface Manifest {
   time_zone: string;
   time_format: string;
   enriched: boolean;
-  hosts: Array<{ host: string; host_id?: number; status: string; rows: number; error?: string }>;
+  hosts: StatusRecord[];
   rows: number;
   output: { path: string | null; format: string; sha256: string | null; bytes: number | null };
   warnings: string[];
@@ -53,16 +53,8 @@ export function hostsForManifest(statuses: readonly HostStatus[]): Manifest['hos
   return [...statuses].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0)).map(manifestHost);
 }
 
-/** One host of the manifest's `hosts` list. */
-export function manifestHost(s: HostStatus): Manifest['hosts'][number] {
-  return {
-    host: s.host,
-    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
-    status: s.status,
-    rows: s.rows,
-    ...(s.error ? { error: s.error } : {}),
-  };
-}
+/** One host of the manifest's `hosts` list: the same record as the JSON and YAML documents'. */
+export const manifestHost: (s: HostStatus) => StatusRecord = statusRecord;
 
 /** Where the streamed host list goes in the manifest's text (a string JSON cannot otherwise hold there). */
 const HOSTS_MARK = '\u0000osfleet-hosts\u0000';

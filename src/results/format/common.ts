@@ -3,6 +3,25 @@ import type { Writable } from 'node:stream';
 import type { ColumnLayout } from '../enrich.js';
 import type { HostResult, HostStatus, Row } from '../types.js';
 
+/** A host's status as every document writes it (JSON, YAML, the manifest): `host_id` and `error` only when known. */
+export interface StatusRecord {
+  host: string;
+  host_id?: number;
+  status: string;
+  rows: number;
+  error?: string;
+}
+
+export function statusRecord(s: HostStatus): StatusRecord {
+  return {
+    host: s.host,
+    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
+    status: s.status,
+    rows: s.rows,
+    ...(s.error ? { error: s.error } : {}),
+  };
+}
+
 /** Statuses either way: a list, or a StatusTable's sorted reading (statuses.ts). */
 export type StatusSource = Iterable<HostStatus> | AsyncIterable<HostStatus>;
 

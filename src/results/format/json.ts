@@ -20,16 +20,10 @@
 import type { Writable } from 'node:stream';
 import type { HostStatus } from '../types.js';
 import { ndjsonLine, newCache, writeLineInParts } from './ndjson.js';
-import { put, type ResultWriter } from './common.js';
+import { put, statusRecord, type ResultWriter } from './common.js';
 
 export function statusJson(s: HostStatus): string {
-  return JSON.stringify({
-    host: s.host,
-    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
-    status: s.status,
-    rows: s.rows,
-    ...(s.error ? { error: s.error } : {}),
-  });
+  return JSON.stringify(statusRecord(s));
 }
 
 export function jsonWriter(sink: Writable): ResultWriter {

@@ -3,8 +3,8 @@
  * then `hosts:` (statuses). Items are written as they come, so memory stays flat.
  */
 import type { Writable } from 'node:stream';
-import type { HostResult, HostStatus } from '../types.js';
-import { put, type ResultWriter, type StatusSource } from './common.js';
+import type { HostResult } from '../types.js';
+import { put, statusRecord, type ResultWriter, type StatusSource } from './common.js';
 
 // Written under YAML 1.1 rules so strings that 1.1 readers (PyYAML, Ruby) would take for dates,
 // booleans (yes, on) or numbers get quoted: every osquery value stays a string for every reader.
@@ -12,16 +12,6 @@ const YAML_OPTS = { lineWidth: 0, version: '1.1' } as const;
 
 function item(r: HostResult): Record<string, unknown> {
   return { host: r.host, rows: r.rows, ...(r.error ? { error: r.error } : {}) };
-}
-
-function statusItem(s: HostStatus): Record<string, unknown> {
-  return {
-    host: s.host,
-    ...(s.hostId !== undefined ? { host_id: s.hostId } : {}),
-    status: s.status,
-    rows: s.rows,
-    ...(s.error ? { error: s.error } : {}),
-  };
 }
 
 // yaml is loaded only when YAML is written: it is the heaviest import of the pipeline.
@@ -42,7 +32,7 @@ export function yamlWriter(sink: Writable): ResultWriter {
       let out = count === 0 ? 'results: []\n' : '';
       let n = 0;
       for await (const s of statuses) {
-        out += `${n++ === 0 ? 'hosts:\n' : ''}${stringify([statusItem(s)], YAML_OPTS)}`;
+        out += `${n++ === 0 ? 'hosts:\n' : ''}${stringify([statusRecord(s)], YAML_OPTS)}`;
         if (out.length >= 1 << 16) {
           await put(sink, out);
           out = '';
