@@ -105,14 +105,14 @@ function shellHelpers(nodes: readonly Node[]): string {
   ].join('\n');
 }
 
-function bash(nodes: readonly Node[]): string {
-  return `# osfleet completion for bash. Load it with:  source <(osfleet completion bash)
-# or save it as ~/.local/share/bash-completion/completions/osfleet
-${shellHelpers(nodes)}
-_osfleet() {
-  local cur="\${COMP_WORDS[COMP_CWORD]}" cmdpath="" w v i skip=0
-  for ((i = 1; i < COMP_CWORD; i++)); do
-    w="\${COMP_WORDS[i]}"
+/**
+ * bash and zsh alike: the words before the cursor, from `first` (where the command's arguments
+ * start in `words`), give the subcommand path; `skip` says the last word was an option that takes
+ * a value.
+ */
+function walkWords(words: string, first: number, current: string): string {
+  return `  for ((i = ${first}; i < ${current}; i++)); do
+    w="\${${words}[i]}"
     if ((skip)); then skip=0; continue; fi
     if [[ $w == -* ]]; then
       [[ $w == *=* ]] && continue
@@ -120,7 +120,16 @@ _osfleet() {
       continue
     fi
     if [[ " $(_osfleet_subcommands "$cmdpath") " == *" $w "* ]]; then cmdpath="\${cmdpath:+$cmdpath }$w"; fi
-  done
+  done`;
+}
+
+function bash(nodes: readonly Node[]): string {
+  return `# osfleet completion for bash. Load it with:  source <(osfleet completion bash)
+# or save it as ~/.local/share/bash-completion/completions/osfleet
+${shellHelpers(nodes)}
+_osfleet() {
+  local cur="\${COMP_WORDS[COMP_CWORD]}" cmdpath="" w v i skip=0
+${walkWords('COMP_WORDS', 1, 'COMP_CWORD')}
   COMPREPLY=()
   if ((skip)); then
     v="$(_osfleet_values "$cmdpath" "\${COMP_WORDS[COMP_CWORD-1]}")"
@@ -169,16 +178,7 @@ ${optsDescribed}
 _osfleet() {
   local cur="\${words[CURRENT]}" cmdpath="" w v i skip=0
   local -a reply
-  for ((i = 2; i < CURRENT; i++)); do
-    w="\${words[i]}"
-    if ((skip)); then skip=0; continue; fi
-    if [[ $w == -* ]]; then
-      [[ $w == *=* ]] && continue
-      [[ -n "$(_osfleet_values "$cmdpath" "$w")" ]] && skip=1
-      continue
-    fi
-    if [[ " $(_osfleet_subcommands "$cmdpath") " == *" $w "* ]]; then cmdpath="\${cmdpath:+$cmdpath }$w"; fi
-  done
+${walkWords('words', 2, 'CURRENT')}
   if ((skip)); then
     v="$(_osfleet_values "$cmdpath" "\${words[CURRENT-1]}")"
     case "$v" in
