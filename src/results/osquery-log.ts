@@ -153,8 +153,9 @@ export async function* readLogResults(input: AsyncIterable<Buffer | string>, opt
  */
 export function gunzipIfCompressed(input: Readable, source: string): Readable {
   const out = Readable.from(decompress(input, source), { objectMode: false, highWaterMark: 1 << 20 });
-  // Destroyed before it was ever read (another input failed first), the generator never runs its
-  // `finally`: release the input here, or its file is left for the garbage collector to close.
+  // Stopped early (an error, a signal, or destroyed before it was ever read because another input
+  // failed first): release the input, or its file is left for the garbage collector to close. A
+  // generator's own `finally` would not do: one that never started never runs it.
   out.once('close', () => {
     if (!input.readableEnded && !input.destroyed) input.destroy();
   });
@@ -166,47 +167,42 @@ const toBuffer = (c: unknown): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(S
 async function* decompress(input: Readable, source: string): AsyncGenerator<Buffer> {
   const it = input[Symbol.asyncIterator]() as AsyncIterator<unknown>;
   let head = Buffer.alloc(0);
-  try {
-    while (head.length < 2) {
-      const n = await it.next();
-      if (n.done) {
-        if (head.length > 0) yield head;
-        return;
-      }
-      head = Buffer.concat([head, toBuffer(n.value)]);
+  while (head.length < 2) {
+    const n = await it.next();
+    if (n.done) {
+      if (head.length > 0) yield head;
+      return;
     }
-    if (head[0] !== 0x1f || head[1] !== 0x8b) {
-      yield head;
+    head = Buffer.concat([head, toBuffer(n.value)]);
+  }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) {
+    yield head;
+    for (;;) {
+      const n = await it.next();
+      if (n.done) return;
+      yield toBuffer(n.value);
+    }
+  }
+  const first = head;
+  const compressed = Readable.from(
+    (async function* () {
+      yield first;
       for (;;) {
         const n = await it.next();
         if (n.done) return;
         yield toBuffer(n.value);
       }
-    }
-    const first = head;
-    const compressed = Readable.from(
-      (async function* () {
-        yield first;
-        for (;;) {
-          const n = await it.next();
-          if (n.done) return;
-          yield toBuffer(n.value);
-        }
-      })(),
-      { objectMode: false },
-    );
-    const gz = createGunzip();
-    streamPipeline(compressed, gz, () => undefined);
-    try {
-      for await (const c of gz) yield c as Buffer;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (typeof e.code === 'string' && e.code.startsWith('Z_')) throw new InputError(`${source}: the gzip data is cut or corrupt (${e.message})`);
-      throw err;
-    }
-  } finally {
-    // Stopped early (an error, a signal): release the input; a finished one is left as it is.
-    if (!input.readableEnded && !input.destroyed) input.destroy();
+    })(),
+    { objectMode: false },
+  );
+  const gz = createGunzip();
+  streamPipeline(compressed, gz, () => undefined);
+  try {
+    for await (const c of gz) yield c as Buffer;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.code.startsWith('Z_')) throw new InputError(`${source}: the gzip data is cut or corrupt (${e.message})`);
+    throw err;
   }
 }
 
