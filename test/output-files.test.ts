@@ -247,18 +247,8 @@ describe('-o onto an existing file keeps its owner and mode', () => {
     writeFileSync(out, 'theirs\n');
     chownSync(out, 4321, 4321);
     chmodSync(out, 0o666);
-    chmodSync(dir, 0o777);
     // Run as uid 4444: the folder is writable, the file too, but its owner cannot be given away.
-    const input = path.join(dir, 'in.ndjson');
-    writeFileSync(input, SMALL, { mode: 0o644 });
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), 'export', input, '--table', 'file', '-o', out], {
-      uid: 4444,
-      gid: 4444,
-      env: { PATH: process.env['PATH'], HOME: dir, CI: 'true', TZ: 'UTC' },
-      cwd: dir,
-    });
-    const r = await collect(child);
-    if (r.stderr.includes('EACCES') && r.stderr.includes('osfleet.js')) t.skip('the repository is not readable by another uid');
+    const r = await exportAsAnotherUid(out, t);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`cannot replace ${out}: it belongs to uid 4321`);
     expect(readFileSync(out, 'utf8')).toBe('theirs\n');
@@ -267,6 +257,22 @@ describe('-o onto an existing file keeps its owner and mode', () => {
   });
 });
 
+/** `export … -o out` run as uid 4444 (root only), in a folder it may write to. */
+async function exportAsAnotherUid(out: string, t: { skip(note: string): void }) {
+  chmodSync(dir, 0o777);
+  const input = path.join(dir, 'in.ndjson');
+  writeFileSync(input, SMALL, { mode: 0o644 });
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), 'export', input, '--table', 'file', '-o', out], {
+    uid: 4444,
+    gid: 4444,
+    env: { PATH: process.env['PATH'], HOME: dir, CI: 'true', TZ: 'UTC' },
+    cwd: dir,
+  });
+  const r = await collect(child);
+  if (r.stderr.includes('EACCES') && r.stderr.includes('osfleet.js')) t.skip('the repository is not readable by another uid');
+  return r;
+}
+
 describe('-o onto a read-only file', () => {
   it('is refused, the file left as it was (run as another uid: root may write anything)', async (t) => {
     if (!isRoot) t.skip('needs root to drop to another uid');
@@ -274,17 +280,7 @@ describe('-o onto a read-only file', () => {
     writeFileSync(out, 'frozen\n');
     chownSync(out, 4444, 4444);
     chmodSync(out, 0o444);
-    chmodSync(dir, 0o777);
-    const input = path.join(dir, 'in.ndjson');
-    writeFileSync(input, SMALL, { mode: 0o644 });
-    const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), 'export', input, '--table', 'file', '-o', out], {
-      uid: 4444,
-      gid: 4444,
-      env: { PATH: process.env['PATH'], HOME: dir, CI: 'true', TZ: 'UTC' },
-      cwd: dir,
-    });
-    const r = await collect(child);
-    if (r.stderr.includes('EACCES') && r.stderr.includes('osfleet.js')) t.skip('the repository is not readable by another uid');
+    const r = await exportAsAnotherUid(out, t);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain(`cannot replace ${out}: it is not writable (EACCES, mode 0444)`);
     expect(readFileSync(out, 'utf8')).toBe('frozen\n');
