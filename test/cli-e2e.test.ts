@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runCli, scratchHome, repoRoot } from './helpers/cli.js';
+import { modulesLoaded, runCli, scratchHome, repoRoot } from './helpers/cli.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
 
 let scratch: ReturnType<typeof scratchHome>;
@@ -18,8 +18,9 @@ describe('startup stays light', () => {
       nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
     });
     expect(r.code).toBe(0);
-    const loaded = readFileSync(trace, 'utf8');
-    expect(loaded).toContain('/dist/cli.js'); // the trace works
+    const loaded = modulesLoaded(trace);
+    expect(loaded).toContain('/bundle/cli.js'); // the trace works
+    expect(loaded).toContain('/dist/cli.js'); // and names what is in the bundle
     // --version answers before commander, and so does --help into a pipe (prerendered); help topics need it.
     if (args[0] === '--version' || args[0] === '--help') expect(loaded).not.toContain('node_modules/commander/');
     else expect(loaded).toContain('node_modules/commander/');
@@ -47,7 +48,8 @@ describe('startup stays light', () => {
     const schema = await import('../src/schema/index.js');
     const { buildSchemaDatabase } = await import('../src/specs/sql-check.js');
     const tables = (db: InstanceType<typeof Database>) => db.prepare("SELECT name, sql FROM sqlite_schema ORDER BY name").all();
-    const image = new Database(readFileSync(path.join(repoRoot, 'dist/schema/osquery.sqlite')));
+    const { SCHEMA_DATABASE_IMAGE } = await import('../src/paths.js');
+    const image = new Database(readFileSync(SCHEMA_DATABASE_IMAGE));
     const built = buildSchemaDatabase(Database, schema);
     try {
       expect(tables(image)).toHaveLength(schema.allTables().length);
@@ -68,7 +70,7 @@ describe('startup stays light', () => {
         nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
       });
       expect(r.code, r.stderr).toBe(0);
-      const loaded = readFileSync(trace, 'utf8');
+      const loaded = modulesLoaded(trace);
       rmSync(trace);
       return { stdout: r.stdout, loaded };
     };

@@ -7,9 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
 import { CliError, ExitCode } from '../errors.js';
+import { BUNDLED_PACKS_DIR } from '../paths.js';
 
 export const PRINTED_SQL = 'SELECT * FROM cups_jobs;';
 export const COPIED_SQL =
@@ -19,7 +19,7 @@ export async function run(_opts: unknown, ctx: Ctx): Promise<number> {
   await (await import('../sqlite.js')).loadSqlite('demo');
   const { startSandbox } = await import('../sandbox/index.js');
   const main = (args: string[], over: Parameters<Ctx['main']>[1]) => ctx.main(args, over);
-  const packs = fileURLToPath(new URL('../../packs/data-leak', import.meta.url));
+  const packs = path.join(BUNDLED_PACKS_DIR, 'data-leak');
   const scratch = await mkdtemp(path.join(tmpdir(), 'osfleet-demo-'));
   const env = { ...ctx.env, OSFLEET_CONFIG: path.join(scratch, 'config.yml'), OSFLEET_CONTEXT: 'preview', FLEET_URL: undefined, FLEET_API_TOKEN: undefined };
   const say = (s: string) => ctx.io.err(`${ctx.io.errColor.bold(s)}\n`);

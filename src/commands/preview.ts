@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Ctx } from '../context.js';
 import { AlreadySetUpError, CliError, UsageError, ExitCode } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import { SANDBOX_MAIN } from '../paths.js';
 import { sleep } from '../sleep.js';
 import { createClient } from '../api/client.js';
 import { login, setup } from '../api/session.js';
@@ -214,9 +214,8 @@ async function detach(
   }
   const statusFile = path.join(dataDir, 'preview.json');
   await rm(statusFile, { force: true });
-  const main = fileURLToPath(new URL('../sandbox/main.js', import.meta.url));
   const args = [
-    main,
+    SANDBOX_MAIN,
     '--dialect', opts.dialect,
     ...(opts.serverVersion !== undefined ? ['--server-version', opts.serverVersion] : []),
     '--port', String(n.port),

@@ -4,8 +4,9 @@
  * about 4 ms where building the tables takes 20–40 ms at every start.
  */
 import { readFileSync } from 'node:fs';
+import { SCHEMA_DATABASE_IMAGE } from '../paths.js';
 
-export const SCHEMA_DATABASE_IMAGE = new URL('./osquery.sqlite', import.meta.url);
+export { SCHEMA_DATABASE_IMAGE };
 
 /** The image's bytes, or undefined where there is none (then the tables are built). */
 export function schemaDatabaseImage(): Buffer | undefined {

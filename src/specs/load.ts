@@ -5,10 +5,10 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { diag } from './diagnostics.js';
 import { InterruptedError } from '../errors.js';
 import { LIMITS, limit, readBounded, sizeText } from '../limits.js';
+import { BUNDLED_PACKS_DIR } from '../paths.js';
 import type { Diagnostic, Pos, SourceText, SpecDoc } from './types.js';
 
 export interface StatLike {
@@ -184,8 +184,6 @@ export async function loadInputs(paths: readonly string[], io: LoadIO): Promise<
   return { inputs, diagnostics, sources };
 }
 
-/** Where the packs shipped with osfleet are, in a clone and in an installed package alike. */
-export const BUNDLED_PACKS_DIR = fileURLToPath(new URL('../../packs/', import.meta.url));
 const PACK_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
 
 /** The names of the packs shipped with osfleet (`packs/<name>/`). */

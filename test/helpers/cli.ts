@@ -1,6 +1,6 @@
 /** Runs the built CLI (`bin/osfleet.js`) as a child process with an isolated HOME and config. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,4 +84,21 @@ export function collect(child: ChildProcess, opts: { stdin?: string; timeoutMs?:
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * The modules a traced run (test/helpers/trace-loads.mjs) loaded, one absolute path a line: each
+ * file of the bundle it loaded stands for the modules esbuild put in it (dist/bundle-meta.json,
+ * written by scripts/bundle.js), so `toContain('node_modules/yaml/')` means what it meant unbundled.
+ */
+export function modulesLoaded(traceFile: string): string {
+  const meta = JSON.parse(readFileSync(path.join(repoRoot, 'dist/bundle-meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
+  const out: string[] = [];
+  for (const url of readFileSync(traceFile, 'utf8').split('\n')) {
+    if (!url.startsWith('file:')) continue;
+    const file = fileURLToPath(url);
+    const inBundle = meta.outputs[path.relative(repoRoot, file).split(path.sep).join('/')];
+    out.push(file, ...Object.keys(inBundle?.inputs ?? {}).map((input) => path.join(repoRoot, input)));
+  }
+  return out.join('\n');
 }
