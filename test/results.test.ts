@@ -7,6 +7,7 @@ import {
   createDateFormatter,
   Enricher,
   planColumns,
+  systemTimeZone,
   UserDirectory,
   UsernameJoin,
   type HostResult,
@@ -127,6 +128,25 @@ describe('dates', () => {
     expect(canonicalTimeZone('Etc/GMT+5')).toBe('Etc/GMT+5');
     expect(canonicalTimeZone('Mars/Olympus_Mons')).toBeUndefined();
     expect(canonicalTimeZone('')).toBeUndefined();
+  });
+
+  it('UTC is answered without Intl, exactly as Intl answers it; every other name still asks Intl', () => {
+    const intl = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC' }).resolvedOptions().timeZone;
+    const Real = Intl.DateTimeFormat;
+    let made = 0;
+    Intl.DateTimeFormat = new Proxy(Real, { construct: (target, args) => (made++, Reflect.construct(target, args)) });
+    try {
+      expect(canonicalTimeZone('UTC')).toBe(intl);
+      expect(systemTimeZone({ TZ: 'UTC' })).toBe(intl);
+      expect(made).toBe(0);
+      for (const [name, canonical] of [['Etc/UTC', 'UTC'], ['utc', 'UTC'], [LA, LA]] as const) {
+        made = 0;
+        expect(canonicalTimeZone(name), name).toBe(canonical);
+        expect(made, name).toBe(1);
+      }
+    } finally {
+      Intl.DateTimeFormat = Real;
+    }
   });
 });
 
