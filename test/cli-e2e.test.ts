@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { modulesLoaded, runCli, scratchHome, repoRoot } from './helpers/cli.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
@@ -92,6 +93,33 @@ describe('startup stays light', () => {
   it('help exit-codes prints the documented table', async () => {
     const r = await runCli(['help', 'exit-codes']);
     for (const code of ['0', '1', '2', '3', '4', '64', '130']) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+  });
+});
+
+describe('the package: what npm run build made and npm pack ships', () => {
+  type Meta = { inputs: Record<string, { bytes: number }>; outputs: Record<string, { bytes: number }> };
+  const meta = () => JSON.parse(readFileSync(path.join(repoRoot, 'dist/bundle-meta.json'), 'utf8')) as Meta;
+
+  it('the bundle is the one of dist/ as it is now (tsc alone leaves it stale: run npm run build)', () => {
+    const m = meta();
+    const built = statSync(path.join(repoRoot, 'bundle/cli.js')).mtimeMs;
+    const inputs = Object.keys(m.inputs).filter((i) => i.startsWith('dist/'));
+    expect(inputs).toContain('dist/cli.js');
+    for (const input of inputs) {
+      const st = statSync(path.join(repoRoot, input));
+      expect({ input, bytes: st.size, newer: st.mtimeMs > built }, 'rerun npm run build').toEqual({ input, bytes: m.inputs[input]!.bytes, newer: false });
+    }
+    for (const [output, { bytes }] of Object.entries(m.outputs)) expect(statSync(path.join(repoRoot, output)).size, output).toBe(bytes);
+  });
+
+  it('npm pack ships the launcher, every file of the bundle and its assets, the packs, and nothing in between', () => {
+    const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+    const expected = ['package.json', 'README.md', 'LICENSE', 'bin/osfleet.js', 'bundle/cli.js', 'bundle/sandbox.js', 'bundle/help.txt', 'bundle/osquery.sqlite', 'packs/data-leak/pack.yml'];
+    expect(files).toEqual(expect.arrayContaining([...expected, ...Object.keys(meta().outputs)]));
+    expect(files.filter((f) => !/^(bin|bundle|packs)\//.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);
   });
 });
 

@@ -37,6 +37,13 @@ export function scratchHome(): { home: string; configPath: string; env: Record<s
   };
 }
 
+/**
+ * Node's compile cache for the bundle (bin/osfleet.js keeps it in $XDG_CACHE_HOME/osfleet), one
+ * for every child of the suite: in each scratch HOME it would be written again (a cold run costs
+ * ~15% more CPU, a warm one ~10% less).
+ */
+const compileCacheHome = path.join(tmpdir(), 'osfleet-tests-cache');
+
 /** The environment a CLI child gets: the parent's PATH and nothing that could leak config in. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
@@ -44,6 +51,7 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
     LANG: 'C.UTF-8',
     TZ: 'UTC',
     CI: 'true',
+    XDG_CACHE_HOME: compileCacheHome,
   };
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
