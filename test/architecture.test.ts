@@ -3,6 +3,7 @@
  * crosses the layers the wrong way. A failure names the file, the import and the rule.
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { cycles, importGraph, layerOf, layerViolations, type ImportGraph } from './helpers/imports.js';
 import { repoRoot } from './helpers/cli.js';
@@ -65,6 +66,12 @@ describe('the import graph of src/', () => {
   it('every layer folder is in the table', () => {
     const layers = new Set([...graph.keys()].map(layerOf));
     expect([...layers].filter((l) => !(l in ALLOWED))).toEqual([]);
+  });
+
+  it("names osfleet's own files in src/paths.ts only: no other module finds a file from import.meta.url (bundled, it points elsewhere)", () => {
+    // src/api/undici.ts resolves packages (node_modules), not osfleet's files.
+    const found = [...graph.keys()].filter((f) => f !== 'paths.ts' && f !== 'api/undici.ts' && readFileSync(path.join(repoRoot, 'src', f), 'utf8').includes('import.meta.url'));
+    expect(found).toEqual([]);
   });
 });
 
