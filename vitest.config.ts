@@ -21,6 +21,7 @@ const unit = [
   'test/results-memory.test.ts',
   'test/sandbox/hosts-data.test.ts',
   'test/sandbox/hosts-schedule.test.ts',
+  'test/sandbox/store-members.test.ts',
   'test/schema-sql.test.ts',
   'test/specs-render.test.ts',
   'test/specs.test.ts',

@@ -1,7 +1,7 @@
 /** The per-host status report of `osfleet query` at fleet scale (pure: no server). */
 import { describe, expect, it } from 'vitest';
 import { reportStatuses } from '../src/commands/query/statuses.js';
-import type { LiveQuery } from '../src/api/campaigns.js';
+import type { AnswerRecord, LiveQuery } from '../src/api/campaigns.js';
 import type { HostStatus } from '../src/results/types.js';
 
 describe('reportStatuses', () => {
@@ -18,10 +18,10 @@ describe('reportStatuses', () => {
 describe('problemStatuses', () => {
   it('lists only the hosts that errored or did not answer, sorted, and counts the rest; the report adds them up', async () => {
     const { problemStatuses } = await import('../src/commands/query/statuses.js');
-    const answered = new Map([
-      ['id:1', { host: 'b-host', hostId: 1, rowCount: 3 }],
-      ['id:2', { host: 'a-host', hostId: 2, rowCount: 0 }],
-      ['id:3', { host: 'c-host', hostId: 3, rowCount: 0, error: 'no such table: x' }],
+    const answered = new Map<number, AnswerRecord>([
+      [1, { host: 'b-host', hostId: 1, rowCount: 3 }],
+      [2, { host: 'a-host', hostId: 2, rowCount: 0 }],
+      [3, { host: 'c-host', hostId: 3, rowCount: 0, error: 'no such table: x' }],
     ]);
     const silent = [{ id: 9, hostname: 'z-host', online: false }, { id: 8, hostname: 'y-host', online: true }];
     const { problems, settled } = problemStatuses(silent, answered, { answeredToo: true });

@@ -91,7 +91,8 @@ describe.each(['fleet', 'kolide'] as const)('answers from hosts the campaign did
 
   it('targets that cannot be read: nothing dropped on a guess, the answers kept and marked unverified, exit 3', async () => {
     const out = path.join(dir, 'unverified.csv');
-    const plan: FaultPlan = { strayAnswers: { hosts: [GHOST] }, rules: [{ match: { method: 'GET', path: '/\\/labels\\/\\d+\\/hosts/' }, fault: '500' }] };
+    // The members' pages and (FleetDM) the host report: no way to read the targets.
+    const plan: FaultPlan = { strayAnswers: { hosts: [GHOST] }, rules: [{ match: { method: 'GET', path: '/\\/labels\\/\\d+\\/hosts|\\/hosts\\/report/' }, fault: '500' }] };
     const r = await withFaults(plan, ['query', '--labels', mac, '--query', SQL, '-o', out]);
     expect(r.code, r.stderr).toBe(3);
     // The stray counts as an answer (nothing tells it apart), so one Mac may not have been read.
@@ -104,6 +105,26 @@ describe.each(['fleet', 'kolide'] as const)('answers from hosts the campaign did
     expect(m.targets_unverified).toMatchObject({ answers: n, rows: n });
     expect(m.targets_unverified.reason).toContain("the campaign's targets could not be read");
     expect(m.outside_targets).toBeUndefined();
+  });
+
+  it.runIf(dialect === 'fleet')("FleetDM: a label's members are read as one CSV host report of ids, not as pages of hosts; strays still dropped", async () => {
+    const r = await withFaults({ strayAnswers: { hosts: ['centos-fileserver', GHOST] } }, ['--debug', 'query', '--labels', mac, '--query', SQL]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout).map((l) => l.host).sort()).toEqual(MACS);
+    expect(r.stderr).toMatch(/GET \/api\/v1\/fleet\/hosts\/report\?format=csv&columns=id&label_id=\d+ → 200/);
+    expect(r.stderr).toMatch(/targets: label \d+ has 2 member\(s\), read from the host report/);
+    expect(r.stderr).not.toMatch(/GET \S*\/labels\/\d+\/hosts/);
+    expect(r.stderr).toContain('Warning: 2 answers (2 rows) from 2 hosts the campaign did not target dropped');
+  });
+
+  it.runIf(dialect === 'fleet')('FleetDM whose host report is not one column of ids (a server that ignores columns, a proxy): the pages are read instead, strays still dropped', async () => {
+    const plan: FaultPlan = { strayAnswers: { hosts: [GHOST] }, rules: [{ match: { method: 'GET', path: '/\\/hosts\\/report/' }, fault: 'malformed-json' }] };
+    const r = await withFaults(plan, ['--debug', 'query', '--all', '--query', SQL]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout).map((l) => l.host).sort()).toEqual(ALL);
+    expect(r.stderr).toMatch(/the host report of label \d+ is not one column of ids: reading its host list instead/);
+    expect(r.stderr).toMatch(/GET \S*\/labels\/\d+\/hosts\?\S* → 200/);
+    expect(r.stderr).toContain('Warning: 1 answer (1 row) from 1 host the campaign did not target dropped: ghost-host (id 9999): 1 row');
   });
 
   it.runIf(dialect === 'fleet')('REST live queries: a reply that names another host than the one asked is not that host\'s answer', async () => {

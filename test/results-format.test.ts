@@ -456,6 +456,19 @@ it('validates result options', () => {
   expect(resolveResultOptions({ format: 'table', times: false }, {}, { format: 'csv' })).toMatchObject({ enrich: true, times: null, usernames: true });
 });
 
+it('looks the time zone up at once when dates are shown or --tz is given, else only when asked (a run that shows no date pays nothing for it)', () => {
+  const bad = { TZ: 'Mars/Olympus' };
+  // Dates shown (csv enriches): a bad $TZ is refused before anything runs.
+  expect(() => resolveResultOptions({}, bad, { format: 'csv' })).toThrow(/^TZ=Mars\/Olympus: unknown time zone/);
+  // NDJSON, no dates: nothing looked up until the zone is read (a manifest names it).
+  const raw = resolveResultOptions({ format: 'ndjson' }, bad, { format: 'csv' });
+  expect(raw.times).toBeNull();
+  expect(() => raw.timeZone).toThrow(/^TZ=Mars\/Olympus: unknown time zone/);
+  const later = resolveResultOptions({ format: 'ndjson' }, { TZ: 'Europe/Paris' }, { format: 'csv' });
+  expect(later.timeZone).toBe('Europe/Paris');
+  expect(() => resolveResultOptions({ format: 'ndjson', tz: 'Nowhere/Land' }, {}, { format: 'csv' })).toThrow('unknown time zone "Nowhere/Land"');
+});
+
 describe('csv quoting of ; and tab (issue 15.6)', () => {
   it('quotes fields holding ; or a tab, neutralises formulas still', async () => {
     const text = await writeAll('csv', [{ host: 'h', rows: [{ a: 'x;y', b: 'tab\there', c: '=SUM(A1;A2)', d: '\tlead', e: 'plain' }] }]);

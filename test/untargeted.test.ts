@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TargetCheck, type TargetSet } from '../src/results/untargeted.js';
+import { idsOfReport } from '../src/api/hosts.js';
 
 const set = (hosts: Array<[number, string]>): TargetSet => ({ ids: new Set(hosts.map(([id]) => id)), names: new Set(hosts.map(([, n]) => n)) });
 const answer = (host: string, hostId: number | undefined, rows = 1) => ({ host, hostId, rows: Array.from({ length: rows }, () => ({})) });
@@ -61,5 +62,35 @@ describe('TargetCheck', () => {
       hosts: [{ host: 'b', host_id: 2, answers: 1, rows: 4 }],
     });
     expect(c.lines()).toEqual(['the server counted 2 targeted hosts but its host lists name 1 (membership changed as the campaign started): 1 answer (4 rows) kept without that check from 1 host outside the hosts read: b (id 2): 4 rows']);
+  });
+
+  it('targets read as ids (a host report): an answer without a host id is kept, unverified, not dropped; one with an id is judged', async () => {
+    const c = TargetCheck.later();
+    c.supply(Promise.resolve({ ids: new Set([1, 2]), names: new Set<string>(), idsOnly: true }), () => 2);
+    expect(await c.admit(answer('a', 1), { count: true })).toBe(true);
+    expect(await c.admit(answer('z', 9), { count: true })).toBe(false);
+    expect(await c.admit(answer('b', undefined, 3), { count: true })).toBe(true);
+    expect(c.outside()).toEqual([{ host: 'z', host_id: 9, answers: 1, rows: 1 }]);
+    expect(c.unverified()).toEqual({ reason: 'answers that name no host id cannot be checked against targets read as host ids', answers: 1, rows: 3, hosts: [{ host: 'b', answers: 1, rows: 3 }] });
+    expect(c.lines()[1]).toBe('answers that name no host id cannot be checked against targets read as host ids: 1 answer (3 rows) kept without that check from 1 host: b: 3 rows');
+  });
+});
+
+describe('idsOfReport (FleetDM GET /hosts/report?format=csv&columns=id)', () => {
+  it('reads the one column of ids, with Go line ends or CRLF, and an empty report', () => {
+    expect(idsOfReport('id\n1\n2\n100000\n')).toEqual(new Set([1, 2, 100000]));
+    expect(idsOfReport('id\r\n7\r\n')).toEqual(new Set([7]));
+    expect(idsOfReport('id\n')).toEqual(new Set());
+  });
+  it('anything else is not an answer it can use: another header (a server that ignored columns), a value that is not an id, a cut text', () => {
+    expect(idsOfReport('id,hostname\n1,a\n')).toBeUndefined();
+    expect(idsOfReport('created_at,id\n')).toBeUndefined();
+    expect(idsOfReport('id\n1\nx\n')).toBeUndefined();
+    expect(idsOfReport('id\n1\n\n2\n')).toBeUndefined();
+    expect(idsOfReport('id\n0\n')).toBeUndefined();
+    expect(idsOfReport('id\n-3\n')).toBeUndefined();
+    expect(idsOfReport('id\n1\n2')).toBeUndefined();
+    expect(idsOfReport('<html>')).toBeUndefined();
+    expect(idsOfReport('')).toBeUndefined();
   });
 });

@@ -56,9 +56,15 @@ export async function createCampaign(client: FleetClient, query: QueryRef, selec
 /** The spinner's text is recomputed at most this often. */
 const PROGRESS_EVERY_MS = 100;
 
+/**
+ * Where `answered` holds a host's answer: its id (a number: no string per host, and 100,000 hosts
+ * answer), else `name:` and its hostname (an answer without an id).
+ */
+export type AnswerKey = number | `name:${string}`;
+
 /** The key under which `answered` holds a target's answer (by id, else by name); undefined if it did not answer. */
-export function answerKeyOf(answered: ReadonlyMap<string, AnswerRecord>, t: { id: number; hostname: string }): string | undefined {
-  return answered.has(`id:${t.id}`) ? `id:${t.id}` : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
+export function answerKeyOf(answered: ReadonlyMap<AnswerKey, AnswerRecord>, t: { id: number; hostname: string }): AnswerKey | undefined {
+  return answered.has(t.id) ? t.id : answered.has(`name:${t.hostname}`) ? `name:${t.hostname}` : undefined;
 }
 
 /**
@@ -69,7 +75,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   endReason: EndReason = 'complete';
   /** Why it could not complete (server error, lost socket beyond retries). */
   problem: CliError | undefined;
-  readonly answered = new Map<string, AnswerRecord>();
+  readonly answered = new Map<AnswerKey, AnswerRecord>();
   campaignIds: number[] = [];
   transportUsed: 'ws' | 'rest' = 'ws';
   /** The server's count of targeted hosts: the first campaign's Metrics, then its `totals` messages. */
@@ -144,7 +150,7 @@ export class LiveQuery implements AsyncIterable<HostAnswer> {
   /** Records an answer unless the host already answered; returns it when new. O(1): 10,000 hosts answer. */
   private accept(a: HostAnswer): HostAnswer | undefined {
     const target = (a.hostId !== undefined ? this.byId.get(a.hostId) : undefined) ?? this.byName.get(a.host);
-    const key = target ? `id:${target.id}` : a.hostId !== undefined ? `id:${a.hostId}` : `name:${a.host}`;
+    const key: AnswerKey = target ? target.id : a.hostId !== undefined ? a.hostId : `name:${a.host}`;
     if (this.answered.has(key)) return undefined;
     this.answered.set(key, { host: a.host, hostId: a.hostId, rowCount: a.rows.length, ...(a.error !== undefined ? { error: a.error } : {}) });
     if (target) this.outstanding.delete(target.id);

@@ -89,6 +89,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** What the answer must look like (src/api/shapes.ts); a wrong shape is an ApiError naming the field. */
   shape?: Shape;
+  /** The answer is not JSON (FleetDM's CSV host report): its body is returned as text, bounded like any. */
+  text?: boolean;
+  /** One attempt, no retries: the caller has another way to the same answer. */
+  once?: boolean;
 }
 
 export interface Response<T> {
@@ -314,6 +318,13 @@ export class FleetClient {
     return res.body;
   }
 
+  /** An app API GET whose answer is text, not JSON (FleetDM's `GET /hosts/report?format=csv`). */
+  async requestText(path: string, opts: Pick<RequestOptions, 'query' | 'once'>): Promise<string> {
+    if (!this.resolved) await this.server();
+    if (!this.hasToken) throw new AuthError('not logged in: this context has no API token');
+    return (await this.send<string>('GET', this.appPath(path), { ...opts, text: true })).body;
+  }
+
   private wrongShape(method: string, fullPath: string, status: number, problem: string): ApiError {
     return new ApiError({
       status,
@@ -330,7 +341,7 @@ export class FleetClient {
     const signal = anySignal(this.opts.signal, opts.signal);
     const random = this.opts.random ?? Math.random;
     for (let attempt = 0; ; attempt++) {
-      const last = attempt + 1 >= this.opts.maxAttempts;
+      const last = opts.once === true || attempt + 1 >= this.opts.maxAttempts;
       try {
         const res = await this.once<T>(method, fullPath, opts, signal);
         if (opts.shape) {
@@ -371,7 +382,7 @@ export class FleetClient {
     let path = this.urlPrefix + fullPath;
     const query = opts.query ? encodeQuery(opts.query) : '';
     if (query) path += `?${query}`;
-    const headers: Record<string, string> = { ...this.opts.customHeaders, accept: 'application/json', 'user-agent': 'osfleet' };
+    const headers: Record<string, string> = { ...this.opts.customHeaders, accept: opts.text ? 'text/csv, text/plain;q=0.9' : 'application/json', 'user-agent': 'osfleet' };
     if (opts.auth !== false && this.token) headers['authorization'] = `Bearer ${this.token}`;
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -435,6 +446,7 @@ export class FleetClient {
         parseRetryAfter(res.headers['retry-after'], Date.now()),
       );
     }
+    if (opts.text) return { status: res.statusCode, body: text as T, headers: res.headers };
     if (text.trim() === '') return { status: res.statusCode, body: {} as T, headers: res.headers };
     try {
       return { status: res.statusCode, body: JSON.parse(text) as T, headers: res.headers };

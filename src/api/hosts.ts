@@ -1,6 +1,7 @@
 /** Hosts and labels (fleet-api.md §4): paged listing as an async iterator, lookups, label members. */
 import { SHAPES } from './shapes.js';
 import type { FleetClient } from './client.js';
+import { InterruptedError } from '../errors.js';
 
 /** The fields osfleet reads; servers send many more (kept in `raw` order by the caller if needed). */
 export interface Host {
@@ -95,6 +96,46 @@ export async function getHostByIdentifier(client: FleetClient, identifier: strin
 export async function listLabels(client: FleetClient): Promise<Label[]> {
   const body = await client.request<{ labels?: Label[] | null }>('GET', '/labels', { query: { per_page: 10000, page: 0 }, shape: SHAPES.labelList });
   return body.labels ?? [];
+}
+
+/**
+ * The ids of a label's members in one request: FleetDM's CSV host report with the one column `id`
+ * (about 7 bytes a host, where the host list sends ~2 KB of JSON a host in pages of 500: a label of
+ * 100,000 hosts is one 0.7 MB answer instead of 200 answers of 1.1 MB). Undefined when the server
+ * cannot answer so (Kolide; a FleetDM without the report, or one that ignores `columns`) or the
+ * answer is not that one column of ids: the caller reads the pages instead.
+ */
+export async function labelMemberIds(client: FleetClient, labelId: number, debug?: (line: string) => void): Promise<Set<number> | undefined> {
+  if (!(await client.server()).traits.hostReport) return undefined;
+  let text: string;
+  try {
+    // Not retried: on any failure the pages are read, with their own retries.
+    text = await client.requestText('/hosts/report', { query: { format: 'csv', columns: 'id', label_id: labelId }, once: true });
+  } catch (err) {
+    if (err instanceof InterruptedError) throw err;
+    debug?.(`the host report of label ${labelId} could not be read (${err instanceof Error ? err.message : String(err)}): reading its host list instead`);
+    return undefined;
+  }
+  const ids = idsOfReport(text);
+  if (!ids) debug?.(`the host report of label ${labelId} is not one column of ids: reading its host list instead`);
+  return ids;
+}
+
+/** `id\n1\n2\n…` (Go's csv.Writer; `\r\n` accepted too) → the ids; undefined for any other header or value. */
+export function idsOfReport(text: string): Set<number> | undefined {
+  const lines = text.split('\n');
+  const line = (i: number) => (lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!);
+  if (line(0) !== 'id') return undefined;
+  // The text ends with a line end: its last piece is empty.
+  const last = lines.length - 1;
+  if (lines[last] !== '') return undefined;
+  const ids = new Set<number>();
+  for (let i = 1; i < last; i++) {
+    const v = line(i);
+    if (!/^[1-9][0-9]{0,14}$/.test(v)) return undefined;
+    ids.add(Number(v));
+  }
+  return ids;
 }
 
 /** Every member of a label, all pages. */

@@ -33,6 +33,8 @@ export interface ServerTraits {
   readonly savedQueryLookup: 'spec' | 'search';
   /** FleetDM's synchronous REST live queries (`POST /hosts/{id}/query`). */
   readonly restLiveQueries: boolean;
+  /** FleetDM's CSV host report (`GET /hosts/report?format=csv&columns=id&label_id=…`): a label's members in one answer. */
+  readonly hostReport: boolean;
   /** Kolide answers a missing object with 500 "… no rows in result set" (and "… not found"). */
   readonly notFoundAs500: boolean;
   /** Kolide refuses a delete of an object something still uses with 403 (a foreign-key error). */
@@ -53,6 +55,7 @@ const KOLIDE_TRAITS: ServerTraits = {
   campaignHosts: 'hostname',
   savedQueryLookup: 'spec',
   restLiveQueries: false,
+  hostReport: false,
   notFoundAs500: true,
   inUseAs403: true,
   teams: false,
@@ -69,6 +72,7 @@ const FLEET_TRAITS: ServerTraits = {
   campaignHosts: 'identifier',
   savedQueryLookup: 'search',
   restLiveQueries: true,
+  hostReport: true,
   notFoundAs500: false,
   inUseAs403: false,
   teams: true,

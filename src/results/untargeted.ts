@@ -16,6 +16,8 @@ import { printable } from '../terminal.js';
 export interface TargetSet {
   ids: ReadonlySet<number>;
   names: ReadonlySet<string>;
+  /** Some targets are known by id alone (FleetDM's host report): an answer without a host id cannot be judged. */
+  idsOnly?: boolean;
 }
 
 /** A host's answers kept out of the output (or kept, unverified), counted. */
@@ -44,6 +46,9 @@ export interface AnswerHost {
 }
 
 type State = { kind: 'known'; set: TargetSet; doubt?: string } | { kind: 'unreadable'; reason: string };
+
+/** Why an answer without a host id was kept unchecked when the targets were read as ids. */
+const NO_HOST_ID = 'answers that name no host id cannot be checked against targets read as host ids';
 
 /** Hosts named on the stderr line; the manifest lists them all. */
 const NAMED = 5;
@@ -92,9 +97,10 @@ export class TargetCheck {
     );
   }
 
-  /** Whether the host is targeted; undefined while the targets are being read or cannot be read. */
-  private inSet(set: TargetSet, a: AnswerHost): boolean {
-    return a.hostId !== undefined && set.ids.size > 0 ? set.ids.has(a.hostId) : set.names.has(a.host);
+  /** Whether the host is targeted; undefined when the set cannot say (no host id, targets known by id). */
+  private inSet(set: TargetSet, a: AnswerHost): boolean | undefined {
+    if (a.hostId !== undefined && set.ids.size > 0) return set.ids.has(a.hostId);
+    return set.names.has(a.host) || (set.idsOnly ? undefined : false);
   }
 
   /**
@@ -117,8 +123,9 @@ export class TargetCheck {
       }
       return true;
     }
-    if (this.inSet(state.set, a)) return true;
-    if (state.doubt !== undefined) {
+    const targeted = this.inSet(state.set, a);
+    if (targeted === true) return true;
+    if (targeted === undefined || state.doubt !== undefined) {
       if (opts.count) add(this.doubtful, a);
       return true;
     }
@@ -138,9 +145,9 @@ export class TargetCheck {
   unverified(): TargetsUnverified | undefined {
     const state = this.state;
     if (state?.kind === 'unreadable' && this.unchecked.answers > 0) return { reason: state.reason, ...this.unchecked };
-    if (state?.kind === 'known' && state.doubt !== undefined && this.doubtful.size > 0) {
+    if (state?.kind === 'known' && this.doubtful.size > 0) {
       const hosts = sorted(this.doubtful);
-      return { reason: state.doubt, answers: hosts.reduce((n, h) => n + h.answers, 0), rows: hosts.reduce((n, h) => n + h.rows, 0), hosts };
+      return { reason: state.doubt ?? NO_HOST_ID, answers: hosts.reduce((n, h) => n + h.answers, 0), rows: hosts.reduce((n, h) => n + h.rows, 0), hosts };
     }
     return undefined;
   }
@@ -165,7 +172,8 @@ export class TargetCheck {
     }
     const u = this.unverified();
     if (u) {
-      const which = u.hosts ? ` from ${plural(u.hosts.length, 'host')} outside the hosts read: ${named(u.hosts)}` : '';
+      const where = u.reason === NO_HOST_ID ? '' : ' outside the hosts read';
+      const which = u.hosts ? ` from ${plural(u.hosts.length, 'host')}${where}: ${named(u.hosts)}` : '';
       out.push(`${u.reason}: ${plural(u.answers, 'answer')} (${plural(u.rows, 'row')}) kept without that check${which}`);
     }
     return out;

@@ -70,12 +70,12 @@ export function usersBeside(make: ReturnType<typeof campaignMaker>, pipeline: Re
  * targets the check is ready; otherwise the targets are read once a campaign exists (`supply`, from
  * either campaign's onCampaign): the REST list when it was read, else the labels' members.
  */
-export function targetCheck(client: Client, pre: Pick<Preflight, 'known' | 'resolved'>, fullList: () => Promise<TargetHost[]> | undefined) {
+export function targetCheck(client: Client, pre: Pick<Preflight, 'known' | 'resolved'>, fullList: () => Promise<TargetHost[]> | undefined, debug?: (line: string) => void) {
   const check = pre.known ? TargetCheck.of(targetSetOf(pre.known)) : TargetCheck.later();
   const supply = (totals: { count: number } | undefined) => {
     if (pre.known || check.supplied) return;
     const listed = fullList();
-    check.supply(listed ? listed.then(targetSetOf) : readTargetSet(client, pre.resolved), () => totals?.count);
+    check.supply(listed ? listed.then(targetSetOf) : readTargetSet(client, pre.resolved, debug), () => totals?.count);
   };
   const admit = (count: boolean): Partial<LiveQueryOptions> => ({ admit: (a, asked) => check.admit(a, { count, asked }), onCampaign: supply });
   return { check, supply, main: admit(true), users: admit(false) };
@@ -171,7 +171,7 @@ export async function readCampaign(ctx: Ctx, client: Client, job: CampaignJob, r
   let fullList: Promise<TargetHost[]> | undefined;
   const listTargets = () => (fullList ??= resolveTargets(client, pre.request).then((r) => r.targets));
   const counted = { none: false };
-  const targets = targetCheck(client, pre, () => fullList);
+  const targets = targetCheck(client, pre, () => fullList, ctx.globals.debug ? (l) => ctx.debug(l) : undefined);
   const onCampaign = (totals: { count: number; online: number } | undefined) => {
     targets.supply(totals);
     if (pre.known) return;

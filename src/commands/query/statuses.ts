@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../../errors.js';
 import { printable } from '../../terminal.js';
-import { answerKeyOf, type AnswerRecord, type EndReason, type TargetHost } from '../../api/campaigns.js';
+import { answerKeyOf, type AnswerKey, type AnswerRecord, type EndReason, type TargetHost } from '../../api/campaigns.js';
 import { answerStatus, StatusTable, type HostStatus } from '../../results/index.js';
 
 /**
@@ -13,8 +13,8 @@ import { answerStatus, StatusTable, type HostStatus } from '../../results/index.
  * only the silent hosts) the hosts named by their answers. Answers from hosts outside the targets
  * are not the campaign's results.
  */
-function* targetStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, answeredToo: boolean): Generator<HostStatus> {
-  const used = new Set<string>();
+function* targetStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<AnswerKey, AnswerRecord>, answeredToo: boolean): Generator<HostStatus> {
+  const used = new Set<AnswerKey>();
   for (const t of targets) {
     const key = answerKeyOf(answered, t);
     const a = key ? answered.get(key) : undefined;
@@ -31,7 +31,7 @@ function* targetStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<s
 const byHost = (a: HostStatus, b: HostStatus) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0);
 
 /** Every target's status, sorted by host. */
-export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
+export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<AnswerKey, AnswerRecord>, opts: { answeredToo?: boolean } = {}): HostStatus[] {
   return [...targetStatuses(targets, answered, opts.answeredToo ?? false)].sort(byHost);
 }
 
@@ -39,7 +39,7 @@ export function hostStatuses(targets: readonly TargetHost[], answered: ReadonlyM
  * Every target's status in a bounded table (memory up to a bound, sorted runs on disk past it:
  * issue 19.2), read back sorted by host as the manifest and the JSON/YAML documents are written.
  */
-export function statusTable(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): Promise<StatusTable> {
+export function statusTable(targets: readonly TargetHost[], answered: ReadonlyMap<AnswerKey, AnswerRecord>, opts: { answeredToo?: boolean } = {}): Promise<StatusTable> {
   return StatusTable.of(targetStatuses(targets, answered, opts.answeredToo ?? false));
 }
 
@@ -53,7 +53,7 @@ export interface Settled {
 /**
  * hostStatuses' statuses of the hosts that errored or did not answer, sorted; the others counted.
  */
-export function problemStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<string, AnswerRecord>, opts: { answeredToo?: boolean } = {}): { problems: HostStatus[]; settled: Settled } {
+export function problemStatuses(targets: readonly TargetHost[], answered: ReadonlyMap<AnswerKey, AnswerRecord>, opts: { answeredToo?: boolean } = {}): { problems: HostStatus[]; settled: Settled } {
   const problems: HostStatus[] = [];
   const settled: Settled = { answered: 0, empty: 0, rows: 0 };
   for (const s of targetStatuses(targets, answered, opts.answeredToo ?? false)) {

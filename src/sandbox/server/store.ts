@@ -166,6 +166,9 @@ export class Store {
   private readonly byOsqueryId = new Map<string, HostRec>();
   /** label id -> member host ids */
   private readonly members = new Map<number, Set<number>>();
+  /** Bumped by every change of a membership or of the hosts; `ordered` holds for one version. */
+  private membershipVersion = 0;
+  private readonly ordered = new Map<number, { version: number; hosts: HostRec[] }>();
   // Small tables read on every enroll or config fetch: cached, dropped on each write.
   private labelCache: LabelRec[] | undefined;
   private secretCache: SecretRec[] | undefined;
@@ -216,6 +219,7 @@ export class Store {
 
   private indexHost(h: HostRec): void {
     this.hosts.set(h.id, h);
+    this.membershipVersion++;
     this.byNodeKey.set(h.nodeKey, h);
     this.byOsqueryId.set(h.osqueryHostId, h);
   }
@@ -399,6 +403,7 @@ export class Store {
     });
     tx();
     this.members.delete(id);
+    this.membershipVersion++;
     this.labelCache = undefined;
   }
   private memberSet(labelId: number): Set<number> {
@@ -409,9 +414,26 @@ export class Store {
   labelMembers(labelId: number): ReadonlySet<number> {
     return this.members.get(labelId) ?? new Set();
   }
+  /**
+   * A label's member hosts in id order, kept until a membership or a host changes: a label of
+   * 100,000 hosts is read in 200 pages, and building and ordering it anew cost each page ~30 ms.
+   */
+  membersInIdOrder(labelId: number): readonly HostRec[] {
+    const cached = this.ordered.get(labelId);
+    if (cached && cached.version === this.membershipVersion) return cached.hosts;
+    const ids = Float64Array.from(this.labelMembers(labelId)).sort();
+    const hosts: HostRec[] = [];
+    for (const id of ids) {
+      const h = this.hosts.get(id);
+      if (h) hosts.push(h);
+    }
+    this.ordered.set(labelId, { version: this.membershipVersion, hosts });
+    return hosts;
+  }
   setMembership(labelId: number, hostId: number, member: boolean): void {
     const s = this.memberSet(labelId);
     if (member === s.has(hostId)) return;
+    this.membershipVersion++;
     if (member) {
       s.add(hostId);
       if (this.persistHosts) this.st.addMember!.run(labelId, hostId);
@@ -428,6 +450,7 @@ export class Store {
     });
     tx();
     this.members.set(labelId, new Set(hostIds));
+    this.membershipVersion++;
   }
   labelsOfHost(hostId: number): LabelRec[] {
     return this.labels().filter((l) => this.members.get(l.id)?.has(hostId));
@@ -494,6 +517,7 @@ export class Store {
     this.st.deleteHost!.run(id);
     this.db.prepare('DELETE FROM label_membership WHERE host_id = ?').run(id);
     for (const s of this.members.values()) s.delete(id);
+    this.membershipVersion++;
   }
   /**
    * Makes hosts look as if they were last seen `agoMs` ago (the sandbox's offline hosts: they enroll,

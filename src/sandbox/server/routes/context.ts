@@ -74,11 +74,11 @@ export function appContext(deps: AppDeps, r: Router): AppContext {
 }
 
 /** page (0-based) and per_page: per_page 0 = everything; a page without per_page means 20. */
-export function paginate<T>(items: T[], q: Req): T[] {
+export function paginate<T>(items: readonly T[], q: Req): T[] {
   const page = intParam(q.query.get('page'));
   let per = intParam(q.query.get('per_page')) ?? 0;
   if (page !== undefined && per === 0) per = 20;
-  if (per === 0) return items;
+  if (per === 0) return items.slice();
   const start = (page ?? 0) * per;
   return items.slice(start, start + per);
 }

@@ -59,8 +59,7 @@ export function labelRoutes(ctx: AppContext): void {
   });
   r.add('GET', '/labels/:id/hosts', (q) => {
     const l = labelOr404(q.params.id!);
-    const members = store.labelMembers(l.id);
-    return { hosts: listHosts(ctx, q, [...members].map((id) => store.hostById(id)).filter((h): h is HostRec => h !== undefined)).map(host) };
+    return { hosts: listHosts(ctx, q, store.membersInIdOrder(l.id), true).map(host) };
   });
   const deleteLabel = (q: Req, l: LabelRec | undefined, what: string): unknown => {
     requireAdmin(q);
