@@ -23,6 +23,8 @@ const out = path.join(root, 'bundle');
 const require = createRequire(import.meta.url);
 
 rmSync(out, { recursive: true, force: true });
+// The tests' compile cache (test/helpers/cli.ts) holds the code of the bundle being replaced.
+rmSync(path.join(root, 'dist/.test-cache'), { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'dist/cli.js', sandbox: 'dist/sandbox/main.js' },
