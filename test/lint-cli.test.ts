@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { compileCacheHome } from './helpers/cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -11,7 +12,7 @@ function osfleet(args: string[], stdin?: string): Promise<{ code: number | null;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(repoRoot, 'bin/osfleet.js'), ...args], {
       cwd: repoRoot,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', HOME: repoRoot },
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1', HOME: repoRoot, XDG_CACHE_HOME: compileCacheHome },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

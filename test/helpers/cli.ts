@@ -43,7 +43,7 @@ export function scratchHome(): { home: string; configPath: string; env: Record<s
  * ~15% more CPU, a warm one ~10% less). In dist/, beside the build: scripts/bundle.js empties it
  * with each new bundle, whose files it no longer fits.
  */
-const compileCacheHome = path.join(repoRoot, 'dist', '.test-cache');
+export const compileCacheHome = path.join(repoRoot, 'dist', '.test-cache');
 
 /** The environment a CLI child gets: the parent's PATH and nothing that could leak config in. */
 export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
