@@ -22,13 +22,13 @@ let loaded: SqliteConstructor | undefined;
  * `needer` names what needs it, e.g. "lint"; `instead` is the way around it, when there is one.
  */
 export async function loadSqlite(needer: string, instead?: string, nodeVersion = process.versions.node): Promise<SqliteConstructor> {
-  if (loaded) return loaded;
   const major = Number(nodeVersion.split('.')[0]);
   if (!(major >= MIN_NODE_MAJOR)) {
     throw new SqliteUnavailableError(`${needer} needs SQLite, which needs Node.js ${MIN_NODE_MAJOR} or later; this is Node.js ${nodeVersion}`, {
       hint: `install Node.js 22 or 24, then run osfleet with it${instead ? `; or ${instead}` : ''}`,
     });
   }
+  if (loaded) return loaded;
   try {
     const mod = await import('better-sqlite3');
     new mod.default(':memory:').close();
