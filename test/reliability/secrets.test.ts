@@ -48,7 +48,7 @@ describe.each(['fleet', 'kolide'] as const)('no secret in any output (%s)', (dia
   const transcript: Array<{ args: string[]; r: CliResult }> = [];
   beforeAll(async () => {
     // Not set up: `osfleet setup` creates the admin with the known password.
-    sandbox = await startSandbox({ port: 0, seed: 3, checkInMs: 100, dialect });
+    sandbox = await startSandbox({ port: 0, seed: 3, checkInMs: 250, dialect });
     scratch = scratchHome();
     work = mkdtempSync(path.join(tmpdir(), 'osfleet-secrets-'));
   });
