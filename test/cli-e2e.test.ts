@@ -31,6 +31,20 @@ describe('startup stays light', () => {
     rmSync(trace);
   });
 
+  it('config list loads no HTTP client (undici, the api client), nor does an address refused by config set', async () => {
+    for (const args of [['config', 'list'], ['config', 'set', '--address', 'http://fleet.example.com']]) {
+      const trace = path.join(scratch.home, `trace-${args.slice(0, 2).join('-')}.txt`);
+      const r = await runCli(args, { env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace }, nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')] });
+      // Plain http:// to a remote host is refused before any connection (exit 1, a config error).
+      expect(r.code, r.stderr).toBe(args[1] === 'set' ? 1 : 0);
+      if (args[1] === 'set') expect(r.stderr).toContain('refusing plain http:// to fleet.example.com');
+      const loaded = modulesLoaded(trace);
+      if (args[1] === 'set') expect(loaded).toContain('/dist/api/address.js');
+      for (const heavy of ['node_modules/undici/', '/dist/api/client.js', '/dist/api/undici.js']) expect(loaded, heavy).not.toContain(heavy);
+      rmSync(trace);
+    }
+  });
+
   it('--help into a pipe prints, from the build, exactly what commander prints (and -h the same)', async () => {
     const { main } = await import('../src/cli.js');
     const { testIO } = await import('../src/io.js');

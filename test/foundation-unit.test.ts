@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import { batchWrites, colorLevel, isCI, lineSpinner, progressMode, PROGRESS_LINE_INTERVAL_MS } from '../src/io.js';
 import { backoffDelay, describeErrorBody, errorForStatus, networkError, parseRetryAfter } from '../src/api/errors.js';
-import { FleetClient, checkAddress, encodeQuery } from '../src/api/client.js';
+import { FleetClient, encodeQuery } from '../src/api/client.js';
+import { checkAddress } from '../src/api/address.js';
 import { redact } from '../src/commands/config.js';
 import { ApiError, AuthError, ConfigError, NotFoundError, fileSystemError } from '../src/errors.js';
 

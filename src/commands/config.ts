@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Ctx } from '../context.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { CONTEXT_KEYS, parseHeaderArg, type StoredContext } from '../config/store.js';
-import { checkAddress } from '../api/client.js';
+import { checkAddress } from '../api/address.js';
 import { readAllStdin } from '../prompt.js';
 
 export interface SetOptions {

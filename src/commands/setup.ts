@@ -3,7 +3,8 @@ import type { Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ask, readAllStdin } from '../prompt.js';
 import { setup } from '../api/session.js';
-import { checkAddress, type FleetClient } from '../api/client.js';
+import { checkAddress } from '../api/address.js';
+import type { FleetClient } from '../api/client.js';
 
 export interface SetupOptions {
   address?: string;
