@@ -48,6 +48,14 @@ describe('osfleet export (run)', () => {
     expect(openFiles()).toBe(before);
   });
 
+  it('a pipeline refused before any row (--time-columns not among --sql\'s columns) leaves no input open', async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const err = await exportError({ files: [EVENTS, EVENTS], sql: 'SELECT target_path, mtime FROM file_events', timeColumns: 'size2' });
+    expect(err.message).toContain('--time-columns: size2 not in the result');
+    expect(openFiles()).toBe(before);
+  });
+
   it('turns the story into a readable CSV: dates in the zone, usernames per host, formulas neutralised', async () => {
     const r = await exportWith({ sql: 'SELECT * FROM file_events', users: USERS, tz: 'America/Los_Angeles', format: 'csv' });
     expect(r.out.split('\r\n')).toEqual([

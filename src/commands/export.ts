@@ -219,6 +219,9 @@ async function openAll(job: ExportJob): Promise<Opened> {
     });
     return { inputs, dest, pipeline, directory, startedAt, statuses: new HostTally(opts.users ? directory : undefined), outside: new OutsideTargets() };
   } catch (err) {
+    // A pipeline refused before any row (--time-columns not among --sql's columns): the inputs
+    // opened for it are closed here, or the garbage collector would close them, with a warning.
+    await closeInputs(inputs, ctx);
     await dest.file?.abort();
     throw err;
   }
