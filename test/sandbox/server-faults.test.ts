@@ -12,6 +12,17 @@ describe('fault injection (fleet)', () => {
   const sockets: ResultsSocket[] = [];
   const ctl = (method: string, body?: unknown, token?: string) =>
     raw(`${t.url}/api/_sandbox/faults`, { method, token: token ?? t.admin.token, ...(body !== undefined ? { body } : {}) });
+  const wsUrl = () => `${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`;
+  /** A campaign on f1.local, and a results socket authenticated and watching it (not yet waited on). */
+  const watchCampaign = async (query: string) => {
+    const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query, selected: { hosts: ['f1.local'] } } });
+    const s = new ResultsSocket(wsUrl());
+    sockets.push(s);
+    await s.opened;
+    s.send('auth', { token: t.admin.token });
+    s.send('select_campaign', { campaign_id: c.json.campaign.id });
+    return { id: c.json.campaign.id as number, s };
+  };
 
   beforeAll(async () => {
     t = await startTestSandbox({ dialect: 'fleet', hosts: false, statusTickMs: 100 });
@@ -106,15 +117,7 @@ describe('fault injection (fleet)', () => {
 
   it('drops the results websocket after K messages (1006), for the next `count` sockets only', async () => {
     await ctl('POST', { websocket: { closeAfterMessages: 2, count: 1 } });
-    const run = async () => {
-      const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1', selected: { hosts: ['f1.local'] } } });
-      const s = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
-      sockets.push(s);
-      await s.opened;
-      s.send('auth', { token: t.admin.token });
-      s.send('select_campaign', { campaign_id: c.json.campaign.id });
-      return s;
-    };
+    const run = async () => (await watchCampaign('SELECT 1')).s;
     const first = await run();
     expect(await first.closed).toBe(1006);
     expect(first.messages.map((m) => m.type)).toEqual(['totals', 'status']);
@@ -126,25 +129,20 @@ describe('fault injection (fleet)', () => {
 
   it('ws-block refuses the upgrade with 403 like a proxy', async () => {
     await ctl('POST', { rules: [{ fault: 'ws-block', count: 1 }] });
-    const s = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
+    const s = new ResultsSocket(wsUrl());
     sockets.push(s);
     await expect(s.opened).rejects.toThrow(/403/);
-    const ok = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
+    const ok = new ResultsSocket(wsUrl());
     sockets.push(ok);
     await ok.opened;
   });
 
   it('resultRowsPad inflates each host’s rows', async () => {
     await ctl('POST', { resultRowsPad: 3 });
-    const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1 AS one', selected: { hosts: ['f1.local'] } } });
-    const s = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
-    sockets.push(s);
-    await s.opened;
-    s.send('auth', { token: t.admin.token });
-    s.send('select_campaign', { campaign_id: c.json.campaign.id });
+    const { id, s } = await watchCampaign('SELECT 1 AS one');
     await s.waitFor((m) => m.type === 'status');
     const qs = await agent.read();
-    const name = `fleet_distributed_query_${c.json.campaign.id}`;
+    const name = `fleet_distributed_query_${id}`;
     expect(qs[name]).toBe('SELECT 1 AS one');
     await agent.write({ [name]: [{ one: '1' }] });
     const res = await s.waitFor((m) => m.type === 'result');
@@ -156,14 +154,9 @@ describe('fault injection (fleet)', () => {
     const other = new FakeAgent(t.url, '/api/osquery', { hostname: 'f2.local', uuid: 'UUID-F2', platform: 'ubuntu' });
     await other.enroll(t.sandbox.enrollSecret);
     await ctl('POST', { strayAnswers: { hosts: ['f2.local', 'f1.local', { id: 9999, hostname: 'ghost' }], campaigns: 1 } });
-    const c = await raw(`${t.url}/api/v1/fleet/queries/run_by_names`, { token: t.admin.token, body: { query: 'SELECT 1 AS one', selected: { hosts: ['f1.local'] } } });
-    const s = new ResultsSocket(`${t.url.replace(/^http/, 'ws')}/api/v1/fleet/results/websocket`);
-    sockets.push(s);
-    await s.opened;
-    s.send('auth', { token: t.admin.token });
-    s.send('select_campaign', { campaign_id: c.json.campaign.id });
+    const { id, s } = await watchCampaign('SELECT 1 AS one');
     await s.waitFor((m) => m.type === 'status');
-    const name = `fleet_distributed_query_${c.json.campaign.id}`;
+    const name = `fleet_distributed_query_${id}`;
     expect((await agent.read())[name]).toBe('SELECT 1 AS one');
     await agent.write({ [name]: [{ one: '1' }] });
     await s.waitFor((m) => m.type === 'result' && m.data.host.hostname === 'f1.local');
