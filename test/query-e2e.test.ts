@@ -6,19 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, statSync }
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { collect, repoRoot, runCli, startCli } from './helpers/cli.js';
+import { collect, ndjsonAnswers as lines, repoRoot, runCli, startCli } from './helpers/cli.js';
 import { startCliFleet, TEST_CA_PATH, TEST_TLS, type CliFleet } from './helpers/fleet.js';
 
 const CUPS = 'SELECT * FROM cups_jobs;';
 const COPIES =
   "SELECT action, file_events.uid, users.username, SUBSTR(target_path, 1) AS path, SUBSTR(md5, 0, 8) AS hash, time FROM file_events INNER JOIN users ON file_events.uid=users.uid WHERE sha1 <> '' AND target_path NOT LIKE '%DS_Store';";
 const MACS = ['jim-macbook-1014', 'pam-macbook-1015'];
-
-const lines = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as { host: string; rows: Array<Record<string, string>>; error?: string });
 
 describe.each(['fleet', 'kolide'] as const)('query against the %s sandbox', (dialect) => {
   let fleet: CliFleet;

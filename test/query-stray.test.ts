@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { ndjsonAnswers as lines, runCli } from './helpers/cli.js';
 import { startCliFleet, type CliFleet } from './helpers/fleet.js';
 import type { FaultPlan } from '../src/sandbox/index.js';
 
@@ -15,12 +15,6 @@ const MACS = ['jim-macbook-1014', 'pam-macbook-1015'];
 const ALL = ['centos-fileserver', 'dwight-win10', ...MACS];
 const GHOST = { id: 9999, hostname: 'ghost-host' };
 const SQL = 'SELECT 1 AS one';
-
-const lines = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as { host: string; rows: Array<Record<string, string>>; error?: string });
 
 describe.each(['fleet', 'kolide'] as const)('answers from hosts the campaign did not target, %s sandbox', (dialect) => {
   let fleet: CliFleet;

@@ -111,3 +111,11 @@ export function modulesLoaded(traceFile: string): string {
   }
   return out.join('\n');
 }
+
+/** A query's NDJSON output (one answer per line), parsed. */
+export function ndjsonAnswers(stdout: string): Array<{ host: string; rows: Array<Record<string, string>>; error?: string }> {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { host: string; rows: Array<Record<string, string>>; error?: string });
+}
