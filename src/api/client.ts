@@ -303,7 +303,7 @@ export class FleetClient {
     return /no rows in result set|not found/i.test(err.message);
   }
 
-  /** An app API request (under the generation's prefix) returning the parsed JSON body. */
+  /** An app API request (under the generation's prefix) returning the parsed JSON body (with `text`, the body as text). */
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     if (!opts.root && !this.resolved) await this.server();
     if (opts.auth !== false && !this.hasToken) {
@@ -311,18 +311,11 @@ export class FleetClient {
     }
     const full = opts.root ? path : this.appPath(path);
     const res = await this.send<T>(method, full, opts);
-    // Every app endpoint answers a JSON object; a list or a bare value is not Fleet talking.
-    if (!opts.shape && (typeof res.body !== 'object' || res.body === null || Array.isArray(res.body))) {
+    // Every app endpoint answers a JSON object (or, asked for, text); a list or a bare value is not Fleet talking.
+    if (!opts.shape && !opts.text && (typeof res.body !== 'object' || res.body === null || Array.isArray(res.body))) {
       throw this.wrongShape(method, full, res.status, `the answer is ${Array.isArray(res.body) ? 'a list' : typeof res.body}, expected an object`);
     }
     return res.body;
-  }
-
-  /** An app API GET whose answer is text, not JSON (FleetDM's `GET /hosts/report?format=csv`). */
-  async requestText(path: string, opts: Pick<RequestOptions, 'query' | 'once'>): Promise<string> {
-    if (!this.resolved) await this.server();
-    if (!this.hasToken) throw new AuthError('not logged in: this context has no API token');
-    return (await this.send<string>('GET', this.appPath(path), { ...opts, text: true })).body;
   }
 
   private wrongShape(method: string, fullPath: string, status: number, problem: string): ApiError {

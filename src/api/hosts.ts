@@ -110,7 +110,7 @@ export async function labelMemberIds(client: FleetClient, labelId: number, debug
   let text: string;
   try {
     // Not retried: on any failure the pages are read, with their own retries.
-    text = await client.requestText('/hosts/report', { query: { format: 'csv', columns: 'id', label_id: labelId }, once: true });
+    text = await client.request<string>('GET', '/hosts/report', { query: { format: 'csv', columns: 'id', label_id: labelId }, text: true, once: true });
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
     debug?.(`the host report of label ${labelId} could not be read (${err instanceof Error ? err.message : String(err)}): reading its host list instead`);

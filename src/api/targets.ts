@@ -213,7 +213,6 @@ function hasNot(expr: string): boolean {
 export async function readTargetSet(client: FleetClient, resolved: ResolvedTargets, debug?: (line: string) => void): Promise<{ ids: Set<number>; names: Set<string>; idsOnly: boolean }> {
   const ids = new Set<number>();
   const names = new Set<string>();
-  let idsOnly = false;
   for (const t of resolved.targets) {
     ids.add(t.id);
     names.add(t.hostname);
@@ -221,21 +220,19 @@ export async function readTargetSet(client: FleetClient, resolved: ResolvedTarge
   const labels = resolved.listed.all ? resolved.labels.filter((l) => l.name.toLowerCase() === 'all hosts') : resolved.listed.labels;
   for (const label of labels) {
     const started = Date.now();
-    const reported = await labelMemberIds(client, label.id, debug);
-    if (reported) {
-      for (const id of reported) ids.add(id);
-      idsOnly = true;
-      debug?.(`targets: label ${label.id} has ${reported.size} member(s), read from the host report (${Date.now() - started} ms)`);
-      continue;
+    let members = await labelMemberIds(client, label.id, debug);
+    const from = members ? 'the host report' : 'its host list';
+    if (!members) {
+      // Ids only: every answer of a campaign names its host's id on both generations, and 100,000
+      // hostnames held for the whole run cost ~8 MB. Two pages at a time: the pages in flight are
+      // most of the read's memory, and the server serves them one after another anyway.
+      members = new Set<number>();
+      for await (const t of hostsToName(client, { all: false, labels: [label] }, () => false, { parallel: 2 })) members.add(t.id);
     }
-    // Ids only: every answer of a campaign names its host's id on both generations, and 100,000
-    // hostnames held for the whole run cost ~8 MB. Two pages at a time: the pages in flight are
-    // most of the read's memory, and the server serves them one after another anyway.
-    for await (const t of hostsToName(client, { all: false, labels: [label] }, () => false, { parallel: 2 })) ids.add(t.id);
-    idsOnly = true;
-    debug?.(`targets: label ${label.id} has ${ids.size} member(s), read from its host list (${Date.now() - started} ms)`);
+    for (const id of members) ids.add(id);
+    debug?.(`targets: label ${label.id} has ${members.size} member(s), read from ${from} (${Date.now() - started} ms)`);
   }
-  return { ids, names, idsOnly };
+  return { ids, names, idsOnly: labels.length > 0 };
 }
 
 /** The ids and hostnames of known targets. */
