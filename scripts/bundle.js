@@ -1,18 +1,27 @@
 // `npm run build`, after tsc: bundles tsc's output (dist/, which is not shipped) into bundle/, what
 // bin/osfleet.js runs and the package ships. One process start then reads a few files instead of
 // about 180 modules (ours, yaml's, commander's…): Node's module loader was a third of `lint`'s time.
-// - two entries: bundle/cli.js (the command line) and bundle/sandbox.js (the sandbox's own process,
-//   `preview --detach`); code splitting keeps every `import()` lazy, as it is in dist/;
+// Three files:
+// - bundle/launch.cjs (src/launch.ts): what bin/osfleet.js requires. It answers --version and
+//   --help into a pipe, else compiles bundle/cli.cjs with V8's code cache and runs its `main`;
+// - bundle/cli.cjs (src/cli.ts): the command line, one CommonJS file, because V8's code cache (made
+//   after a run, src/launch.ts) is per script and Node can only give it to a script, not an ES
+//   module. esbuild keeps every `import()` lazy all the same: a module reached only through one is
+//   wrapped and runs at its first import. Its first line is `// osfleet build <id>` (a hash of the
+//   rest), which keys that cache;
+// - bundle/sandbox.js: the sandbox's own process (`preview --detach`), an ES module.
 // - better-sqlite3 stays outside (a native binding, loaded only by the commands that need it), and
 //   so does undici, which src/api/undici.ts requires file by file at run time;
 // - yaml is taken from its own ESM build (same version, same code): its CommonJS build, reached
 //   through an `import('yaml')`, came out of esbuild's interop without its classes
 //   ("LineCounter is not a constructor");
-// - CommonJS code in the bundle (commander, ws, cli-table3) gets a real `require` from the banner.
-// dist/bundle-meta.json (esbuild's metafile: which module is in which file) is for the tests
+// - CommonJS code in the ES-module bundle (commander, ws, cli-table3) gets a real `require` from the
+//   banner; in the CommonJS ones, `import.meta.url` is made from __filename.
+// dist/bundle-meta.json (esbuild's metafiles: which module is in which file) is for the tests
 // (test/cli-e2e.test.ts): what a run loaded, and whether the bundle is older than dist/.
 // scripts/prebuild.js then writes help.txt and osquery.sqlite into bundle/ (src/paths.ts names them).
-import { rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,22 +32,55 @@ const out = path.join(root, 'bundle');
 const require = createRequire(import.meta.url);
 
 rmSync(out, { recursive: true, force: true });
-// The tests' compile cache (test/helpers/cli.ts) holds the code of the bundle being replaced.
+// The tests' compile caches (test/helpers/cli.ts) hold the code of the bundle being replaced.
 rmSync(path.join(root, 'dist/.test-cache'), { recursive: true, force: true });
-const result = await build({
+
+const common = {
   absWorkingDir: root,
-  entryPoints: { cli: 'dist/cli.js', sandbox: 'dist/sandbox/main.js' },
-  outdir: out,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node22',
   external: ['better-sqlite3', 'undici', 'bufferutil', 'utf-8-validate'],
   alias: { yaml: path.join(path.dirname(require.resolve('yaml/package.json')), 'browser/index.js') },
-  banner: { js: "import { createRequire as __osfleetRequire } from 'node:module'; const require = __osfleetRequire(import.meta.url);" },
   legalComments: 'eof',
+  charset: 'ascii',
   metafile: true,
   logLevel: 'warning',
-});
-writeFileSync(path.join(root, 'dist/bundle-meta.json'), `${JSON.stringify(result.metafile)}\n`);
+};
+const commonJs = {
+  ...common,
+  format: 'cjs',
+  // `import()` becomes a lazy require: a script compiled by src/launch.ts has no module loader.
+  supported: { 'dynamic-import': false },
+  define: { 'import.meta.url': '__osfleetModuleUrl' },
+  banner: { js: "var __osfleetModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+const results = await Promise.all([
+  build({ ...commonJs, entryPoints: { launch: 'dist/launch.js' }, outdir: out, outExtension: { '.js': '.cjs' } }),
+  build({ ...commonJs, entryPoints: { cli: 'dist/cli.js' }, outdir: out, outExtension: { '.js': '.cjs' } }),
+  build({
+    ...common,
+    entryPoints: { sandbox: 'dist/sandbox/main.js' },
+    outdir: out,
+    format: 'esm',
+    banner: { js: "import { createRequire as __osfleetRequire } from 'node:module'; const require = __osfleetRequire(import.meta.url);" },
+  }),
+]);
+
+// src/launch.ts reads the command line as latin1 (charset 'ascii' escapes every string; only a
+// comment may keep a UTF-8 character, which latin1 leaves a comment) and compiles it as a script:
+// it must hold no `import()`, and its first line names the build.
+const cli = path.join(out, 'cli.cjs');
+const code = readFileSync(cli, 'latin1');
+if (/\bimport\(/.test(code.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) throw new Error('bundle/cli.cjs still holds an import(): src/launch.ts compiles it as a script');
+const buildId = createHash('sha256').update(code).digest('hex').slice(0, 16);
+const stamped = `// osfleet build ${buildId}\n${code}`;
+writeFileSync(cli, stamped, 'latin1');
+
+const metafile = { inputs: {}, outputs: {} };
+for (const r of results) {
+  Object.assign(metafile.inputs, r.metafile.inputs);
+  Object.assign(metafile.outputs, r.metafile.outputs);
+}
+metafile.outputs['bundle/cli.cjs'].bytes = stamped.length;
+writeFileSync(path.join(root, 'dist/bundle-meta.json'), `${JSON.stringify(metafile)}\n`);

@@ -10,7 +10,8 @@ import { CliError, ExitCode, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
 import { terminalSafe } from './terminal.js';
 import { createContext, type Ctx, type Env } from './context.js';
-import { clientVersion, prerenderedHelp } from './version.js';
+import { clientVersion } from './version.js';
+import { quickAnswer, stdoutFailureMessage, writeStdout } from './quick.js';
 
 export interface MainOptions {
   io?: IO;
@@ -27,21 +28,16 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const env: Env = options.env ?? process.env;
   const wantsMachineOutput = argv.includes('--json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
   const noColorFlag = argv.includes('--no-color') || wantsMachineOutput;
-  // `osfleet --version` runs thousands of times a day from scripts: answer it before loading
-  // commander and chalk at all.
-  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    if (options.io) {
+  // `--version`, and `--help` into a pipe, need nothing loaded (src/quick.ts). bin/osfleet.js gives
+  // them before it reads the bundle; a caller with its own IO gets commander's help.
+  if (options.io) {
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       options.io.out(`${clientVersion()}\n`);
       return ExitCode.ok;
     }
-    return writeStdout(`${clientVersion()}\n`);
-  }
-  // `osfleet --help` into a pipe (scripts, `| less`, completion helpers): the text commander prints
-  // there (80 columns), rendered at build time, so neither commander nor the command data load.
-  // A terminal gets commander's own, at its width.
-  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h') && !options.io && !process.stdout.isTTY) {
-    const text = prerenderedHelp();
-    if (text !== undefined) return writeStdout(text);
+  } else {
+    const quick = quickAnswer(argv, process.stdout.isTTY === true);
+    if (quick !== undefined) return writeStdout(quick);
   }
   const [commander, { systemIO }, { buildProgram }, { COMMANDS }] = await Promise.all([
     import('commander'),
@@ -112,16 +108,6 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   return final;
 }
 
-function stdoutFailureMessage(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why: Record<string, string> = {
-    ENOSPC: 'no space left on device',
-    EDQUOT: 'disk quota exceeded',
-    EFBIG: 'file too large',
-    EIO: 'input/output error',
-  };
-  return `cannot write the output to stdout: ${(code && why[code]) ?? err.message}${code ? ` (${code})` : ''}`;
-}
 
 /** The one top-level error handler: one line (plus a hint), no stack unless --debug. */
 export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: boolean; CommanderError?: typeof CommanderError }): number {
@@ -151,16 +137,5 @@ export function reportError(err: unknown, io: IO, opts: { debug: boolean; json: 
   const e = err instanceof Error ? err : new Error(String(err));
   io.err(`${io.errColor.red('Error:')} unexpected failure: ${terminalSafe(e.message)}\n`);
   io.err(opts.debug ? `${e.stack}\n` : 'Run again with --debug for the stack trace; please report it.\n');
-  return ExitCode.error;
-}
-
-/** Writes `text` to the process's stdout and waits for it: exit 0, or 1 with one line if it failed. */
-async function writeStdout(text: string): Promise<number> {
-  const failure = await new Promise<Error | null | undefined>((resolve) => {
-    process.stdout.once('error', resolve);
-    process.stdout.write(text, resolve);
-  });
-  if (!failure || isBrokenPipe(failure)) return ExitCode.ok;
-  process.stderr.write(`Error: ${stdoutFailureMessage(failure)}\n`);
   return ExitCode.error;
 }

@@ -35,6 +35,12 @@ export const BUNDLED_PACKS_DIR = path.join(PACKAGE_ROOT, 'packs');
  */
 export const BUNDLE_DIR = path.join(PACKAGE_ROOT, 'bundle');
 
+/**
+ * The command line as one CommonJS file, which src/launch.ts compiles with V8's code cache. Its
+ * first line names the build (`// osfleet build <id>`), which keys that cache.
+ */
+export const CLI_BUNDLE = path.join(BUNDLE_DIR, 'cli.cjs');
+
 /** `osfleet --help` as printed into a pipe (scripts/prebuild.js). */
 export const PRERENDERED_HELP = path.join(BUNDLE_DIR, 'help.txt');
 

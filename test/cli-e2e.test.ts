@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { modulesLoaded, runCli, scratchHome, repoRoot } from './helpers/cli.js';
+import { runCli, scratchHome, repoRoot, tracedRun } from './helpers/cli.js';
 import { json, startStub, type StubServer } from './helpers/stub-server.js';
 
 let scratch: ReturnType<typeof scratchHome>;
@@ -13,35 +13,35 @@ afterAll(() => scratch.cleanup());
 
 describe('startup stays light', () => {
   it.each([['--version'], ['--help'], ['help', 'exit-codes']])('osfleet %s loads neither undici, yaml nor ora, and reads no config', async (...args) => {
-    const trace = path.join(scratch.home, `trace-${args.join('-')}.txt`);
-    const r = await runCli(args, {
-      env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace, OSFLEET_CONFIG: '/nonexistent/should-not-be-read.yml' },
-      nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
+    const { code, loaded } = await tracedRun(args, {
+      env: { ...scratch.env, OSFLEET_CONFIG: '/nonexistent/should-not-be-read.yml' },
+      traceDir: path.join(scratch.home, `trace-${args.join('-')}`),
     });
-    expect(r.code).toBe(0);
-    const loaded = modulesLoaded(trace);
-    expect(loaded).toContain('/bundle/cli.js'); // the trace works
-    expect(loaded).toContain('/dist/cli.js'); // and names what is in the bundle
-    // --version answers before commander, and so does --help into a pipe (prerendered); help topics need it.
-    if (args[0] === '--version' || args[0] === '--help') expect(loaded).not.toContain('node_modules/commander/');
-    else expect(loaded).toContain('node_modules/commander/');
+    expect(code).toBe(0);
+    expect(loaded).toContain('/bundle/launch.cjs'); // the trace works
+    expect(loaded).toContain('/dist/quick.js'); // and names what is in the bundle
+    // --version answers before the command line is read, and so does --help into a pipe
+    // (prerendered); help topics need it, and commander.
+    if (args[0] === '--version' || args[0] === '--help') {
+      expect(loaded).not.toContain('/bundle/cli.cjs');
+    } else {
+      expect(loaded).toContain('/dist/cli.js');
+      expect(loaded).toContain('node_modules/commander/');
+    }
     for (const heavy of ['node_modules/undici/', 'node_modules/yaml/', 'node_modules/ora/', 'node_modules/ws/', 'better-sqlite3', '/dist/api/', '/dist/config/']) {
       expect(loaded, heavy).not.toContain(heavy);
     }
-    rmSync(trace);
   });
 
   it('config list loads no HTTP client (undici, the api client), nor does an address refused by config set', async () => {
     for (const args of [['config', 'list'], ['config', 'set', '--address', 'http://fleet.example.com']]) {
-      const trace = path.join(scratch.home, `trace-${args.slice(0, 2).join('-')}.txt`);
-      const r = await runCli(args, { env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace }, nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')] });
+      const r = await tracedRun(args, { env: scratch.env, traceDir: path.join(scratch.home, `trace-${args.slice(0, 2).join('-')}`) });
       // Plain http:// to a remote host is refused before any connection (exit 1, a config error).
       expect(r.code, r.stderr).toBe(args[1] === 'set' ? 1 : 0);
       if (args[1] === 'set') expect(r.stderr).toContain('refusing plain http:// to fleet.example.com');
-      const loaded = modulesLoaded(trace);
-      if (args[1] === 'set') expect(loaded).toContain('/dist/api/address.js');
-      for (const heavy of ['node_modules/undici/', '/dist/api/client.js', '/dist/api/undici.js']) expect(loaded, heavy).not.toContain(heavy);
-      rmSync(trace);
+      expect(r.loaded).toContain('/dist/config/'); // the trace sees inside the bundle
+      if (args[1] === 'set') expect(r.loaded).toContain('/dist/api/address.js');
+      for (const heavy of ['node_modules/undici/', '/dist/api/client.js', '/dist/api/undici.js']) expect(r.loaded, heavy).not.toContain(heavy);
     }
   });
 
@@ -79,15 +79,9 @@ describe('startup stays light', () => {
     const input = path.join(scratch.home, 'small.ndjson');
     writeFileSync(input, '{"host":"h","rows":[{"a":"1"}]}\n');
     const loads = async (format: string) => {
-      const trace = path.join(scratch.home, `trace-export-${format}.txt`);
-      const r = await runCli(['export', input, '--format', format], {
-        env: { ...scratch.env, OSFLEET_TRACE_LOADS: trace },
-        nodeArgs: ['--import', path.join(repoRoot, 'test/helpers/trace-loads.mjs')],
-      });
+      const r = await tracedRun(['export', input, '--format', format], { env: scratch.env, traceDir: path.join(scratch.home, `trace-export-${format}`) });
       expect(r.code, r.stderr).toBe(0);
-      const loaded = modulesLoaded(trace);
-      rmSync(trace);
-      return { stdout: r.stdout, loaded };
+      return r;
     };
     const ndjson = await loads('ndjson');
     expect(ndjson.stdout).toBe('{"host":"h","rows":[{"a":"1"}]}\n');
@@ -116,7 +110,7 @@ describe('the package: what npm run build made and npm pack ships', () => {
 
   it('the bundle is the one of dist/ as it is now (tsc alone leaves it stale: run npm run build)', () => {
     const m = meta();
-    const built = statSync(path.join(repoRoot, 'bundle/cli.js')).mtimeMs;
+    const built = statSync(path.join(repoRoot, 'bundle/cli.cjs')).mtimeMs;
     const inputs = Object.keys(m.inputs).filter((i) => i.startsWith('dist/'));
     expect(inputs).toContain('dist/cli.js');
     for (const input of inputs) {
@@ -130,7 +124,7 @@ describe('the package: what npm run build made and npm pack ships', () => {
     const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoRoot, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-    const expected = ['package.json', 'README.md', 'LICENSE', 'bin/osfleet.js', 'bundle/cli.js', 'bundle/sandbox.js', 'bundle/help.txt', 'bundle/osquery.sqlite', 'packs/data-leak/pack.yml'];
+    const expected = ['package.json', 'README.md', 'LICENSE', 'bin/osfleet.js', 'bundle/launch.cjs', 'bundle/cli.cjs', 'bundle/sandbox.js', 'bundle/help.txt', 'bundle/osquery.sqlite', 'packs/data-leak/pack.yml'];
     expect(files).toEqual(expect.arrayContaining([...expected, ...Object.keys(meta().outputs)]));
     expect(files.filter((f) => !/^(bin|bundle|packs)\//.test(f) && !['package.json', 'README.md', 'LICENSE'].includes(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts'))).toEqual([]);

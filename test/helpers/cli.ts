@@ -1,6 +1,6 @@
 /** Runs the built CLI (`bin/osfleet.js`) as a child process with an isolated HOME and config. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,20 +96,48 @@ export function collect(child: ChildProcess, opts: { stdin?: string; timeoutMs?:
 }
 
 /**
- * The modules a traced run (test/helpers/trace-loads.mjs) loaded, one absolute path a line: each
- * file of the bundle it loaded stands for the modules esbuild put in it (dist/bundle-meta.json,
- * written by scripts/bundle.js), so `toContain('node_modules/yaml/')` means what it meant unbundled.
+ * Runs osfleet with V8's coverage on (NODE_V8_COVERAGE) and returns the modules that run loaded,
+ * one absolute path a line, as `modulesLoaded` reads them.
  */
-export function modulesLoaded(traceFile: string): string {
+export async function tracedRun(args: string[], opts: CliRunOptions & { traceDir: string }): Promise<CliResult & { loaded: string }> {
+  rmSync(opts.traceDir, { recursive: true, force: true });
+  const r = await runCli(args, { ...opts, env: { ...opts.env, NODE_V8_COVERAGE: opts.traceDir } });
+  const loaded = modulesLoaded(opts.traceDir);
+  rmSync(opts.traceDir, { recursive: true, force: true });
+  return { ...r, loaded };
+}
+
+/**
+ * The modules a run under NODE_V8_COVERAGE loaded: every file it ran, and inside the bundle's files
+ * every module esbuild put there that ran. esbuild wraps a module reached by an `import()` (and the
+ * modules only it imports) in a function named by the module's path, which runs at the first
+ * import; the others run with their file. So `toContain('node_modules/yaml/')` means what it meant
+ * unbundled.
+ */
+export function modulesLoaded(coverageDir: string): string {
   const meta = JSON.parse(readFileSync(path.join(repoRoot, 'dist/bundle-meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   const out: string[] = [];
-  for (const url of readFileSync(traceFile, 'utf8').split('\n')) {
-    if (!url.startsWith('file:')) continue;
-    const file = fileURLToPath(url);
-    const inBundle = meta.outputs[path.relative(repoRoot, file).split(path.sep).join('/')];
-    out.push(file, ...Object.keys(inBundle?.inputs ?? {}).map((input) => path.join(repoRoot, input)));
+  for (const name of readdirSync(coverageDir)) {
+    const { result } = JSON.parse(readFileSync(path.join(coverageDir, name), 'utf8')) as {
+      result: Array<{ url: string; functions: Array<{ functionName: string; ranges: Array<{ count: number }> }> }>;
+    };
+    for (const script of result) {
+      if (!script.url.startsWith('file:') && !script.url.startsWith('/')) continue;
+      const file = script.url.startsWith('file:') ? fileURLToPath(script.url) : script.url;
+      out.push(file);
+      const inBundle = meta.outputs[path.relative(repoRoot, file).split(path.sep).join('/')];
+      if (!inBundle) continue;
+      const wrapped = new Set(wrappedModules(file));
+      const ran = new Set(script.functions.filter((f) => wrapped.has(f.functionName) && f.ranges[0]!.count > 0).map((f) => f.functionName));
+      for (const input of Object.keys(inBundle.inputs)) if (!wrapped.has(input) || ran.has(input)) out.push(path.join(repoRoot, input));
+    }
   }
   return out.join('\n');
+}
+
+/** The modules of a bundle file that esbuild wrapped (`"dist/x.js"() {` or `"node_modules/…"(exports, module) {`). */
+function wrappedModules(bundleFile: string): string[] {
+  return [...readFileSync(bundleFile, 'latin1').matchAll(/^ {2}"((?:dist|node_modules)\/[^"]+)"\(/gm)].map((m) => m[1]!);
 }
 
 /** A query's NDJSON output (one answer per line), parsed. */
