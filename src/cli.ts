@@ -39,7 +39,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
     const quick = quickAnswer(argv, process.stdout.isTTY === true);
     if (quick !== undefined) return writeStdout(quick);
   }
-  const [commander, { systemIO }, { buildProgram }, { COMMANDS }] = await Promise.all([
+  const [commander, { systemIO }, { buildProgram, commandsToBuild }, { COMMANDS }] = await Promise.all([
     import('commander'),
     import('./io.js'),
     import('./program.js'),
@@ -65,7 +65,7 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   let ctx: Ctx | undefined;
   let exitCode: number = ExitCode.ok;
   let debug = argv.includes('--debug');
-  const program = buildProgram(commander, COMMANDS, io, async (spec, opts, globals) => {
+  const program = buildProgram(commander, commandsToBuild(argv, COMMANDS), io, async (spec, opts, globals) => {
     debug = globals.debug;
     ctx = createContext({
       io,

@@ -103,6 +103,16 @@ function addCommand(commander: Commander, parent: Command, spec: CommandSpec, ru
   });
 }
 
+/**
+ * The commands a command line needs built: the one its first word names, with its options and
+ * subcommands, else all of them (the top-level help, the suggestion for a mistyped command).
+ * Building every command's options cost each `lint` about 2 ms.
+ */
+export function commandsToBuild(argv: readonly string[], specs: readonly CommandSpec[]): readonly CommandSpec[] {
+  const named = specs.find((spec) => spec.name === argv[0]);
+  return named ? [named] : specs;
+}
+
 export function buildProgram(commander: Commander, specs: readonly CommandSpec[], io: IO, runner: Runner): Command {
   const program = new commander.Command('osfleet');
   program.description(PROGRAM_SUMMARY).version(clientVersion(), '-V, --version', 'print the client version');

@@ -234,3 +234,13 @@ describe('file-system errors name the path and the cause', () => {
     expect(fileSystemError(new TypeError('x is undefined'))).toBeUndefined();
   });
 });
+
+describe('the program built for a command line', () => {
+  it('holds only the command the first word names, else every command', async () => {
+    const { commandsToBuild } = await import('../src/program.js');
+    const { COMMANDS } = await import('../src/commands/index.js');
+    expect(commandsToBuild(['lint', '-f', 'packs'], COMMANDS).map((c) => c.name)).toEqual(['lint']);
+    expect(commandsToBuild(['get', 'hosts'], COMMANDS).map((c) => c.name)).toEqual(['get']);
+    for (const argv of [[], ['--debug', 'lint'], ['help', 'lint'], ['completion', 'bash'], ['lnt']]) expect(commandsToBuild(argv, COMMANDS)).toBe(COMMANDS);
+  });
+});

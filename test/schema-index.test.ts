@@ -43,6 +43,13 @@ describe('lookups', () => {
     expect(getTable(undefined as unknown as string)).toBeUndefined();
   });
 
+  it('parses a table once, at its first lookup: every lookup and the list hand out the same object', () => {
+    const first = getTable('cups_jobs');
+    expect(first?.columns.map((c) => c.name)).toContain('completed_time');
+    expect(getTable('CUPS_JOBS')).toBe(first);
+    expect(allTables().find((t) => t.name === 'cups_jobs')).toBe(first);
+  });
+
   it('lists every table once, sorted, and hands out copies', () => {
     const names = allTables().map((t) => t.name);
     expect(names).toEqual([...names].sort());

@@ -1,10 +1,10 @@
 /**
  * osfleet's osquery schema: the one place lint, query preflight and the results pipeline learn which
  * tables exist where, and which columns are points in time (and in which unit) or user/group ids.
- * Pure and cheap to import: the table data is a plain object literal.
+ * Pure and cheap to import: the table data is one JSON text per table, parsed at its first lookup.
  */
 import { editDistance } from '../edit-distance.js';
-import { TABLES, OSQUERY_VERSION } from './tables.generated.js';
+import { TABLE_JSON, OSQUERY_VERSION } from './tables.generated.js';
 
 /** The osquery release whose table specs osfleet's schema follows. */
 export { OSQUERY_VERSION };
@@ -21,15 +21,24 @@ export { tablesInSql, tableNamesInSql } from './sql.js';
 export function getTable(name: string): TableSchema | undefined {
   if (typeof name !== 'string') return undefined;
   const key = name.trim().toLowerCase();
-  return Object.hasOwn(TABLES, key) ? TABLES[key] : undefined;
+  if (!Object.hasOwn(TABLE_JSON, key)) return undefined;
+  let table = parsed.get(key);
+  if (!table) {
+    table = JSON.parse(TABLE_JSON[key]!) as TableSchema;
+    parsed.set(key, table);
+  }
+  return table;
 }
+
+/** Each table parsed once, at its first lookup: one object per table (columnsOf keys on it). */
+const parsed = new Map<string, TableSchema>();
 
 let sorted: TableSchema[] | undefined;
 /** Every known table, sorted by name. */
 export function allTables(): TableSchema[] {
-  sorted ??= Object.keys(TABLES)
+  sorted ??= Object.keys(TABLE_JSON)
     .sort()
-    .map((k) => TABLES[k]!);
+    .map((k) => getTable(k)!);
   return sorted.slice();
 }
 
