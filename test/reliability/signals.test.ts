@@ -182,9 +182,10 @@ describe('export', () => {
 
   it('SIGTERM before anything was read: exit 143 and no file at all', async () => {
     const out = path.join(dir, 'nothing.csv');
-    const child = startCli(['export', '--table', 'file', '-o', out], { env: {} });
+    const child = startCli(['--debug', 'export', '--table', 'file', '-o', out], { env: {} });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await new Promise((r) => setTimeout(r, 800));
+    // Once the command has begun (its trace says so), with nothing on its stdin.
+    await waitForStderr(child, /SIGHUP handled/);
     child.kill('SIGTERM');
     expect(await exited).toBe(143);
     child.stdin!.destroy();
