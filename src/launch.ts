@@ -23,6 +23,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { createRequire, enableCompileCache } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
+import { afterGlobalOptions } from './global-options.js';
 import { CLI_BUNDLE } from './paths.js';
 import { quickAnswer, writeStdout } from './quick.js';
 
@@ -64,12 +65,13 @@ export function buildIdOf(source: string): string {
 }
 
 /**
- * Which cache a run uses: its command words (`lint`, `get-hosts`, `config-set`), up to two, before
- * the first option or argument that is not a plain lower-case word; `none` when there are none.
+ * Which cache a run uses: its command words (`lint`, `get-hosts`, `config-set`) after any global
+ * options, up to two, before the first option or argument that is not a plain lower-case word;
+ * `none` when there are none.
  */
 export function cacheSlot(argv: readonly string[]): string {
   const words: string[] = [];
-  for (const arg of argv) {
+  for (const arg of afterGlobalOptions(argv)) {
     if (words.length === 2 || !/^[a-z][a-z0-9-]{0,23}$/.test(arg)) break;
     words.push(arg);
   }

@@ -9,6 +9,9 @@ import type { IO } from './io.js';
 import type { GlobalOptions } from './context.js';
 import type { CommandSpec, Example, OptionSpec } from './commands/define.js';
 import { clientVersion } from './version.js';
+import { afterGlobalOptions, GLOBAL_OPTIONS } from './global-options.js';
+
+export { GLOBAL_OPTIONS };
 import type { Shell } from './completion.js';
 
 /** The completion scripts' shells (listed here so --help does not load the generator). */
@@ -38,14 +41,6 @@ interface Commander {
   Argument: typeof CommanderArgument;
   InvalidArgumentError: new (message: string) => Error;
 }
-
-/** The options every command accepts (declared on the program). */
-export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--context <name>', description: 'configuration context to use (env OSFLEET_CONTEXT)' },
-  { flags: '--config <path>', description: 'configuration file (env OSFLEET_CONFIG)', complete: 'file' },
-  { flags: '--debug', description: 'trace HTTP requests to stderr (secrets redacted)', default: false },
-  { flags: '--no-color', description: 'disable colour' },
-];
 
 export const PROGRAM_SUMMARY = 'Manage osquery fleets through a Fleet server (Kolide Fleet 3.x or FleetDM 4.x)';
 
@@ -104,12 +99,13 @@ function addCommand(commander: Commander, parent: Command, spec: CommandSpec, ru
 }
 
 /**
- * The commands a command line needs built: the one its first word names, with its options and
+ * The commands a command line needs built: the one it names (after any global options), with its options and
  * subcommands, else all of them (the top-level help, the suggestion for a mistyped command).
  * Building every command's options cost each `lint` about 2 ms.
  */
 export function commandsToBuild(argv: readonly string[], specs: readonly CommandSpec[]): readonly CommandSpec[] {
-  const named = specs.find((spec) => spec.name === argv[0]);
+  const first = afterGlobalOptions(argv)[0];
+  const named = specs.find((spec) => spec.name === first);
   return named ? [named] : specs;
 }
 

@@ -22,6 +22,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   completion: ['command-data'],
   program: ['base', 'context', 'command-data', 'completion'],
   cli: ['base', 'context', 'program', 'command-data'],
+  // What bin/osfleet.js runs before the command line is read: it reaches that only as a file.
+  launch: ['base'],
   // The sandbox is a separate Fleet server that happens to ship in the same package: it shares no
   // code with the client, so that it cannot agree with the client's mistakes.
   sandbox: [],

@@ -241,6 +241,8 @@ describe('the program built for a command line', () => {
     const { COMMANDS } = await import('../src/commands/index.js');
     expect(commandsToBuild(['lint', '-f', 'packs'], COMMANDS).map((c) => c.name)).toEqual(['lint']);
     expect(commandsToBuild(['get', 'hosts'], COMMANDS).map((c) => c.name)).toEqual(['get']);
-    for (const argv of [[], ['--debug', 'lint'], ['help', 'lint'], ['completion', 'bash'], ['lnt']]) expect(commandsToBuild(argv, COMMANDS)).toBe(COMMANDS);
+    expect(commandsToBuild(['--context', 'lint', 'query', '--all'], COMMANDS).map((c) => c.name)).toEqual(['query']);
+    expect(commandsToBuild(['--debug', '--config=lint', 'lint'], COMMANDS).map((c) => c.name)).toEqual(['lint']);
+    for (const argv of [[], ['--frob', 'lint'], ['help', 'lint'], ['completion', 'bash'], ['lnt']]) expect(commandsToBuild(argv, COMMANDS)).toBe(COMMANDS);
   });
 });

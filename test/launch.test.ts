@@ -12,7 +12,10 @@ describe('which cache a run uses', () => {
     expect(cacheSlot(['config', 'set', 'address'])).toBe('config-set');
     expect(cacheSlot(['query', 'SELECT 1'])).toBe('query');
     expect(cacheSlot(['export', 'results.ndjson'])).toBe('export');
-    expect(cacheSlot(['--debug', 'lint'])).toBe('none');
+    expect(cacheSlot(['--debug', 'lint'])).toBe('lint');
+    expect(cacheSlot(['--context', 'preview', 'query', '--all'])).toBe('query');
+    expect(cacheSlot(['--config=x.yml', '--no-color', 'get', 'hosts'])).toBe('get-hosts');
+    expect(cacheSlot(['--frob', 'lint'])).toBe('none');
     expect(cacheSlot([])).toBe('none');
     expect(cacheSlot(['../../etc'])).toBe('none');
   });

@@ -83,7 +83,7 @@ export function layerOf(file: string): string {
   const parts = file.split('/');
   if (parts.length === 1) {
     const name = parts[0]!.replace(/\.ts$/, '');
-    return ['cli', 'program', 'context', 'completion'].includes(name) ? name : 'base';
+    return ['cli', 'program', 'context', 'completion', 'launch'].includes(name) ? name : 'base';
   }
   if (parts[0] === 'commands') {
     return /\.cmd\.ts$/.test(file) || ['commands/define.ts', 'commands/index.ts', 'commands/result-options.ts'].includes(file) ? 'command-data' : 'commands';
