@@ -88,13 +88,14 @@ const results = await Promise.all([
 ]);
 
 // src/launch.ts reads the command line as latin1 (charset 'ascii' escapes every string; only a
-// comment may keep a UTF-8 character, which latin1 leaves a comment) and compiles it as a script:
-// it must hold no `import()`, and its first line names the build.
+// comment may keep a UTF-8 character, which latin1 leaves a comment) and compiles it as a script,
+// as it is: it must hold no `import()`, it is wrapped here in the function Node's loader would wrap
+// a CommonJS module in, and its first line names the build.
 const cli = path.join(out, 'cli.cjs');
 const code = readFileSync(cli, 'latin1');
 if (/\bimport\(/.test(code.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ''))) throw new Error('bundle/cli.cjs still holds an import(): src/launch.ts compiles it as a script');
 const buildId = createHash('sha256').update(code).digest('hex').slice(0, 16);
-const stamped = `// osfleet build ${buildId}\n${code}`;
+const stamped = `// osfleet build ${buildId}\n(function (exports, require, module, __filename, __dirname) {${code}\n})`;
 writeFileSync(cli, stamped, 'latin1');
 
 const metafile = { inputs: {}, outputs: {} };
