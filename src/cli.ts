@@ -13,6 +13,9 @@ import { createContext, type Ctx, type Env } from './context.js';
 import { clientVersion } from './version.js';
 import { quickAnswer, stdoutFailureMessage, writeStdout } from './quick.js';
 
+/** For the launcher, before it makes its code cache (src/v8-flags.ts). */
+export { restoreV8Flags } from './v8-flags.js';
+
 export interface MainOptions {
   io?: IO;
   env?: Env;

@@ -28,6 +28,11 @@ import { CLI_BUNDLE } from './paths.js';
 import { quickAnswer, writeStdout } from './quick.js';
 
 type Main = (argv: string[]) => Promise<number>;
+/** What bundle/cli.cjs exports to the launcher (src/cli.ts). */
+interface CommandLine {
+  main: Main;
+  restoreV8Flags: () => void;
+}
 type Env = Readonly<Record<string, string | undefined>>;
 
 export async function launch(argv: string[], env: Env = process.env): Promise<number> {
@@ -55,13 +60,17 @@ function loadCommandLine(cacheRoot: string | undefined, argv: readonly string[])
   const cacheFile = cacheRoot ? codeCacheFile(cacheRoot, buildIdOf(source), cacheSlot(argv)) : undefined;
   const cachedData = cacheFile ? readIfPresent(cacheFile) : undefined;
   const script = new Script(source, { filename: CLI_BUNDLE, ...(cachedData ? { cachedData } : {}) });
-  const module = { exports: {} as { main?: Main } };
+  const module = { exports: {} as Partial<CommandLine> };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(CLI_BUNDLE), module, CLI_BUNDLE, path.dirname(CLI_BUNDLE));
   const stale = cacheFile !== undefined && (!cachedData || script.cachedDataRejected === true);
+  const { main, restoreV8Flags } = module.exports as CommandLine;
   return {
-    main: module.exports.main!,
+    main,
     saveCodeCache: () => {
-      if (stale) saveQuietly(cacheFile, script.createCachedData());
+      if (!stale) return;
+      // V8 stamps the cache with the flags in force: those every run starts with (src/v8-flags.ts).
+      restoreV8Flags();
+      saveQuietly(cacheFile, script.createCachedData());
     },
   };
 }

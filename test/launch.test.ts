@@ -29,6 +29,21 @@ describe('which cache a run uses', () => {
   });
 });
 
+describe('V8 flags', () => {
+  it('are set through src/v8-flags.ts alone, which the launcher undoes before it makes its cache', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (file.endsWith('.ts') && !file.endsWith('v8-flags.ts') && readFileSync(file, 'utf8').includes('setFlagsFromString')) offenders.push(file);
+      }
+    };
+    walk(path.join(repoRoot, 'src'));
+    expect(offenders).toEqual([]);
+  });
+});
+
 describe('the code cache, from the real launcher', () => {
   let scratch: ReturnType<typeof scratchHome>;
   let cacheHome: string;
@@ -67,6 +82,19 @@ describe('the code cache, from the real launcher', () => {
     expect(r.stderr).toContain('0 errors');
     expect(statSync(lintCache).size).toBeGreaterThan(100_000);
     expect(readdirSync(path.dirname(lintCache)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('made after a run that changed V8 flags (export bounds its heap) is still taken by the next run', async () => {
+    const input = path.join(scratch.home, 'rows.ndjson');
+    writeFileSync(input, Array.from({ length: 3000 }, (_, i) => JSON.stringify({ host: `h${i}`, rows: [{ a: 'x'.repeat(50) }] })).join('\n') + '\n');
+    const exportCsv = () => runCli(['export', input, '--format', 'csv'], { env: { ...scratch.env, XDG_CACHE_HOME: cacheHome } });
+    const first = await exportCsv();
+    expect(first.code, first.stderr).toBe(0);
+    const written = statSync(path.join(path.dirname(lintCache), 'export.v8'));
+    const second = await exportCsv();
+    expect(second.stdout).toBe(first.stdout);
+    // A cache stamped with the flags the run had set would be refused, and written again.
+    expect(statSync(path.join(path.dirname(lintCache), 'export.v8')).ino).toBe(written.ino);
   });
 
   it('is not output: a cache that cannot be written changes nothing, and NODE_DISABLE_COMPILE_CACHE=1 writes none', async () => {

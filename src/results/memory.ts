@@ -15,6 +15,7 @@
  * survived.
  */
 import v8 from 'node:v8';
+import { setV8Flag } from '../v8-flags.js';
 import { runInNewContext } from 'node:vm';
 
 /** Pieces an input file is read in: each is garbage once its lines are cut, and a small one dies young. */
@@ -38,7 +39,8 @@ export function boundYoungGeneration(limit = YOUNG_GENERATION_BYTES): boolean {
   const young = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
   if (!young || young.space_size < limit) return false;
   // A factor of 1 makes "grow" a no-op; V8 may still shrink the space when allocation slows.
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  // V8's default factor is 2 (put back at the end of the run: src/v8-flags.ts).
+  setV8Flag('--semi-space-growth-factor=1', '--semi-space-growth-factor=2');
   pinned = true;
   return true;
 }
@@ -70,7 +72,7 @@ export function boundHeap(slack = OLD_GENERATION_SLACK_BYTES): boolean {
   if (old < oldLimit) return false;
   // The collector as Jest's leak detector reaches it: exposed, then taken from a fresh context.
   if (!collect) {
-    v8.setFlagsFromString('--expose-gc');
+    setV8Flag('--expose-gc', '--no-expose-gc');
     collect = runInNewContext('gc') as () => void;
   }
   collect();
