@@ -14,6 +14,7 @@ import type { Dialect, FaultPlan } from './server/types.js';
 import type { HostRec } from './server/store.js';
 
 export type { Dialect, FaultPlan, FaultRule, StrayAnswers } from './server/types.js';
+export { validatePlan } from './server/faults.js';
 import type { ResultEvent } from './server/results.js';
 export type { ResultEvent };
 

@@ -7,9 +7,9 @@
  * the fleet is ready; stops cleanly on SIGTERM/SIGINT and removes the status file.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { startSandbox } from './index.js';
+// Through index.js alone: the package builds this entry apart from the rest (scripts/bundle.js).
+import { startSandbox, validatePlan } from './index.js';
 import type { FaultPlan, SandboxOptions } from './index.js';
-import { validatePlan } from './server/faults.js';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
