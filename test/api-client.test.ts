@@ -79,6 +79,36 @@ describe('dialect detection', () => {
   });
 });
 
+describe('text answers with a first line asked for (the host report)', () => {
+  it('refuses an answer at its first line, without waiting for the rest, and drops the connection', async () => {
+    let dropped!: () => void;
+    const connectionDropped = new Promise<void>((resolve) => (dropped = resolve));
+    // A FleetDM that ignores `columns`: every column, and (here) an answer that never ends.
+    const s = await stub((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      res.write('created_at,updated_at,id,hostname\r\n2024-01-01,2024-01-01,1,a\r\n');
+      res.on('close', () => dropped());
+    });
+    const c = client({ address: s.url, dialect: 'fleet', token: 't', requestTimeoutMs: 60_000 });
+    const err = await c.request('GET', '/hosts/report', { text: true, firstLine: (line) => line === 'id', once: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message).toContain('an answer whose first line is not the one asked for: "created_at,updated_at,id,hostname"');
+    await connectionDropped;
+  });
+
+  it('reads the whole answer when its first line is the one asked for (in pieces, or with no line end)', async () => {
+    const s = await stub((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/csv' });
+      if (req.path.includes('empty')) return res.end('id');
+      res.write('i');
+      setImmediate(() => res.end('d\n1\n2\n'));
+    });
+    const c = client({ address: s.url, dialect: 'fleet', token: 't' });
+    expect(await c.request('GET', '/hosts/report', { text: true, firstLine: (line) => line === 'id' })).toBe('id\n1\n2\n');
+    expect(await c.request('GET', '/hosts/report?empty', { text: true, firstLine: (line) => line === 'id' })).toBe('id');
+  });
+});
+
 describe('errors and retries', () => {
   it('maps a Kolide 500 validation body to its reason', async () => {
     const s = await stub((req, res) => json(res, 500, { message: 'Unknown Error', errors: [{ name: 'base', reason: "cannot schedule unknown query 'x'" }] }));

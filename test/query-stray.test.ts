@@ -116,7 +116,8 @@ describe.each(['fleet', 'kolide'] as const)('answers from hosts the campaign did
     const r = await withFaults(plan, ['--debug', 'query', '--all', '--query', SQL]);
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout).map((l) => l.host).sort()).toEqual(ALL);
-    expect(r.stderr).toMatch(/the host report of label \d+ is not one column of ids: reading its host list instead/);
+    // Refused at its first line (the rest is not read: test/api-client.test.ts).
+    expect(r.stderr).toMatch(/the host report of label \d+ is not one column of ids \(its header: "\{"\): reading its host list instead/);
     expect(r.stderr).toMatch(/GET \S*\/labels\/\d+\/hosts\?\S* → 200/);
     expect(r.stderr).toContain('Warning: 1 answer (1 row) from 1 host the campaign did not target dropped: ghost-host (id 9999): 1 row');
   });

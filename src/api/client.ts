@@ -91,6 +91,12 @@ export interface RequestOptions {
   shape?: Shape;
   /** The answer is not JSON (FleetDM's CSV host report): its body is returned as text, bounded like any. */
   text?: boolean;
+  /**
+   * With `text`: what the body's first line must be, tested as soon as it has arrived. An answer
+   * that fails is refused without reading the rest: a FleetDM that ignores the host report's
+   * `columns` sends every column of every host, up to the response ceiling.
+   */
+  firstLine?: (line: string) => boolean;
   /** One attempt, no retries: the caller has another way to the same answer. */
   once?: boolean;
 }
@@ -411,15 +417,24 @@ export class FleetClient {
     }
     let text: string;
     try {
-      text = await readBody(res.body, this.opts.maxResponseBytes, () =>
+      const tooLarge = () =>
         new ApiError({
           status: res.statusCode,
           method,
           path: fullPath,
           serverMessage: `the answer is larger than ${sizeText(this.opts.maxResponseBytes)}, the ceiling for ${LIMITS.responseBytes.what}`,
           hint: `raise it with ${LIMITS.responseBytes.env}=<bytes> if the server really sends that much`,
-        }),
-      );
+        });
+      // An error status is read whole, for its message.
+      const firstLine =
+        opts.text && opts.firstLine && res.statusCode < 300
+          ? {
+              test: opts.firstLine,
+              refused: (line: string) =>
+                new ApiError({ status: res.statusCode, method, path: fullPath, serverMessage: `an answer whose first line is not the one asked for: ${JSON.stringify(line.slice(0, 80))}` }),
+            }
+          : undefined;
+      text = await readBody(res.body, this.opts.maxResponseBytes, tooLarge, firstLine);
     } catch (err) {
       if (signal?.aborted) throw signal.reason instanceof CliError ? signal.reason : new InterruptedError();
       if (deadline.aborted) throw overdue();
@@ -529,10 +544,33 @@ function unwrap(err: unknown): unknown {
   return err;
 }
 
-/** The body as text, refused (and the connection dropped) as soon as it passes `max` bytes. */
-async function readBody(body: Dispatcher.ResponseData['body'], max: number, tooLarge: () => Error): Promise<string> {
+/** How far a first line is looked for (RequestOptions.firstLine): a header of a few column names. */
+const FIRST_LINE_BYTES = 64 * 1024;
+
+/**
+ * The body as text, refused (and the connection dropped) as soon as it passes `max` bytes, or as
+ * soon as its first line, once arrived, fails `firstLine`.
+ */
+async function readBody(
+  body: Dispatcher.ResponseData['body'],
+  max: number,
+  tooLarge: () => Error,
+  firstLine?: { test: (line: string) => boolean; refused: (line: string) => Error },
+): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let lineChecked = !firstLine;
+  const checkFirstLine = (ended: boolean) => {
+    const head = Buffer.concat(chunks, total);
+    const end = head.indexOf(0x0a);
+    if (end < 0 && !ended && total < FIRST_LINE_BYTES) return;
+    lineChecked = true;
+    const line = head.subarray(0, end < 0 ? Math.min(total, FIRST_LINE_BYTES) : end).toString('utf8').replace(/\r$/, '');
+    if (!firstLine!.test(line)) {
+      body.destroy();
+      throw firstLine!.refused(line);
+    }
+  };
   for await (const chunk of body) {
     const buf = chunk as Buffer;
     total += buf.length;
@@ -541,7 +579,9 @@ async function readBody(body: Dispatcher.ResponseData['body'], max: number, tooL
       throw tooLarge();
     }
     chunks.push(buf);
+    if (!lineChecked) checkFirstLine(false);
   }
+  if (!lineChecked) checkFirstLine(true);
   return Buffer.concat(chunks, total).toString('utf8');
 }
 

@@ -108,12 +108,20 @@ export async function listLabels(client: FleetClient): Promise<Label[]> {
 export async function labelMemberIds(client: FleetClient, labelId: number, debug?: (line: string) => void): Promise<Set<number> | undefined> {
   if (!(await client.server()).traits.hostReport) return undefined;
   let text: string;
+  let header: string | undefined;
   try {
-    // Not retried: on any failure the pages are read, with their own retries.
-    text = await client.request<string>('GET', '/hosts/report', { query: { format: 'csv', columns: 'id', label_id: labelId }, text: true, once: true });
+    // Not retried: on any failure the pages are read, with their own retries. A server that ignores
+    // `columns` sends every column of every host: refused at its header, not read to the end.
+    text = await client.request<string>('GET', '/hosts/report', {
+      query: { format: 'csv', columns: 'id', label_id: labelId },
+      text: true,
+      firstLine: (line) => (header = line) === 'id',
+      once: true,
+    });
   } catch (err) {
     if (err instanceof InterruptedError) throw err;
-    debug?.(`the host report of label ${labelId} could not be read (${err instanceof Error ? err.message : String(err)}): reading its host list instead`);
+    const why = header !== undefined && header !== 'id' ? `is not one column of ids (its header: ${JSON.stringify(header.slice(0, 80))})` : `could not be read (${err instanceof Error ? err.message : String(err)})`;
+    debug?.(`the host report of label ${labelId} ${why}: reading its host list instead`);
     return undefined;
   }
   const ids = idsOfReport(text);
