@@ -5,6 +5,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
 
 export interface Spinner {
   text: string;
@@ -174,10 +175,14 @@ export function systemIO(env: IOEnv, choice: ColorChoice = {}): IO {
   const io: IO = {
     stdout,
     stderr,
-    stdin: process.stdin,
+    // Made at its first use: Node builds process.stdin's stream when it is first read (2–5 ms, a
+    // tenth of a `lint`), and most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
     stdoutIsTTY,
     stderrIsTTY,
-    stdinIsTTY: Boolean(process.stdin.isTTY),
+    stdinIsTTY: isatty(0),
     columns: stdoutIsTTY ? widthOf(stdout) : undefined,
     color: new Chalk({ level: colorLevel(stdoutIsTTY, env, choice) }),
     errColor: new Chalk({ level: errLevel }),

@@ -42,7 +42,7 @@ describe('bad-input corpus', async () => {
   });
 
   it.each(entries)('%s', async (input, lines) => {
-    const loaded = await loadInputs([input], nodeLoadIO(fixtures, process.stdin, fsp));
+    const loaded = await loadInputs([input], nodeLoadIO(fixtures, () => process.stdin, fsp));
     const report = lintSources(loaded.inputs, env);
     const got = sortDiagnostics([...loaded.diagnostics, ...report.diagnostics], loaded.sources).map(formatDiagnostic);
     expect(got).toEqual(lines);
@@ -69,7 +69,7 @@ describe('packs/', () => {
   });
 
   it('schedules every query it defines, on platforms that have their tables', async () => {
-    const loaded = await loadInputs(['packs/data-leak'], nodeLoadIO(repoRoot, process.stdin, fsp));
+    const loaded = await loadInputs(['packs/data-leak'], nodeLoadIO(repoRoot, () => process.stdin, fsp));
     const docs = loaded.inputs.flatMap((i) => parseDocuments(i.text, i.source).docs);
     const queries = docs.filter((d) => d.kind === 'query').map((d) => d.spec.name as string);
     const pack = docs.find((d) => d.kind === 'pack');
@@ -81,7 +81,7 @@ describe('packs/', () => {
   });
 
   it('is warning-free about file events only because options.yml is there', async () => {
-    const loaded = await loadInputs(['packs/data-leak/queries.yml'], nodeLoadIO(repoRoot, process.stdin, fsp));
+    const loaded = await loadInputs(['packs/data-leak/queries.yml'], nodeLoadIO(repoRoot, () => process.stdin, fsp));
     const lines = lintSources(loaded.inputs, env).diagnostics.map(formatDiagnostic);
     expect(lines.filter((l) => l.includes('file_events'))).toEqual([
       'packs/data-leak/queries.yml:22:10: warning: query "data-leak-file-copies" reads file_events, but no options document in these files configures file_paths: the table stays empty',

@@ -50,7 +50,7 @@ interface Checked {
 /** Loads, parses and checks the inputs offline: everything but the references to server objects. */
 export async function checkInputs(paths: readonly string[], ctx: Pick<Ctx, 'cwd' | 'io'> & Partial<Pick<Ctx, 'signal' | 'env'>>, opts: { sql: boolean }): Promise<Checked> {
   const [{ readSpecFiles, nodeLoadIO }, { validate }, fsp] = await Promise.all([import('../specs/load.js'), import('../specs/validate.js'), import('node:fs/promises')]);
-  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.env ? { env: ctx.env } : {}) }));
+  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, () => ctx.io.stdin, fsp, { ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.env ? { env: ctx.env } : {}) }));
   const { docs } = read;
   const diagnostics: Diagnostic[] = [...read.diagnostics];
   diagnostics.push(...validate(docs).filter((d) => !REFERENCE_CODES.has(d.code)));

@@ -64,7 +64,7 @@ async function targetsFromFiles(paths: string[], ctx: Ctx): Promise<Target[]> {
     import('../specs/diagnostics.js'),
     import('node:fs/promises'),
   ]);
-  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
+  const read = await readSpecFiles(paths, nodeLoadIO(ctx.cwd, () => ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
   const diagnostics = read.diagnostics;
   const targets: Target[] = [];
   const skipped = new Map<string, number>();

@@ -32,7 +32,7 @@ export async function run(opts: LintOptions, ctx: Ctx): Promise<number> {
       import('../sqlite.js').then((m) => m.loadSqlite('lint')),
     ]);
 
-  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
+  const loaded = await loadInputs(paths, nodeLoadIO(ctx.cwd, () => ctx.io.stdin, fsp, { signal: ctx.signal, env: ctx.env }));
   const sql = createSqlChecker(sqlite, schema, schemaDatabaseImage());
   let diagnostics: Diagnostic[];
   let docCount: number;

@@ -205,11 +205,12 @@ export class TooLargeError extends Error {
 /**
  * The real file system, relative paths taken from `cwd` (the reported source stays as typed). Files
  * and stdin are refused past the spec-size ceiling before they are read whole; `signal` ends a read
- * of stdin at once.
+ * of stdin at once. `stdin` is asked for only when `-` is read: Node builds process.stdin's stream
+ * when it is first asked for (2–5 ms).
  */
 export function nodeLoadIO(
   cwd: string,
-  stdin: NodeJS.ReadableStream,
+  stdin: () => NodeJS.ReadableStream,
   fsp: typeof import('node:fs/promises'),
   opts: { signal?: AbortSignal; env?: Readonly<Record<string, string | undefined>> } = {},
 ): LoadIO {
@@ -228,7 +229,7 @@ export function nodeLoadIO(
     },
     readdir: (p) => fsp.readdir(abs(p)),
     stat: (p) => fsp.stat(abs(p)),
-    readStdin: () => readBounded(stdin, { max, signal: opts.signal, onOver: () => new TooLargeError(max) }),
+    readStdin: () => readBounded(stdin(), { max, signal: opts.signal, onOver: () => new TooLargeError(max) }),
   };
 }
 

@@ -71,7 +71,7 @@ async function entriesOfOsqueryPack(path: string): Promise<ScheduledEntry[]> {
   return out;
 }
 
-export async function entriesOfFiles(paths: string[], cwd: string, stdin: NodeJS.ReadableStream): Promise<ScheduledEntry[]> {
+export async function entriesOfFiles(paths: string[], cwd: string, stdin: () => NodeJS.ReadableStream): Promise<ScheduledEntry[]> {
   const json = paths.filter((p) => /\.(conf|json)$/i.test(p));
   const yaml = paths.filter((p) => !json.includes(p));
   const out: ScheduledEntry[] = [];

@@ -79,7 +79,7 @@ export async function prepareLogExport(flags: LogFlags, ctx: Ctx, zone: string, 
   let specsFrom: string | null = null;
   let entries: ScheduledEntry[];
   if (flags.packs) {
-    entries = await entriesOfFiles(flags.packs.split(',').map((s) => s.trim()).filter((s) => s !== ''), ctx.cwd, ctx.io.stdin);
+    entries = await entriesOfFiles(flags.packs.split(',').map((s) => s.trim()).filter((s) => s !== ''), ctx.cwd, () => ctx.io.stdin);
     specsFrom = flags.packs;
   } else {
     const conn = await ctx.connection().catch(() => undefined);
