@@ -14,12 +14,13 @@
  * holding every command's functions would cost each command the others' share. The files live in
  * `$XDG_CACHE_HOME/osfleet/code/<build>-<node>-<arch>/` (~/.cache without XDG_CACHE_HOME; none
  * without HOME; NODE_DISABLE_COMPILE_CACHE=1 turns both caches off). A cache is written, atomically,
- * at the end of a run that had none or whose cache V8 refused (another Node, other V8 flags). It is
+ * at the end of a run that had none or whose cache V8 refused (another Node, other V8 flags), or
+ * whose cache another user could have written (readOwnCache). It is
  * not output: a failure to write it (read-only or full disk) is ignored, and the next run tries again.
  * V8 checks its own version, flags and the source's length; the build id in the folder's name stands
  * for the source's content, which V8 does not check.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, enableCompileCache } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
@@ -58,7 +59,7 @@ function loadCommandLine(cacheRoot: string | undefined, argv: readonly string[])
   // as latin1, it needs no UTF-8 decoding.
   const source = readFileSync(CLI_BUNDLE, 'latin1');
   const cacheFile = cacheRoot ? codeCacheFile(cacheRoot, buildIdOf(source), cacheSlot(argv)) : undefined;
-  const cachedData = cacheFile ? readIfPresent(cacheFile) : undefined;
+  const cachedData = cacheFile ? readOwnCache(cacheFile) : undefined;
   const script = new Script(source, { filename: CLI_BUNDLE, ...(cachedData ? { cachedData } : {}) });
   const module = { exports: {} as Partial<CommandLine> };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(CLI_BUNDLE), module, CLI_BUNDLE, path.dirname(CLI_BUNDLE));
@@ -106,11 +107,23 @@ export function codeCacheFile(cacheRoot: string, buildId: string, slot: string):
   return path.join(cacheRoot, 'code', `${buildId}-${process.version}-${process.arch}`, `${slot}.v8`);
 }
 
-function readIfPresent(file: string): Buffer | undefined {
+/**
+ * The cache, if there is one that only this user could have written: V8 runs what a code cache
+ * holds, so one that another user owns or may write (a shared or careless XDG_CACHE_HOME) could
+ * change what osfleet does and prints. Checked on the file read, not on its name. Otherwise none:
+ * the run compiles from the bundle and writes its own.
+ */
+export function readOwnCache(file: string): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    return readFileSync(file);
+    fd = openSync(file, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile() || (st.mode & 0o022) !== 0 || (process.getuid && st.uid !== process.getuid())) return undefined;
+    return readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,8 +1,8 @@
 // src/launch.ts: the launcher's V8 code cache, one per command, keyed by the build.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildIdOf, cacheSlot, codeCacheFile, osfleetCacheHome } from '../src/launch.js';
+import { buildIdOf, cacheSlot, codeCacheFile, osfleetCacheHome, readOwnCache } from '../src/launch.js';
 import { repoRoot, runCli, scratchHome } from './helpers/cli.js';
 
 describe('which cache a run uses', () => {
@@ -73,6 +73,20 @@ describe('the code cache, from the real launcher', () => {
     expect({ code: second.code, stdout: second.stdout, stderr: second.stderr }).toEqual({ code: 0, stdout: first.stdout, stderr: first.stderr });
     expect(statSync(lintCache).mtimeMs).toBe(written.mtimeMs);
     expect(statSync(lintCache).ino).toBe(written.ino);
+  });
+
+  it('one that another user could have written is not run but replaced (V8 runs what a cache holds)', async () => {
+    chmodSync(lintCache, 0o664);
+    expect(readOwnCache(lintCache)).toBeUndefined();
+    const before = statSync(lintCache);
+    const r = await lint();
+    expect(r.code, r.stderr).toBe(0);
+    const after = statSync(lintCache);
+    expect(after.ino).not.toBe(before.ino);
+    expect(after.mode & 0o777).toBe(0o600);
+    expect(readOwnCache(lintCache)?.length).toBe(after.size);
+    expect(readOwnCache(path.dirname(lintCache))).toBeUndefined(); // a folder is no cache
+    expect(readOwnCache(path.join(path.dirname(lintCache), 'none-such.v8'))).toBeUndefined();
   });
 
   it('one V8 refuses (corrupt, from another Node) is replaced, and the command runs as before', async () => {
