@@ -14,7 +14,7 @@ import v8 from 'node:v8';
 import { stringify as yamlStringify } from 'yaml';
 import { createResultWriter, hostsForManifest, StatusTable, StreamedHosts, usernameWarningLines, writeManifest, type HostStatus, type Manifest } from '../src/results/index.js';
 import { identityLayout } from '../src/results/enrich.js';
-import { boundYoungGeneration, youngGenerationBounded } from '../src/results/memory.js';
+import { boundHeap, boundYoungGeneration, youngGenerationBounded } from '../src/results/memory.js';
 
 const dirs: string[] = [];
 const scratch = () => {
@@ -194,6 +194,18 @@ describe('username warnings of many hosts', () => {
     expect(lines[2]).toMatch(/^no usernames for 50000 hosts: offline \(h000001, .* and 49990 more hosts\)$/);
     // Ten or fewer: one line per host, as before.
     expect(usernameWarningLines({ unknownUids: 0, unknownByHost: {}, failedHosts: failedHosts.slice(0, 2) })).toEqual(['no usernames for h000000: no answer to the users query', 'no usernames for h000001: offline']);
+  });
+});
+
+describe('the old generation', () => {
+  it("counts, when asked, what V8's objects hold outside its heap (Node keeps a string of over ~1 MB there)", () => {
+    const slack = 8 << 20;
+    expect(boundHeap(slack)).toBe(false); // the budget starts from what is held now
+    // Twelve pages' worth of answers, alive: outside every space of V8's heap.
+    const pages = Array.from({ length: 12 }, (_, i) => Buffer.alloc(1 << 20, 97 + i).toString('latin1'));
+    expect(boundHeap(slack)).toBe(false);
+    expect(boundHeap(slack, { external: true })).toBe(true);
+    expect(pages).toHaveLength(12);
   });
 });
 
