@@ -59,8 +59,8 @@ let oldLimit = 0;
  * `external` the memory outside V8's heap that its objects hold. Node keeps a string of more than
  * ~1 MB (a page of 500 hosts) as an external string, its bytes outside every space; V8 let tens of
  * them pile up in a `get hosts` of 50,000 hosts (33 MB external at the peak, against 14 MB for
- * 5,000). Not counted by default: in `export`, whose lines are smaller, counting the input's chunks
- * too brought full collections that cost ~8 % of its throughput for no memory.
+ * 5,000). Not counted by default: `export`'s lines are smaller, and counting there (its input's
+ * chunks too) brought more full collections and no lower peak (bench/README.md).
  */
 function oldGeneration(external: boolean): number {
   let n = external ? v8.getHeapStatistics().external_memory : 0;
