@@ -1,7 +1,7 @@
 // `npm run build`, after tsc and scripts/bundle.js: what is cheaper to make once than at every start,
 // written where src/paths.ts names it (bundle/, which the package ships).
 // - bundle/help.txt: `osfleet --help` as commander prints it into a pipe (80 columns, no colour),
-//   which src/cli.ts prints without loading commander or the command data;
+//   which src/launch.ts (src/quick.ts) prints without reading the command line;
 // - bundle/osquery.sqlite: the schema database lint and apply prepare queries against.
 // test/cli-e2e.test.ts and test/lint.test.ts check that both match what they stand for.
 import { renameSync, rmSync, writeFileSync } from 'node:fs';

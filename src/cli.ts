@@ -1,17 +1,17 @@
 /**
  * `main(argv)`: parses the command line with the program built from the command data
  * (src/program.ts, src/commands/), runs the command with a context, and turns every error into one
- * line and an exit code. `--version`, and `--help` into a pipe, answer before anything is loaded;
- * help at a terminal loads the command data but none of their dependencies (HTTP, YAML, SQLite, the
- * spinner), and reads no configuration.
+ * line and an exit code. `--version`, and `--help` into a pipe, are answered before this module is
+ * read (src/launch.ts, src/quick.ts); here commander answers them, as for any other caller. Help
+ * loads the command data but none of their dependencies (HTTP, YAML, SQLite, the spinner), and
+ * reads no configuration.
  */
 import type { CommanderError } from 'commander';
 import { CliError, ExitCode, fileSystemError, isBrokenPipe } from './errors.js';
 import type { IO } from './io.js';
 import { terminalSafe } from './terminal.js';
 import { createContext, type Ctx, type Env } from './context.js';
-import { clientVersion } from './version.js';
-import { quickAnswer, stdoutFailureMessage, writeStdout } from './quick.js';
+import { stdoutFailureMessage } from './quick.js';
 
 /** For the launcher, before it makes its code cache (src/v8-flags.ts). */
 export { restoreV8Flags } from './v8-flags.js';
@@ -31,17 +31,6 @@ export async function main(argv: string[], options: MainOptions = {}): Promise<n
   const env: Env = options.env ?? process.env;
   const wantsMachineOutput = argv.includes('--json') || argv.some((a, i) => a === '--format' && argv[i + 1] === 'json');
   const noColorFlag = argv.includes('--no-color') || wantsMachineOutput;
-  // `--version`, and `--help` into a pipe, need nothing loaded (src/quick.ts). bin/osfleet.js gives
-  // them before it reads the bundle; a caller with its own IO gets commander's help.
-  if (options.io) {
-    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-      options.io.out(`${clientVersion()}\n`);
-      return ExitCode.ok;
-    }
-  } else {
-    const quick = quickAnswer(argv, process.stdout.isTTY === true);
-    if (quick !== undefined) return writeStdout(quick);
-  }
   const [commander, { systemIO }, { buildProgram, commandsToBuild }, { COMMANDS }] = await Promise.all([
     import('commander'),
     import('./io.js'),

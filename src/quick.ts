@@ -1,7 +1,7 @@
 /**
  * The answers that need none of the program: `--version`, and `--help` into a pipe (the text
  * commander prints there, rendered at build time into bundle/help.txt). src/launch.ts gives them
- * before it reads the bundle; `main` (src/cli.ts) gives the same to callers that reach it directly.
+ * before it reads the bundle; a caller of `main` (src/cli.ts) gets commander's, the same text.
  */
 import { ExitCode, isBrokenPipe } from './errors.js';
 import { clientVersion, prerenderedHelp } from './version.js';
