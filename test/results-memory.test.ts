@@ -200,11 +200,11 @@ describe('username warnings of many hosts', () => {
 describe('the old generation', () => {
   it("counts, when asked, what V8's objects hold outside its heap (Node keeps a string of over ~1 MB there)", () => {
     const slack = 8 << 20;
-    expect(boundHeap(slack)).toBe(false); // the budget starts from what is held now
+    expect(boundHeap({ slack })).toBe(false); // the budget starts from what is held now
     // Twelve pages' worth of answers, alive: outside every space of V8's heap.
     const pages = Array.from({ length: 12 }, (_, i) => Buffer.alloc(1 << 20, 97 + i).toString('latin1'));
-    expect(boundHeap(slack)).toBe(false);
-    expect(boundHeap(slack, { external: true })).toBe(true);
+    expect(boundHeap({ slack })).toBe(false);
+    expect(boundHeap({ slack, external: true })).toBe(true);
     expect(pages).toHaveLength(12);
   });
 });

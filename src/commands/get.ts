@@ -470,14 +470,14 @@ async function getHosts(opts: GetOptions, mode: OutputMode, ctx: Ctx, client: Fl
     await put(sink, await docs.columnsText('csv', { header: [...HOST_COLUMNS], rows: [] }, { tty: false }));
     for await (const page of pages) {
       await put(sink, await docs.csvRows(page.map((h) => hostRow(h, fmt))));
-      boundHeap(undefined, { external: true });
+      boundHeap({ external: true });
     }
     return 0;
   }
   const writer = docs.documentWriter(sink, mode);
   for await (const page of pages) {
     await writer.write(page.map((spec) => ({ kind: 'host', spec })));
-    boundHeap(undefined, { external: true });
+    boundHeap({ external: true });
   }
   const count = await writer.end();
   if (count === 0 && ctx.io.stderrIsTTY) ctx.io.err('no hosts found\n');

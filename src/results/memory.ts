@@ -73,9 +73,8 @@ function oldGeneration(external: boolean): number {
  * and a full collection whenever the old generation has grown OLD_GENERATION_SLACK_BYTES past what
  * the previous one left. Cheap enough to call every thousand rows. Returns whether it collected.
  */
-export function boundHeap(slack = OLD_GENERATION_SLACK_BYTES, opts: { external?: boolean } = {}): boolean {
+export function boundHeap({ slack = OLD_GENERATION_SLACK_BYTES, external = false }: { slack?: number; external?: boolean } = {}): boolean {
   boundYoungGeneration();
-  const external = opts.external === true;
   const old = oldGeneration(external);
   if (oldLimit === 0) oldLimit = old + slack;
   if (old < oldLimit) return false;
