@@ -1,26 +1,23 @@
 // `npm run build`, after tsc: bundles tsc's output (dist/, which is not shipped) into bundle/, what
 // bin/osfleet.js runs and the package ships. One process start then reads a few files instead of
-// about 180 modules (ours, yaml's, commander's…): Node's module loader was a third of `lint`'s time.
-// Three files:
+// about 200 modules (ours, yaml's, commander's…): Node's module loader was a third of `lint`'s time.
+// Four files:
 // - bundle/launch.cjs (src/launch.ts): what bin/osfleet.js requires. It answers --version and
 //   --help into a pipe, else compiles bundle/cli.cjs with V8's code cache and runs its `main`;
 // - bundle/cli.cjs (src/cli.ts): the command line, one CommonJS file, because V8's code cache (made
 //   after a run, src/launch.ts) is per script and Node can only give it to a script, not an ES
 //   module. esbuild keeps every `import()` lazy all the same: a module reached only through one is
 //   wrapped and runs at its first import. Its first line is `// osfleet build <id>` (a hash of the
-//   rest), which keys that cache;
+//   rest), which keys that cache. It holds better-sqlite3's JavaScript (not its native binding);
 // - bundle/sandbox-lib.cjs (src/sandbox/index.ts): the sandbox, which shares no code with the
 //   client (ARCHITECTURE.md): `preview` and `demo` require it from bundle/cli.cjs, which is 400 kB
-//   lighter to read at every start without it;
+//   lighter to read at every start without it. better-sqlite3 stays in node_modules for it;
 // - bundle/sandbox.js: the sandbox's own process (`preview --detach`), an ES module importing
 //   bundle/sandbox-lib.cjs.
-// - better-sqlite3 stays outside (a native binding, loaded only by the commands that need it), and
-//   so does undici, which src/api/undici.ts requires file by file at run time;
-// - yaml is taken from its own ESM build (same version, same code): its CommonJS build, reached
-//   through an `import('yaml')`, came out of esbuild's interop without its classes
-//   ("LineCounter is not a constructor");
-// - CommonJS code in the ES-module bundle (commander, ws, cli-table3) gets a real `require` from the
-//   banner; in the CommonJS ones, `import.meta.url` is made from __filename.
+// undici stays in node_modules (src/api/undici.ts requires it file by file at run time). yaml is
+// taken from its own ESM build (same version, same code): its CommonJS build, reached through an
+// `import('yaml')`, came out of esbuild's interop without its classes ("LineCounter is not a
+// constructor"). In the CommonJS files, `import.meta.url` is made from __filename.
 // dist/bundle-meta.json (esbuild's metafiles: which module is in which file) is for the tests
 // (test/cli-e2e.test.ts): what a run loaded, and whether the bundle is older than dist/.
 // scripts/prebuild.js then writes help.txt and osquery.sqlite into bundle/ (src/paths.ts names them).
@@ -101,7 +98,6 @@ const results = await Promise.all([
     outdir: out,
     format: 'esm',
     plugins: [sandboxOutside],
-    banner: { js: "import { createRequire as __osfleetRequire } from 'node:module'; const require = __osfleetRequire(import.meta.url);" },
   }),
 ]);
 

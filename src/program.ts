@@ -10,8 +10,6 @@ import type { GlobalOptions } from './context.js';
 import type { CommandSpec, Example, OptionSpec } from './commands/define.js';
 import { clientVersion } from './version.js';
 import { afterGlobalOptions, GLOBAL_OPTIONS } from './global-options.js';
-
-export { GLOBAL_OPTIONS };
 import type { Shell } from './completion.js';
 
 /** The completion scripts' shells (listed here so --help does not load the generator). */

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { COMMANDS } from '../src/commands/index.js';
 import { completionScript, completionTree } from '../src/completion.js';
-import { GLOBAL_OPTIONS, PROGRAM_SUMMARY } from '../src/program.js';
+import { PROGRAM_SUMMARY } from '../src/program.js';
+import { GLOBAL_OPTIONS } from '../src/global-options.js';
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
