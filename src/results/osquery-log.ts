@@ -175,26 +175,21 @@ async function* decompress(input: Readable, source: string): AsyncGenerator<Buff
     }
     head = Buffer.concat([head, toBuffer(n.value)]);
   }
-  if (head[0] !== 0x1f || head[1] !== 0x8b) {
-    yield head;
+  // The input again from its first bytes: as it is, or through gunzip.
+  const first = head;
+  async function* whole(): AsyncGenerator<Buffer> {
+    yield first;
     for (;;) {
       const n = await it.next();
       if (n.done) return;
       yield toBuffer(n.value);
     }
   }
-  const first = head;
-  const compressed = Readable.from(
-    (async function* () {
-      yield first;
-      for (;;) {
-        const n = await it.next();
-        if (n.done) return;
-        yield toBuffer(n.value);
-      }
-    })(),
-    { objectMode: false },
-  );
+  if (first[0] !== 0x1f || first[1] !== 0x8b) {
+    yield* whole();
+    return;
+  }
+  const compressed = Readable.from(whole(), { objectMode: false });
   const gz = createGunzip();
   streamPipeline(compressed, gz, () => undefined);
   try {
